@@ -1,0 +1,47 @@
+# Tally — two commands: `make run` and `make test`.
+# Every target installs what it needs into .venv first (idempotent, quick when done).
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test ui lint fmt bench manifest clean db-stop
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+run: install            ## embedded PostgreSQL + demo data + materialize every asset once via Dagster
+	$(BIN)/tally run
+
+test: install           ## the whole test suite against a real (embedded) PostgreSQL
+	$(BIN)/python -m pytest
+
+ui: install             ## Dagster UI on http://localhost:3000 against the same database
+	$(BIN)/tally ui
+
+manifest: install       ## dbt parse -> target/manifest.json (Dagster loads it)
+	$(BIN)/tally dbt -- parse
+
+bench: install          ## benchmarks (scale runs; not part of CI)
+	$(BIN)/python -m bench
+
+lint: install
+	$(BIN)/ruff check orchestration tests bench
+	$(BIN)/ruff format --check orchestration tests bench
+
+fmt: install
+	$(BIN)/ruff format orchestration tests bench
+	$(BIN)/ruff check --fix orchestration tests bench
+
+db-stop: install
+	$(BIN)/tally db stop
+
+clean:
+	-$(BIN)/tally db stop
+	rm -rf .tally target logs

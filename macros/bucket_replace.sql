@@ -1,0 +1,81 @@
+{#-
+    Custom incremental strategy `bucket_replace` (dbt's get_incremental_<name>_sql hook).
+
+    Replaces whole buckets: every target row in the affected set (the temporary table
+    built by `sliding_window_prepare`) is deleted, then the recomputed rows are inserted,
+    in the model's single transaction. A bucket whose raw rows all disappeared (archived,
+    failed rules, deleted, excluded type) therefore disappears too - dbt's merge and
+    microbatch strategies leave such rows behind.
+
+    Config: unique_key (the grain), bucket_column, bucket_kind ('day' compares
+    `bucket_column = day_bucket`; 'instant' keeps `lo <= bucket_column < hi`),
+    and the sliding_window spec (tenant column, rebuild scope).
+
+    Admin rebuild with `full_refresh_sweep: true` is mark-and-sweep instead (seed 000):
+    upsert every recomputed row (refreshing last_updated), then delete the rows of the
+    scope this run did not touch. Readers see the old rows until the new ones commit.
+-#}
+{% macro get_incremental_bucket_replace_sql(arg_dict) %}
+    {{ return(adapter.dispatch('bucket_replace_sql', 'tally')(arg_dict)) }}
+{% endmacro %}
+
+
+{% macro default__bucket_replace_sql(arg_dict) %}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set source = arg_dict['temp_relation'] -%}
+    {%- set dest_cols = arg_dict['dest_columns'] | map(attribute='name') | list -%}
+    {%- set cols_csv = dest_cols | join(', ') -%}
+    {%- set spec = tally.sliding_window_spec() -%}
+    {%- set tenant_col = config.get('tenant_column', spec.get('tenant_id', 'tenant_id')) -%}
+    {%- set bucket_col = config.get('bucket_column', 'day_bucket') -%}
+    {%- set bucket_kind = config.get('bucket_kind', 'day') -%}
+    {%- set mode = tally.sliding_window_mode() -%}
+    {%- set scope = tally.sliding_window_scope() -%}
+    {%- set unique_key = config.get('unique_key') -%}
+    {%- if unique_key is string -%}{%- set unique_key = [unique_key] -%}{%- endif -%}
+
+    {%- if mode == 'rebuild' and var('full_refresh_sweep', false) -%}
+        {%- if not unique_key -%}
+            {{ exceptions.raise_compiler_error("mark-and-sweep needs unique_key on " ~ this) }}
+        {%- endif -%}
+        {%- set update_cols = dest_cols | reject('in', unique_key) | list -%}
+    -- mark: upsert every recomputed row of the scope, refreshing last_updated
+    insert into {{ target }} ({{ cols_csv }})
+    select {{ cols_csv }} from {{ source }}
+    on conflict ({{ unique_key | join(', ') }}) do update set
+        {%- for c in update_cols %}
+        {{ c }} = excluded.{{ c }}{{ ',' if not loop.last }}
+        {%- endfor %};
+    -- sweep: rows of the scope this run did not touch
+    delete from {{ target }} as t
+    where t.{{ tenant_col }} = {{ var(spec.get('rebuild_var', 'rebuild_tenant_id')) | int }}
+        {%- if scope is not none %}
+        and t.{{ scope[0] }} = {{ scope[1] }}
+        {%- endif %}
+        and t.last_updated < now()
+    {%- else -%}
+    delete from {{ target }} as t
+    using {{ tally.sliding_window_affected() }} as sw
+    where t.{{ tenant_col }} = sw.tenant_id
+        and (
+            sw.day_bucket is null
+            {%- if bucket_kind == 'day' %}
+            or t.{{ bucket_col }} = sw.day_bucket
+            {%- else %}
+            or (t.{{ bucket_col }} >= sw.lo and t.{{ bucket_col }} < sw.hi)
+            {%- endif %}
+        )
+        {%- if scope is not none %}
+        and t.{{ scope[0] }} = {{ scope[1] }}
+        {%- endif %};
+    insert into {{ target }} ({{ cols_csv }})
+    select {{ cols_csv }} from {{ source }}
+    {%- endif -%}
+{% endmacro %}
+
+
+{#- The lineage columns every mart row carries. -#}
+{% macro lineage_columns() -%}
+    now() as last_updated,
+    cast('{{ invocation_id }}' as text) as run_id
+{%- endmacro %}

@@ -1,0 +1,41 @@
+{#- Timezone-aware day bucketing. A local day in an IANA zone is 23, 24 or 25 hours
+    long; half-hour and 45-minute offsets work because PostgreSQL's tz database does
+    the conversion. -#}
+
+{% macro day_bucket(ts, tz) -%}
+    {{ return(adapter.dispatch('day_bucket', 'tally')(ts, tz)) }}
+{%- endmacro %}
+
+{% macro default__day_bucket(ts, tz) -%}
+    cast(({{ ts }}) at time zone ({{ tz }}) as date)
+{%- endmacro %}
+
+
+{#- The instant a local day starts: `local_day_start(d, tz) <= ts < local_day_start(d + 1, tz)`
+    is exactly `day_bucket(ts, tz) = d`, and it is sargable on `ts`. -#}
+{% macro local_day_start(day, tz) -%}
+    {{ return(adapter.dispatch('local_day_start', 'tally')(day, tz)) }}
+{%- endmacro %}
+
+{% macro default__local_day_start(day, tz) -%}
+    (cast({{ day }} as timestamp) at time zone ({{ tz }}))
+{%- endmacro %}
+
+
+{#- Today's local date in a zone (today's running bucket). -#}
+{% macro local_today(tz) -%}
+    {{ tally.day_bucket('now()', tz) }}
+{%- endmacro %}
+
+
+{#- The set of valid IANA zone names, to left-join tenants against: an invalid name
+    would make `at time zone` fail the whole statement, so staging nulls it out and one
+    tenant's typo skips that tenant only (a failing check names it). Join, don't
+    correlate: the set-returning function is read once per query. -#}
+{% macro timezone_names() -%}
+    {{ return(adapter.dispatch('timezone_names', 'tally')()) }}
+{%- endmacro %}
+
+{% macro default__timezone_names() -%}
+    (select tzn.name from pg_catalog.pg_timezone_names as tzn)
+{%- endmacro %}

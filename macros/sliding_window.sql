@@ -1,0 +1,285 @@
+{#-
+    The sliding window, shared by every incremental mart.
+
+    A mart opts in with two config keys (see docs/incremental.md):
+
+        sliding_window={
+            'tenants': 'stg_orders__organizations',   -- model: one row per tenant
+            'tenant_id': 'organization_id',            -- its tenant id column
+            'timezone': 'timezone',                    -- validated IANA name (NULL = invalid)
+            'version': 'config_version',               -- text; a change rebuilds the tenant
+            'events': [{'model': 'stg_orders__attributions',   -- unfiltered staging view
+                        'tenant': 'organization_id', 'ts': 'ordered_at',
+                        'raw_table': 'attributions'}],           -- deletion capture key
+            'rebuild_var': 'rebuild_organization_id',
+            'scope_column': 'campaign_id', 'scope_var': 'rebuild_campaign_id',
+        },
+        bucket_column='day_bucket', bucket_kind='day',   -- or 'instant' for timestamp buckets
+
+    plus `pre_hook="{{ tally.sliding_window_prepare() }}"` and
+    `post_hook="{{ tally.sliding_window_record() }}"`, and filters its raw rows with
+    `where {{ tally.sliding_window_filter('a.organization_id', 'a.ordered_at') }}`.
+
+    Modes (tally.sliding_window_mode()):
+      full     - first build / --full-refresh: everything, no filter.
+      tick     - every tenant's last `sliding_window_days` local days (stretched back to
+                 the previous run's watermark, so a gap between runs is caught up)
+                 + every (tenant, local day) holding a raw row updated since the watermark
+                   (minus `watermark_lag_minutes`) or a captured delete/update (ops.raw_changes)
+                 + whole tenants that are new or whose version (timezone, config) changed
+                 + whole tenants that no longer exist (their rows are removed).
+      backfill - vars window_start..window_end (local dates, inclusive) for every tenant.
+      rebuild  - var <rebuild_var> set: that whole tenant (optionally one scope value).
+
+    The affected set lives in a temporary table `<model>__affected` (tenant_id,
+    day_bucket, lo, hi) for the duration of the model's transaction; the
+    `bucket_replace` strategy deletes exactly those buckets before inserting.
+-#}
+
+{% macro sliding_window_spec() %}
+    {%- set spec = config.get('sliding_window') -%}
+    {%- if spec is none -%}
+        {{ exceptions.raise_compiler_error("model " ~ this ~ " uses the sliding window but has no sliding_window config") }}
+    {%- endif -%}
+    {{ return(spec) }}
+{% endmacro %}
+
+
+{% macro sliding_window_affected() -%}
+    {{ this.identifier ~ '__affected' }}
+{%- endmacro %}
+
+
+{% macro sliding_window_mode() %}
+    {%- set spec = tally.sliding_window_spec() -%}
+    {%- if not is_incremental() -%}
+        {{ return('full') }}
+    {%- elif var(spec.get('rebuild_var', 'rebuild_tenant_id'), none) is not none -%}
+        {{ return('rebuild') }}
+    {%- elif var('window_start', none) is not none or var('window_end', none) is not none -%}
+        {%- if var('window_start', none) is none or var('window_end', none) is none -%}
+            {{ exceptions.raise_compiler_error("pass both window_start and window_end (local dates, inclusive)") }}
+        {%- endif -%}
+        {%- if (var('window_start') | string) > (var('window_end') | string) -%}
+            {{ exceptions.raise_compiler_error("window_start " ~ var('window_start') ~ " is after window_end " ~ var('window_end')) }}
+        {%- endif -%}
+        {{ return('backfill') }}
+    {%- else -%}
+        {{ return('tick') }}
+    {%- endif -%}
+{% endmacro %}
+
+
+{#- Scope of a campaign-level rebuild: ('campaign_id', 5) or none. -#}
+{% macro sliding_window_scope() %}
+    {%- set spec = tally.sliding_window_spec() -%}
+    {%- if tally.sliding_window_mode() == 'rebuild' and spec.get('scope_var') and var(spec.get('scope_var'), none) is not none -%}
+        {{ return((spec['scope_column'], var(spec['scope_var']) | int)) }}
+    {%- endif -%}
+    {{ return(none) }}
+{% endmacro %}
+
+
+{#- One row per tenant: tenant_id, tz (validated, NULL when invalid), tenant_version. -#}
+{% macro _sliding_window_tenants(spec) -%}
+    select
+        tn.{{ spec.get('tenant_id', 'tenant_id') }} as tenant_id,
+        tn.{{ spec.get('timezone', 'timezone') }} as tz,
+        cast({{ spec.get('version', "''") }} as text) as tenant_version
+    from {{ ref(spec['tenants']) }} as tn
+{%- endmacro %}
+
+
+{% macro sliding_window_filter(tenant_expr, ts_expr, scope_expr=none) -%}
+    {%- set mode = tally.sliding_window_mode() -%}
+    {%- if mode == 'full' -%}
+        true
+    {%- else -%}
+        exists (
+            select 1
+            from {{ tally.sliding_window_affected() }} as sw
+            where sw.tenant_id = {{ tenant_expr }}
+                and {{ ts_expr }} >= sw.lo
+                and {{ ts_expr }} < sw.hi
+        )
+        {%- set scope = tally.sliding_window_scope() -%}
+        {%- if scope is not none and scope_expr is not none %}
+        and {{ scope_expr }} = {{ scope[1] }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro sliding_window_prepare() %}
+    {%- set mode = tally.sliding_window_mode() -%}
+    {%- if mode == 'full' -%}
+        select 1
+    {%- else -%}
+    {%- set spec = tally.sliding_window_spec() -%}
+    {%- set affected = tally.sliding_window_affected() -%}
+    {%- set lag = "interval '" ~ var('watermark_lag_minutes') ~ " minutes'" -%}
+    {%- set n_days = var('sliding_window_days') | int -%}
+    drop table if exists {{ affected }};
+    create temporary table {{ affected }} on commit drop as
+    with tenants as (
+        {{ tally._sliding_window_tenants(spec) }}
+    ),
+
+    valid as (
+        select tenants.* from tenants where tenants.tz is not null
+    ),
+
+    progress as (
+        select pr.tenant_id, pr.watermark, pr.tenant_version
+        from ops.aggregation_progress as pr
+        where pr.mart = '{{ this.identifier }}'
+    ),
+
+    {% if mode == 'rebuild' %}
+    whole as (
+        select valid.tenant_id from valid where valid.tenant_id = {{ var(spec.get('rebuild_var', 'rebuild_tenant_id')) | int }}
+    ),
+
+    days as (
+        select cast(null as bigint) as tenant_id, cast(null as date) as day_bucket where false
+    ),
+    {% elif mode == 'backfill' %}
+    whole as (
+        select cast(null as bigint) as tenant_id where false
+    ),
+
+    days as (
+        select valid.tenant_id, cast(d as date) as day_bucket
+        from valid
+        cross join generate_series(
+            cast('{{ var("window_start") }}' as date),
+            cast('{{ var("window_end") }}' as date),
+            interval '1 day'
+        ) as d
+    ),
+    {% else %}
+    whole as (
+        -- new tenants and tenants whose timezone/config changed: rebuild whole
+        select valid.tenant_id
+        from valid
+        left join progress on valid.tenant_id = progress.tenant_id
+        where progress.tenant_id is null
+            or progress.tenant_version is distinct from valid.tenant_version
+        union
+        -- tenants that are gone (or lost their timezone): remove their rows
+        select progress.tenant_id
+        from progress
+        where not exists (select 1 from tenants where tenants.tenant_id = progress.tenant_id)
+    ),
+
+    since as (
+        select coalesce(min(progress.watermark), '-infinity') - {{ lag }} as watermark
+        from progress
+        inner join valid on progress.tenant_id = valid.tenant_id
+    ),
+
+    changed as (
+        {%- for e in spec['events'] %}
+        select ev.{{ e['tenant'] }} as tenant_id, ev.{{ e['ts'] }} as ts, ev.updated_at as changed_at
+        from {{ ref(e['model']) }} as ev
+        where ev.updated_at > (select since.watermark from since)
+        union all
+        select
+            cast(rc.old_row ->> '{{ e.get("raw_tenant", e["tenant"]) }}' as bigint) as tenant_id,
+            cast(rc.old_row ->> '{{ e.get("raw_ts", e["ts"]) }}' as timestamptz) as ts,
+            rc.captured_at as changed_at
+        from ops.raw_changes as rc
+        where rc.table_name = '{{ e["raw_table"] }}'
+            and rc.captured_at > (select since.watermark from since)
+        {%- if not loop.last %}
+        union all
+        {%- endif %}
+        {%- endfor %}
+    ),
+
+    days as (
+        -- the sliding window, stretched back to the previous run if it was long ago
+        select valid.tenant_id, cast(d as date) as day_bucket
+        from valid
+        left join progress on valid.tenant_id = progress.tenant_id
+        cross join lateral generate_series(
+            least(
+                {{ tally.local_today('valid.tz') }} - {{ n_days - 1 }},
+                coalesce({{ tally.day_bucket('progress.watermark - ' ~ lag, 'valid.tz') }}, {{ tally.local_today('valid.tz') }})
+            ),
+            {{ tally.local_today('valid.tz') }},
+            interval '1 day'
+        ) as d
+        union
+        -- every local day holding a row changed since this tenant's watermark
+        select changed.tenant_id, {{ tally.day_bucket('changed.ts', 'valid.tz') }} as day_bucket
+        from changed
+        inner join valid on changed.tenant_id = valid.tenant_id
+        inner join progress on changed.tenant_id = progress.tenant_id
+        where changed.ts is not null
+            and changed.changed_at > progress.watermark - {{ lag }}
+    ),
+    {% endif %}
+
+    final as (
+        select
+            whole.tenant_id,
+            cast(null as date) as day_bucket,
+            cast('-infinity' as timestamptz) as lo,
+            cast('infinity' as timestamptz) as hi
+        from whole
+        union all
+        select
+            days.tenant_id,
+            days.day_bucket,
+            {{ tally.local_day_start('days.day_bucket', 'valid.tz') }} as lo,
+            {{ tally.local_day_start('days.day_bucket + 1', 'valid.tz') }} as hi
+        from (select distinct days.tenant_id, days.day_bucket from days) as days
+        inner join valid on days.tenant_id = valid.tenant_id
+        where days.tenant_id not in (select whole.tenant_id from whole)
+    )
+
+    select * from final;
+    analyze {{ affected }}
+    {%- endif -%}
+{% endmacro %}
+
+
+{% macro sliding_window_record() %}
+    {%- set mode = tally.sliding_window_mode() -%}
+    {%- set spec = tally.sliding_window_spec() -%}
+    {%- set mart = this.identifier -%}
+    {%- set scope = tally.sliding_window_scope() -%}
+    {%- if mode in ('full', 'tick') or (mode == 'rebuild' and scope is none) %}
+    with tenants as (
+        {{ tally._sliding_window_tenants(spec) }}
+    )
+    insert into ops.aggregation_progress as pr
+        (mart, tenant_id, watermark, last_run_id, last_run_at, tenant_version)
+    select '{{ mart }}', tenants.tenant_id, now(), '{{ invocation_id }}', now(), tenants.tenant_version
+    from tenants
+    where tenants.tz is not null
+    {%- if mode == 'rebuild' %}
+        and tenants.tenant_id = {{ var(spec.get('rebuild_var', 'rebuild_tenant_id')) | int }}
+    {%- endif %}
+    on conflict (mart, tenant_id) do update set
+        watermark = excluded.watermark,
+        last_run_id = excluded.last_run_id,
+        last_run_at = excluded.last_run_at,
+        tenant_version = excluded.tenant_version;
+    {%- endif %}
+    {%- if mode in ('full', 'tick') %}
+    with tenants as (
+        {{ tally._sliding_window_tenants(spec) }}
+    )
+    delete from ops.aggregation_progress as pr
+    where pr.mart = '{{ mart }}'
+        and not exists (select 1 from tenants where tenants.tenant_id = pr.tenant_id);
+    {%- endif %}
+    insert into ops.mart_runs (mart, run_id, mode, started_at, watermark, affected_buckets)
+    values (
+        '{{ mart }}', '{{ invocation_id }}', '{{ mode }}', now(), now(),
+        {% if mode == 'full' %}null{% else %}(select count(*) from {{ tally.sliding_window_affected() }}){% endif %}
+    )
+    on conflict (mart, run_id) do nothing
+{% endmacro %}

