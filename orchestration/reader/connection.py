@@ -29,6 +29,7 @@ def reader_connection(db: Database | None = None) -> Iterator[psycopg.Connection
         conn = connect((db or database()).url, row_factory=dict_row)
         try:
             conn.execute(f"set role {READER_ROLE}")
+            conn.commit()  # a session-level SET survives the commit
         except psycopg.errors.InvalidParameterValue:
             conn.close()
             raise TallyError(
