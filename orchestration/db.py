@@ -113,6 +113,9 @@ def parse_url(url: str) -> str:
         )
     try:
         pg_conninfo.conninfo_to_dict(url)
+        port = pg_conninfo.conninfo_to_dict(url).get("port")
+        if port is not None and not all(p.isdigit() for p in str(port).split(",")):
+            raise psycopg.ProgrammingError(f"port {port!r} is not a number")
     except psycopg.ProgrammingError as exc:
         raise TallyError(
             f"TALLY_DATABASE_URL is malformed ({str(exc).splitlines()[0]}): "

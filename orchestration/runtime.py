@@ -69,11 +69,10 @@ def run_dbt(
 ) -> subprocess.CompletedProcess:
     """Run dbt on the project (call :func:`activate` first)."""
     cmd = [dbt_executable(), *args, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT)]
-    if args and args[0] not in ("--help", "-h", "--version"):
-        cmd += ["--target-path", str(TARGET_DIR)]
     if quiet:
         cmd.insert(1, "--quiet")
-    proc = subprocess.run(cmd, cwd=PROJECT_ROOT, capture_output=capture, text=True)
+    env = {**os.environ, "DBT_TARGET_PATH": str(TARGET_DIR)}
+    proc = subprocess.run(cmd, cwd=PROJECT_ROOT, env=env, capture_output=capture, text=True)
     if check and proc.returncode != 0:
         detail = ""
         if capture:
@@ -109,6 +108,7 @@ def execute_job(
     run_config: Mapping[str, Any] | None = None,
     partition_range: tuple[str, str] | None = None,
     tags: Mapping[str, str] | None = None,
+    asset_selection: Sequence[Any] | None = None,
     raise_on_error: bool = False,
 ):
     """Run a Dagster job in-process against the persistent instance; return the result."""
@@ -124,7 +124,11 @@ def execute_job(
     job = defs.resolve_job_def(job_name)
     with DagsterInstance.get() as instance:
         return job.execute_in_process(
-            run_config=run_config, instance=instance, tags=all_tags, raise_on_error=raise_on_error
+            run_config=run_config,
+            instance=instance,
+            tags=all_tags,
+            asset_selection=list(asset_selection) if asset_selection else None,
+            raise_on_error=raise_on_error,
         )
 
 

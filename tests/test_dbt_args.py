@@ -1,0 +1,49 @@
+"""The pure helpers that turn partition windows and rebuild configs into dbt arguments."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+import pytest
+
+from orchestration.dbt_args import (
+    RebuildScope,
+    build_args,
+    incremental_vars,
+    window_from_partition_range,
+)
+from orchestration.errors import TallyError
+
+
+def test_tick_has_no_vars() -> None:
+    assert incremental_vars() == {}
+    assert build_args(incremental_vars()) == ["build"]
+
+
+def test_partition_range_is_inclusive_local_days() -> None:
+    # Dagster's time window for partitions 2026-03-07..2026-03-09 is [03-07, 03-10)
+    window = window_from_partition_range(datetime(2026, 3, 7), datetime(2026, 3, 10))
+    assert window == (date(2026, 3, 7), date(2026, 3, 9))
+    args = build_args(incremental_vars(window))
+    assert args[0] == "build" and args[1] == "--vars"
+    assert json.loads(args[2]) == {"window_start": "2026-03-07", "window_end": "2026-03-09"}
+
+
+def test_rebuild_vars() -> None:
+    scope = RebuildScope("rebuild_organization_id", 7, campaign_id=3, full_refresh=True)
+    assert incremental_vars(rebuild=scope) == {
+        "rebuild_organization_id": 7,
+        "rebuild_campaign_id": 3,
+        "full_refresh_sweep": True,
+    }
+
+
+def test_reversed_window_is_a_user_error() -> None:
+    with pytest.raises(TallyError, match="reversed range"):
+        incremental_vars((date(2026, 3, 9), date(2026, 3, 7)))
+
+
+def test_window_and_rebuild_are_exclusive() -> None:
+    with pytest.raises(TallyError):
+        incremental_vars((date(2026, 3, 7), date(2026, 3, 7)), RebuildScope("rebuild_account_id", 1))
