@@ -1,0 +1,117 @@
+"""Benchmark harness: `make bench` / `python -m bench [--scale S] [--only a,b]`.
+
+Runs each domain benchmark (`bench/<domain>.py`, a `run(scale) -> dict` function)
+against one database, in one process, and writes the figures to
+`bench/results/<stamp>.json` and `docs/benchmarks.md` together with the machine
+they ran on. Not part of CI: scale runs take minutes.
+
+Uses TALLY_DATABASE_URL when set; otherwise a dedicated embedded server under
+`.tally/bench` (never the demo database).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import platform
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOMAINS = ["datagen", "orders", "reader", "support", "snapshots", "commerce", "platform"]
+
+
+def machine() -> dict[str, str]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = "unknown"
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f"{kb / 1024 / 1024:.0f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    return {
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "memory": mem,
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--scale", type=float, default=float(os.environ.get("TALLY_BENCH_SCALE", 100)))
+    parser.add_argument("--only", default=",".join(DOMAINS))
+    args = parser.parse_args()
+
+    os.environ.setdefault("TALLY_HOME", str(ROOT / ".tally" / "bench"))
+    from orchestration import runtime
+    from orchestration.db import database
+
+    db = runtime.activate(database())
+    with db.connect() as conn:
+        pg_version = conn.execute("show server_version").fetchone()[0]
+    info = machine() | {"postgresql": pg_version}
+
+    results: dict[str, dict] = {}
+    started = time.perf_counter()
+    for name in [d.strip() for d in args.only.split(",") if d.strip()]:
+        try:
+            module = importlib.import_module(f"bench.{name}")
+        except ModuleNotFoundError:
+            print(f"[bench] {name}: no benchmark module, skipped")
+            continue
+        print(f"[bench] {name} at scale {args.scale} ...", flush=True)
+        t0 = time.perf_counter()
+        results[name] = module.run(args.scale)
+        print(f"[bench] {name} done in {time.perf_counter() - t0:.0f} s: {json.dumps(results[name])}")
+
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out_dir = ROOT / "bench" / "results"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    payload = {"stamp": stamp, "scale": args.scale, "machine": info, "results": results,
+               "total_seconds": round(time.perf_counter() - started, 1)}
+    (out_dir / f"{stamp}.json").write_text(json.dumps(payload, indent=2, default=str))
+    write_markdown(payload)
+    print(f"[bench] wrote docs/benchmarks.md and bench/results/{stamp}.json")
+    return 0
+
+
+MARKER = "<!-- bench:results (everything below is rewritten by `make bench`) -->"
+
+
+def write_markdown(payload: dict) -> None:
+    path = ROOT / "docs" / "benchmarks.md"
+    head = path.read_text().split(MARKER)[0] if path.exists() else "# Benchmarks\n\n"
+    lines = [
+        MARKER,
+        "",
+        "## Latest run",
+        "",
+        f"Measured by `make bench` (scale {payload['scale']}) on {payload['stamp']}, "
+        "all figures from one run.",
+        "",
+        "Machine: " + ", ".join(f"{k} {v}" for k, v in payload["machine"].items()),
+        "",
+    ]
+    for name, figures in payload["results"].items():
+        lines += [f"### {name}", "", "| figure | value |", "|---|---|"]
+        for key, value in figures.items():
+            shown = f"{value:,.3f}" if isinstance(value, float) else str(value)
+            lines.append(f"| {key} | {shown} |")
+        lines.append("")
+    path.write_text(head + "\n".join(lines))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
