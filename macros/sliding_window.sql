@@ -29,6 +29,8 @@
                  + whole tenants that are new or whose version (timezone, config) changed
                  + whole tenants that no longer exist (their rows are removed).
       backfill - vars window_start..window_end (local dates, inclusive) for every tenant.
+                 Optional spec key 'backfill_tenant_var' (e.g. 'backfill_account_id'):
+                 when that var is set, only that tenant's days.
       rebuild  - var <rebuild_var> set: that whole tenant (optionally one scope value).
 
     The affected set lives in a temporary table `<model>__affected` (tenant_id,
@@ -156,6 +158,10 @@
             cast('{{ var("window_end") }}' as date),
             interval '1 day'
         ) as d
+        {%- if spec.get('backfill_tenant_var') and var(spec['backfill_tenant_var'], none) is not none %}
+        -- optional: a backfill of one tenant only (spec key backfill_tenant_var)
+        where valid.tenant_id = {{ var(spec['backfill_tenant_var']) | int }}
+        {%- endif %}
     ),
     {% else %}
     whole as (

@@ -1,0 +1,47 @@
+{#- One row per (registered reporting event, dimension) for the accounts that are
+    rolled up: the event's local day in the account's timezone, its metric from the
+    registry, and the dimension it counts for - the account itself, the agent
+    (user_id) and the inbox (inbox_id); a NULL agent or inbox skips that dimension
+    (seed 002's BackfillService). Not filtered by time: the mart applies the sliding
+    window to `created_at`, which PostgreSQL pushes down to raw's
+    (account_id, created_at) index through this view. -#}
+with events as (
+    select * from {{ ref('stg_support__reporting_events') }}
+),
+
+accounts as (
+    select * from {{ ref('stg_support__accounts') }}
+),
+
+registry as (
+    select * from {{ ref('metric_registry') }}
+),
+
+final as (
+    select
+        events.account_id,
+        {{ tally.day_bucket('events.created_at', 'accounts.timezone') }} as day_bucket,
+        dims.dimension_type,
+        dims.dimension_id,
+        registry.metric,
+        registry.count_kind,
+        events.conversation_id,
+        events.value,
+        events.value_in_business_hours,
+        events.created_at
+    from events
+    inner join accounts
+        on events.account_id = accounts.account_id
+    inner join registry
+        on events.event_name = registry.event_name
+    cross join lateral (
+        values
+            (cast('account' as text), events.account_id),
+            (cast('agent' as text), events.user_id),
+            (cast('inbox' as text), events.inbox_id)
+    ) as dims (dimension_type, dimension_id)
+    where accounts.timezone is not null
+        and dims.dimension_id is not null
+)
+
+select * from final
