@@ -8,7 +8,8 @@
     microbatch strategies leave such rows behind.
 
     Config: unique_key (the grain), bucket_column, bucket_kind ('day' compares
-    `bucket_column = day_bucket`; 'instant' keeps `lo <= bucket_column < hi`),
+    `bucket_column = day_bucket`; 'instant' keeps `lo <= bucket_column < hi`;
+    'key' compares `bucket_column = key_value` for key-mode sliding windows),
     and the sliding_window spec (tenant column, rebuild scope).
 
     Admin rebuild with `full_refresh_sweep: true` is mark-and-sweep instead (seed 000):
@@ -54,17 +55,28 @@
         {%- endif %}
         and t.last_updated < now()
     {%- else -%}
+    {%- set whole_col = 'key_value' if bucket_kind == 'key' else 'day_bucket' %}
+    -- whole tenants (new, re-versioned, gone, rebuilt)
     delete from {{ target }} as t
     using {{ tally.sliding_window_affected() }} as sw
     where t.{{ tenant_col }} = sw.tenant_id
-        and (
-            sw.day_bucket is null
-            {%- if bucket_kind == 'day' %}
-            or t.{{ bucket_col }} = sw.day_bucket
-            {%- else %}
-            or (t.{{ bucket_col }} >= sw.lo and t.{{ bucket_col }} < sw.hi)
-            {%- endif %}
-        )
+        and sw.{{ whole_col }} is null
+        {%- if scope is not none %}
+        and t.{{ scope[0] }} = {{ scope[1] }}
+        {%- endif %};
+    -- single buckets: separate statement so the join can use an index on (tenant, bucket)
+    delete from {{ target }} as t
+    using {{ tally.sliding_window_affected() }} as sw
+    where t.{{ tenant_col }} = sw.tenant_id
+        {%- if bucket_kind == 'day' %}
+        and t.{{ bucket_col }} = sw.day_bucket
+        {%- elif bucket_kind == 'key' %}
+        and t.{{ bucket_col }} = sw.key_value
+        {%- else %}
+        and sw.day_bucket is not null
+        and t.{{ bucket_col }} >= sw.lo
+        and t.{{ bucket_col }} < sw.hi
+        {%- endif %}
         {%- if scope is not none %}
         and t.{{ scope[0] }} = {{ scope[1] }}
         {%- endif %};

@@ -13,6 +13,7 @@
                         'raw_table': 'attributions'}],           -- deletion capture key
             'rebuild_var': 'rebuild_organization_id',
             'scope_column': 'campaign_id', 'scope_var': 'rebuild_campaign_id',
+            'window_days': 1,                          -- optional: overrides var sliding_window_days
         },
         bucket_column='day_bucket', bucket_kind='day',   -- or 'instant' for timestamp buckets
 
@@ -39,8 +40,12 @@
 -#}
 
 {% macro sliding_window_spec() %}
+    {#- at parse time config.get() answers a placeholder, not the model's dict -#}
+    {%- if not execute -%}
+        {{ return({}) }}
+    {%- endif -%}
     {%- set spec = config.get('sliding_window') -%}
-    {%- if spec is none -%}
+    {%- if spec is none or spec is string -%}
         {{ exceptions.raise_compiler_error("model " ~ this ~ " uses the sliding window but has no sliding_window config") }}
     {%- endif -%}
     {{ return(spec) }}
@@ -112,6 +117,27 @@
 {%- endmacro %}
 
 
+{#- Key mode (spec `key` set, e.g. campaign_id): rows of the affected (tenant, key)
+    pairs; key_value NULL = the whole tenant. -#}
+{% macro sliding_window_key_filter(tenant_expr, key_expr) -%}
+    {%- set mode = tally.sliding_window_mode() -%}
+    {%- if mode == 'full' -%}
+        true
+    {%- else -%}
+        exists (
+            select 1
+            from {{ tally.sliding_window_affected() }} as sw
+            where sw.tenant_id = {{ tenant_expr }}
+                and (sw.key_value is null or sw.key_value = {{ key_expr }})
+        )
+        {%- set scope = tally.sliding_window_scope() -%}
+        {%- if scope is not none %}
+        and {{ key_expr }} = {{ scope[1] }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+
 {% macro sliding_window_prepare() %}
     {%- set mode = tally.sliding_window_mode() -%}
     {%- if mode == 'full' -%}
@@ -120,7 +146,8 @@
     {%- set spec = tally.sliding_window_spec() -%}
     {%- set affected = tally.sliding_window_affected() -%}
     {%- set lag = "interval '" ~ var('watermark_lag_minutes') ~ " minutes'" -%}
-    {%- set n_days = var('sliding_window_days') | int -%}
+    {%- set n_days = spec.get('window_days', var('sliding_window_days')) | int -%}
+    {%- set key = spec.get('key') -%}
     drop table if exists {{ affected }};
     create temporary table {{ affected }} on commit drop as
     with tenants as (
@@ -145,6 +172,10 @@
     days as (
         select cast(null as bigint) as tenant_id, cast(null as date) as day_bucket where false
     ),
+
+    keys as (
+        select cast(null as bigint) as tenant_id, cast(null as bigint) as key_value where false
+    ),
     {% elif mode == 'backfill' %}
     whole as (
         select cast(null as bigint) as tenant_id where false
@@ -161,6 +192,25 @@
         {%- if spec.get('backfill_tenant_var') and var(spec['backfill_tenant_var'], none) is not none %}
         -- optional: a backfill of one tenant only (spec key backfill_tenant_var)
         where valid.tenant_id = {{ var(spec['backfill_tenant_var']) | int }}
+        {%- endif %}
+    ),
+
+    keys as (
+        {%- if key %}
+        {%- for e in spec['events'] %}
+        select distinct ev.{{ e['tenant'] }} as tenant_id, ev.{{ e.get('key', key) }} as key_value
+        from days
+        inner join valid on days.tenant_id = valid.tenant_id
+        inner join {{ ref(e['model']) }} as ev
+            on ev.{{ e['tenant'] }} = days.tenant_id
+            and ev.{{ e['ts'] }} >= {{ tally.local_day_start('days.day_bucket', 'valid.tz') }}
+            and ev.{{ e['ts'] }} < {{ tally.local_day_start('days.day_bucket + 1', 'valid.tz') }}
+        {%- if not loop.last %}
+        union
+        {%- endif %}
+        {%- endfor %}
+        {%- else %}
+        select cast(null as bigint) as tenant_id, cast(null as bigint) as key_value where false
         {%- endif %}
     ),
     {% else %}
@@ -186,13 +236,18 @@
 
     changed as (
         {%- for e in spec['events'] %}
-        select ev.{{ e['tenant'] }} as tenant_id, ev.{{ e['ts'] }} as ts, ev.updated_at as changed_at
+        select
+            ev.{{ e['tenant'] }} as tenant_id,
+            ev.{{ e['ts'] }} as ts,
+            {% if key %}ev.{{ e.get('key', key) }}{% else %}cast(null as bigint){% endif %} as key_value,
+            ev.updated_at as changed_at
         from {{ ref(e['model']) }} as ev
         where ev.updated_at > (select since.watermark from since)
         union all
         select
             cast(rc.old_row ->> '{{ e.get("raw_tenant", e["tenant"]) }}' as bigint) as tenant_id,
             cast(rc.old_row ->> '{{ e.get("raw_ts", e["ts"]) }}' as timestamptz) as ts,
+            {% if key %}cast(rc.old_row ->> '{{ e.get("raw_key", e.get("key", key)) }}' as bigint){% else %}cast(null as bigint){% endif %} as key_value,
             rc.captured_at as changed_at
         from ops.raw_changes as rc
         where rc.table_name = '{{ e["raw_table"] }}'
@@ -225,24 +280,48 @@
         where changed.ts is not null
             and changed.changed_at > progress.watermark - {{ lag }}
     ),
+
+    keys as (
+        -- key mode: every (tenant, key) holding a row changed since the tenant's watermark
+        select changed.tenant_id, changed.key_value
+        from changed
+        inner join valid on changed.tenant_id = valid.tenant_id
+        inner join progress on changed.tenant_id = progress.tenant_id
+        where changed.key_value is not null
+            and changed.changed_at > progress.watermark - {{ lag }}
+    ),
     {% endif %}
 
     final as (
         select
             whole.tenant_id,
+            cast(null as bigint) as key_value,
             cast(null as date) as day_bucket,
             cast('-infinity' as timestamptz) as lo,
             cast('infinity' as timestamptz) as hi
         from whole
         union all
+        {%- if key %}
+        select
+            keys.tenant_id,
+            keys.key_value,
+            cast(null as date) as day_bucket,
+            cast('-infinity' as timestamptz) as lo,
+            cast('infinity' as timestamptz) as hi
+        from (select distinct keys.tenant_id, keys.key_value from keys) as keys
+        inner join valid on keys.tenant_id = valid.tenant_id
+        where keys.tenant_id not in (select whole.tenant_id from whole)
+        {%- else %}
         select
             days.tenant_id,
+            cast(null as bigint) as key_value,
             days.day_bucket,
             {{ tally.local_day_start('days.day_bucket', 'valid.tz') }} as lo,
             {{ tally.local_day_start('days.day_bucket + 1', 'valid.tz') }} as hi
         from (select distinct days.tenant_id, days.day_bucket from days) as days
         inner join valid on days.tenant_id = valid.tenant_id
         where days.tenant_id not in (select whole.tenant_id from whole)
+        {%- endif %}
     )
 
     select * from final;
@@ -252,6 +331,9 @@
 
 
 {% macro sliding_window_record() %}
+    {%- if not execute -%}
+        {{ return('select 1') }}
+    {%- endif -%}
     {%- set mode = tally.sliding_window_mode() -%}
     {%- set spec = tally.sliding_window_spec() -%}
     {%- set mart = this.identifier -%}

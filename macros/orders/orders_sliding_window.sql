@@ -1,0 +1,24 @@
+{#- The sliding-window spec shared by the order marts (see docs/incremental.md).
+    `key` set: the affected set is (organization, campaign) instead of local days. -#}
+{% macro orders_sliding_window(key=none) %}
+    {%- set spec = {
+        'tenants': 'stg_orders__organizations',
+        'tenant_id': 'organization_id',
+        'timezone': 'aggregation_timezone',
+        'version': 'config_version',
+        'events': [
+            {'model': 'stg_orders__attributions', 'tenant': 'organization_id', 'ts': 'ordered_at',
+             'key': 'campaign_id', 'raw_table': 'attributions'},
+        ],
+        'rebuild_var': 'rebuild_organization_id',
+        'scope_column': 'campaign_id',
+        'scope_var': 'rebuild_campaign_id',
+    } -%}
+    {%- if key is not none -%}
+        {%- do spec.update({'key': key}) -%}
+        {%- do spec['events'].append(
+            {'model': 'stg_orders__campaign_recipients', 'tenant': 'organization_id', 'ts': 'sent_at',
+             'key': 'campaign_id', 'raw_table': 'campaign_recipients'}) -%}
+    {%- endif -%}
+    {{ return(spec) }}
+{% endmacro %}

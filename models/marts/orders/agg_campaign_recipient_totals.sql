@@ -1,0 +1,121 @@
+{#- Per (organization, campaign, is_holdout) lifetime totals. Key-mode sliding window:
+    a run recomputes whole campaigns - those holding an attribution or recipient row
+    changed since the watermark (or a captured delete), every campaign of a tenant
+    whose configuration changed, and the rebuild scope. Orders, revenue and unique
+    customers come from agg_order_customer_daily (built earlier in the same run);
+    recipients and converted recipients (distinct recipients with >= 1 qualifying
+    order; holdout side as recorded on the attribution) from staging. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='bucket_replace',
+        on_schema_change='fail',
+        unique_key=['organization_id', 'campaign_id', 'is_holdout'],
+        bucket_column='campaign_id',
+        bucket_kind='key',
+        sliding_window=tally.orders_sliding_window(key='campaign_id'),
+        pre_hook="{{ tally.sliding_window_prepare() }}",
+        post_hook="{{ tally.sliding_window_record() }}",
+        tags=['sliding_window'],
+    )
+}}
+-- depends_on: {{ ref('stg_orders__attributions') }}
+
+with organizations as (
+    select * from {{ ref('stg_orders__organizations') }}
+    where aggregation_timezone is not null
+),
+
+recipients as (
+    select * from {{ ref('stg_orders__campaign_recipients') }} as r
+    where {{ tally.sliding_window_key_filter('r.organization_id', 'r.campaign_id') }}
+        and r.campaign_id is not null
+),
+
+customer_daily as (
+    select * from {{ ref('agg_order_customer_daily') }} as c
+    where {{ tally.sliding_window_key_filter('c.organization_id', 'c.campaign_id') }}
+),
+
+qualified as (
+    select * from {{ ref('int_orders__attributions_qualified') }} as q
+    where {{ tally.sliding_window_key_filter('q.organization_id', 'q.campaign_id') }}
+        and q.recipient_id is not null
+),
+
+recipient_counts as (
+    select
+        recipients.organization_id,
+        recipients.campaign_id,
+        coalesce(recipients.is_holdout, false) as is_holdout,
+        count(*) as recipients
+    from recipients
+    inner join organizations on recipients.organization_id = organizations.organization_id
+    group by 1, 2, 3
+),
+
+per_customer as (
+    select
+        customer_daily.organization_id,
+        customer_daily.campaign_id,
+        customer_daily.is_holdout,
+        customer_daily.customer_id,
+        sum(customer_daily.orders) as orders,
+        sum(customer_daily.revenue) as revenue
+    from customer_daily
+    group by 1, 2, 3, 4
+),
+
+order_totals as (
+    select
+        per_customer.organization_id,
+        per_customer.campaign_id,
+        per_customer.is_holdout,
+        sum(per_customer.orders) as total_orders,
+        sum(per_customer.revenue) as revenue,
+        count(*) as unique_customers
+    from per_customer
+    group by 1, 2, 3
+),
+
+conversions as (
+    select
+        converted.organization_id,
+        converted.campaign_id,
+        converted.is_holdout,
+        count(*) as converted_recipients
+    from (
+        select distinct
+            qualified.organization_id,
+            qualified.campaign_id,
+            qualified.is_holdout,
+            qualified.recipient_id
+        from qualified
+    ) as converted
+    group by 1, 2, 3
+),
+
+final as (
+    select
+        coalesce(recipient_counts.organization_id, order_totals.organization_id, conversions.organization_id)
+            as organization_id,
+        coalesce(recipient_counts.campaign_id, order_totals.campaign_id, conversions.campaign_id) as campaign_id,
+        coalesce(recipient_counts.is_holdout, order_totals.is_holdout, conversions.is_holdout) as is_holdout,
+        cast(coalesce(recipient_counts.recipients, 0) as bigint) as recipients,
+        cast(coalesce(conversions.converted_recipients, 0) as bigint) as converted_recipients,
+        cast(coalesce(order_totals.total_orders, 0) as bigint) as total_orders,
+        cast(coalesce(order_totals.revenue, 0) as numeric(16, 2)) as revenue,
+        cast(coalesce(order_totals.unique_customers, 0) as bigint) as unique_customers,
+        {{ tally.lineage_columns() }}
+    from recipient_counts
+    full outer join order_totals
+        on recipient_counts.organization_id = order_totals.organization_id
+        and recipient_counts.campaign_id = order_totals.campaign_id
+        and recipient_counts.is_holdout = order_totals.is_holdout
+    full outer join conversions
+        on coalesce(recipient_counts.organization_id, order_totals.organization_id) = conversions.organization_id
+        and coalesce(recipient_counts.campaign_id, order_totals.campaign_id) = conversions.campaign_id
+        and coalesce(recipient_counts.is_holdout, order_totals.is_holdout) = conversions.is_holdout
+)
+
+select * from final

@@ -1,0 +1,41 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='bucket_replace',
+        on_schema_change='fail',
+        unique_key=['organization_id', 'campaign_id', 'day_bucket', 'is_holdout', 'customer_id'],
+        bucket_column='day_bucket',
+        bucket_kind='day',
+        sliding_window=tally.orders_sliding_window(),
+        pre_hook="{{ tally.sliding_window_prepare() }}",
+        post_hook=[
+            "{{ tally.sliding_window_record() }}",
+            "create index if not exists agg_order_customer_daily_org_day_idx on {{ this }} (organization_id, day_bucket) include (campaign_id, is_holdout, customer_id, orders, revenue)",
+        ],
+        tags=['sliding_window'],
+    )
+}}
+-- depends_on: {{ ref('stg_orders__organizations') }}
+-- depends_on: {{ ref('stg_orders__attributions') }}
+
+with qualified as (
+    select * from {{ ref('int_orders__attributions_qualified') }} as q
+    where {{ tally.sliding_window_filter('q.organization_id', 'q.ordered_at', 'q.campaign_id') }}
+        and q.customer_id is not null
+),
+
+final as (
+    select
+        qualified.organization_id,
+        qualified.campaign_id,
+        qualified.day_bucket,
+        qualified.is_holdout,
+        qualified.customer_id,
+        cast(count(*) as bigint) as orders,
+        cast(sum(qualified.order_value) as numeric(16, 2)) as revenue,
+        {{ tally.lineage_columns() }}
+    from qualified
+    group by 1, 2, 3, 4, 5
+)
+
+select * from final
