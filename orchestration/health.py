@@ -1,0 +1,432 @@
+"""Health checks: is every mart there, fresh, and recently refreshed? (`tally health`)
+
+One flat list of :class:`Check` rows, printed as one table:
+
+* ``rows``        per mart: the relation exists (else ``missing``) and how many rows it holds
+                  (``warn`` when empty).
+* ``data age``    per mart: age of ``max(last_updated)`` against its refresh interval.
+* ``last run``    per mart: age of the last successful refresh - ``ops.mart_runs`` (written
+                  by every sliding-window run) or, for the other marts, Dagster's latest
+                  materialization of the asset ``marts/<name>``.
+* ``source``      per raw table with a dbt freshness rule: ``max(loaded_at_field)`` against
+                  the rule's ``warn_after``/``error_after`` - the same computation as
+                  ``dbt source freshness``, read from the manifest, without a dbt process.
+* ``asset check`` per dbt test whose latest Dagster evaluation did not pass.
+
+Marts are discovered, not listed: every dbt model whose schema is ``marts`` (manifest)
+plus every table/view/materialized view in schema ``marts`` (pg_catalog). A mart's
+refresh interval is ``meta.tally.refresh_interval`` (e.g. ``"1 day"``) when its yml sets
+it, else a default from how it is refreshed (see :func:`refresh_interval`). It is stale
+after ``meta.tally.stale_after`` or, by default, two intervals (one missed refresh is
+tolerated, two are not).
+
+Exit status (``tally health``): 1 when any row is ``stale``, ``failing`` or ``missing``,
+else 0; ``warn`` rows do not fail.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+OK, WARN, STALE, FAILING, MISSING = "ok", "warn", "stale", "failing", "missing"
+BAD = frozenset({STALE, FAILING, MISSING})
+_ORDER = {MISSING: 0, FAILING: 1, STALE: 2, WARN: 3, OK: 4}
+
+# Defaults when a mart's yml sets no meta.tally.refresh_interval (see refresh_interval()).
+TICK_INTERVAL = timedelta(minutes=15)
+DEFAULT_INTERVAL = timedelta(days=1)
+_DBT_TEMP = re.compile(r"__dbt_(tmp|backup)$")
+_UNITS = {
+    "minute": timedelta(minutes=1),
+    "hour": timedelta(hours=1),
+    "day": timedelta(days=1),
+    "week": timedelta(weeks=1),
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One row of the health table."""
+
+    check: str
+    target: str
+    status: str
+    value: str = ""
+    limit: str = ""
+    detail: str = ""
+
+    @property
+    def bad(self) -> bool:
+        return self.status in BAD
+
+
+@dataclass(frozen=True)
+class Mart:
+    """A mart to check: where it comes from and how often it should be refreshed."""
+
+    name: str
+    domain: str = ""
+    interval: timedelta = DEFAULT_INTERVAL
+    stale_after: timedelta = 2 * DEFAULT_INTERVAL
+    in_manifest: bool = True
+
+
+@dataclass
+class Report:
+    checks: list[Check] = field(default_factory=list)
+    checked_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def healthy(self) -> bool:
+        return not any(c.bad for c in self.checks)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.healthy else 1
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for c in self.checks:
+            out[c.status] = out.get(c.status, 0) + 1
+        return out
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "checked_at": self.checked_at.isoformat(),
+                "healthy": self.healthy,
+                "counts": self.counts(),
+                "checks": [asdict(c) for c in self.checks],
+            },
+            indent=2,
+        )
+
+    def table(self) -> str:
+        headers = ("CHECK", "TARGET", "STATUS", "VALUE", "LIMIT", "DETAIL")
+        rows = [(c.check, c.target, c.status.upper(), c.value, c.limit, c.detail) for c in self.checks]
+        widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+        lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+        lines.append("  ".join("-" * w for w in widths))
+        lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+        summary = ", ".join(f"{n} {s}" for s, n in sorted(self.counts().items(), key=lambda kv: _ORDER[kv[0]]))
+        verdict = "healthy" if self.healthy else "UNHEALTHY"
+        lines.append(f"\n{verdict}: {summary or 'nothing to check'}")
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- intervals
+
+
+def parse_interval(text: str) -> timedelta:
+    """'15 minutes', '1 hour', '7 days', '2 weeks' -> timedelta (ValueError otherwise)."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-z]+?)s?\s*", str(text).lower())
+    if not m or m.group(2) not in _UNITS:
+        raise ValueError(f"not an interval: {text!r} (use e.g. '15 minutes', '1 day')")
+    return float(m.group(1)) * _UNITS[m.group(2)]
+
+
+def human(td: timedelta | None) -> str:
+    """A compact age: 42s, 17m, 5.2h, 3.1d."""
+    if td is None:
+        return "never"
+    s = td.total_seconds()
+    if s < 0:
+        return "0s"
+    if s < 120:
+        return f"{s:.0f}s"
+    if s < 7200:
+        return f"{s / 60:.0f}m"
+    if s < 2 * 86400:
+        return f"{s / 3600:.1f}h"
+    return f"{s / 86400:.1f}d"
+
+
+def span(td: timedelta) -> str:
+    """A configured interval, exactly: 15m, 1h, 1d, 14d."""
+    s = int(td.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if s >= size and s % size == 0:
+            return f"{s // size}{unit}"
+    return human(td)
+
+
+def refresh_interval(name: str, meta: Mapping[str, Any], tags: Iterable[str]) -> timedelta:
+    """How often a mart is expected to be refreshed.
+
+    ``meta.tally.refresh_interval`` when set; else: sliding-window marts and materialized
+    views (``mv_*``) 15 minutes (the tick / view-refresh schedule), ``*_hourly`` 1 hour,
+    ``*_weekly`` and ``*_30d`` 7 days, anything else 1 day.
+    """
+    tally_meta = (meta or {}).get("tally") or {}
+    if tally_meta.get("refresh_interval"):
+        return parse_interval(tally_meta["refresh_interval"])
+    if "sliding_window" in set(tags or ()) or name.startswith("mv_"):
+        return TICK_INTERVAL
+    if name.endswith("_hourly"):
+        return timedelta(hours=1)
+    if name.endswith(("_weekly", "_30d")):
+        return timedelta(days=7)
+    return DEFAULT_INTERVAL
+
+
+# --------------------------------------------------------------------------- discovery
+
+
+def marts_from_manifest(manifest: Mapping[str, Any]) -> list[Mart]:
+    out = []
+    for node in manifest.get("nodes", {}).values():
+        if node.get("resource_type") != "model" or node.get("schema") != "marts":
+            continue
+        if not node.get("config", {}).get("enabled", True):
+            continue
+        name = node.get("alias") or node["name"]
+        meta = node.get("config", {}).get("meta") or node.get("meta") or {}
+        interval = refresh_interval(name, meta, node.get("tags", []))
+        stale_text = (meta.get("tally") or {}).get("stale_after")
+        stale = parse_interval(stale_text) if stale_text else 2 * interval
+        fqn = node.get("fqn", [])
+        domain = fqn[2] if len(fqn) > 3 else ""
+        out.append(Mart(name, domain, interval, stale))
+    return out
+
+
+def marts_in_database(conn: psycopg.Connection) -> dict[str, str]:
+    """Relations in schema marts: name -> kind (table, view, matview)."""
+    rows = conn.execute(
+        """
+        select c.relname, case c.relkind when 'm' then 'matview' when 'v' then 'view' else 'table' end
+        from pg_catalog.pg_class as c
+        join pg_catalog.pg_namespace as n on n.oid = c.relnamespace
+        where n.nspname = 'marts' and c.relkind in ('r', 'p', 'v', 'm')
+        """
+    ).fetchall()
+    return {name: kind for name, kind in rows if not _DBT_TEMP.search(name)}
+
+
+def discover(
+    conn: psycopg.Connection, manifest: Mapping[str, Any] | None, domain: str | None = None
+) -> tuple[list[Mart], dict[str, str]]:
+    """Marts of the manifest plus marts only the database knows (e.g. built outside dbt)."""
+    existing = marts_in_database(conn)
+    marts = {m.name: m for m in marts_from_manifest(manifest or {})}
+    for name in existing:
+        if name not in marts:
+            interval = refresh_interval(name, {}, ())
+            marts[name] = Mart(name, "", interval, 2 * interval, in_manifest=False)
+    selected = [m for m in marts.values() if domain is None or m.domain == domain]
+    return sorted(selected, key=lambda m: (m.domain, m.name)), existing
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _columns(conn: psycopg.Connection, name: str) -> set[str]:
+    rows = conn.execute(
+        """
+        select a.attname from pg_catalog.pg_attribute as a
+        join pg_catalog.pg_class as c on c.oid = a.attrelid
+        join pg_catalog.pg_namespace as n on n.oid = c.relnamespace
+        where n.nspname = 'marts' and c.relname = %s and a.attnum > 0 and not a.attisdropped
+        """,
+        (name,),
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def check_mart(
+    conn: psycopg.Connection,
+    mart: Mart,
+    kind: str | None,
+    now: datetime,
+    last_run: datetime | None,
+    run_source: str,
+) -> list[Check]:
+    target = f"marts.{mart.name}"
+    limit = f"{span(mart.stale_after)} (every {span(mart.interval)})"
+    if kind is None:
+        return [Check("rows", target, MISSING, "-", "", "not built yet: run `tally run`")]
+    ident = sql.Identifier("marts", mart.name)
+    cols = _columns(conn, mart.name)
+    stats = conn.execute(
+        sql.SQL("select count(*), {} from {}").format(
+            sql.SQL("max(last_updated)" if "last_updated" in cols else "null::timestamptz"), ident
+        )
+    ).fetchone()
+    n_rows, last_updated = (stats[0], stats[1]) if stats else (0, None)
+    out = [Check("rows", target, OK if n_rows else WARN, f"{n_rows:,}", "> 0", "" if n_rows else "empty")]
+
+    run_age = now - last_run if last_run else None
+    run_fresh = run_age is not None and run_age <= mart.stale_after
+    if "last_updated" in cols:
+        age = now - last_updated if last_updated else None
+        if age is not None and age <= mart.stale_after:
+            out.append(Check("data age", target, OK, human(age), limit))
+        elif run_fresh:
+            out.append(
+                Check("data age", target, WARN, human(age), limit, "no rows rewritten lately; refreshes are on time")
+            )
+        else:
+            out.append(Check("data age", target, STALE, human(age), limit, "max(last_updated) too old"))
+    if run_age is None:
+        # built outside Dagster and not a sliding-window mart: nothing to judge the runs by
+        out.append(Check("last run", target, WARN, "never", limit, f"no run recorded ({run_source})"))
+    else:
+        status = OK if run_fresh else STALE
+        out.append(Check("last run", target, status, human(run_age), limit, run_source))
+    return out
+
+
+def last_runs_from_ops(conn: psycopg.Connection) -> dict[str, datetime]:
+    if conn.execute("select to_regclass('ops.mart_runs')").fetchone()[0] is None:
+        return {}
+    rows = conn.execute("select mart, max(finished_at) from ops.mart_runs group by mart").fetchall()
+    return dict(rows)
+
+
+def check_sources(
+    conn: psycopg.Connection, manifest: Mapping[str, Any], now: datetime, domain: str | None = None
+) -> list[Check]:
+    """dbt source freshness, computed directly: max(loaded_at_field) vs warn/error_after."""
+    out = []
+    for src in sorted(manifest.get("sources", {}).values(), key=lambda s: (s["schema"], s["identifier"])):
+        if domain is not None and src.get("source_name") != f"raw_{domain}":
+            continue
+        fresh = src.get("freshness") or (src.get("config") or {}).get("freshness")
+        field_name = src.get("loaded_at_field")
+        if not fresh or not field_name:
+            continue
+        warn_after, error_after = _period(fresh.get("warn_after")), _period(fresh.get("error_after"))
+        if warn_after is None and error_after is None:
+            continue
+        target = f"{src['schema']}.{src['identifier']}"
+        limit = " / ".join(
+            f"{label} {span(td)}" for label, td in (("warn", warn_after), ("error", error_after)) if td
+        )
+        if conn.execute("select to_regclass(%s)", (target,)).fetchone()[0] is None:
+            out.append(Check("source", target, MISSING, "-", limit, "raw table does not exist"))
+            continue
+        query = sql.SQL("select max({}) from {}").format(
+            sql.Identifier(field_name), sql.Identifier(src["schema"], src["identifier"])
+        )
+        if fresh.get("filter"):
+            query = sql.SQL("{} where {}").format(query, sql.SQL(fresh["filter"]))
+        loaded = conn.execute(query).fetchone()[0]
+        age = now - loaded if loaded else None
+        if age is None:
+            out.append(Check("source", target, WARN, "empty", limit, "no rows"))
+        elif error_after is not None and age > error_after:
+            out.append(Check("source", target, STALE, human(age), limit, f"max({field_name}) too old"))
+        elif warn_after is not None and age > warn_after:
+            out.append(Check("source", target, WARN, human(age), limit, f"max({field_name}) old"))
+        else:
+            out.append(Check("source", target, OK, human(age), limit))
+    return out
+
+
+def _period(spec: Mapping[str, Any] | None) -> timedelta | None:
+    if not spec or spec.get("count") is None or not spec.get("period"):
+        return None
+    return parse_interval(f"{spec['count']} {spec['period']}")
+
+
+# --------------------------------------------------------------------------- Dagster
+
+
+def dagster_state(asset_names: Sequence[str]) -> tuple[dict[str, datetime], list[Check], str | None]:
+    """Latest materialization per mart asset and the asset checks that did not pass.
+
+    Returns (materialized_at by mart name, failing/warning check rows, error or None).
+    Needs the Dagster instance (runtime.activate) and the manifest.
+    """
+    try:
+        from dagster import AssetKey, DagsterInstance
+        from dagster._core.storage.asset_check_execution_record import (
+            AssetCheckExecutionRecordStatus,
+        )
+
+        from orchestration.definitions import defs
+
+        check_keys = list(defs.resolve_asset_graph().asset_check_keys)
+        with DagsterInstance.get() as instance:
+            materialized: dict[str, datetime] = {}
+            for name in asset_names:
+                event = instance.get_latest_materialization_event(AssetKey(["marts", name]))
+                if event is not None:
+                    materialized[name] = datetime.fromtimestamp(event.timestamp, UTC)
+            latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(check_keys)
+    except Exception as exc:  # noqa: BLE001 - any failure here is reported as one row
+        return {}, [], f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+
+    rows = []
+    for key, record in sorted(latest.items(), key=lambda kv: kv[0].to_user_string()):
+        if record.status != AssetCheckExecutionRecordStatus.FAILED:
+            continue
+        severity = "ERROR"
+        evaluation = getattr(getattr(record.event, "dagster_event", None), "event_specific_data", None)
+        if evaluation is not None and getattr(evaluation, "severity", None) is not None:
+            severity = evaluation.severity.value
+        when = datetime.fromtimestamp(record.create_timestamp, UTC).strftime("%Y-%m-%d %H:%M")
+        status = WARN if severity == "WARN" else FAILING
+        rows.append(
+            Check("asset check", "/".join(key.asset_key.path), status, key.name, "passes", f"failed at {when} UTC")
+        )
+    return materialized, rows, None
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def load_manifest(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def collect(
+    conn: psycopg.Connection,
+    manifest: Mapping[str, Any] | None,
+    *,
+    domain: str | None = None,
+    use_dagster: bool = True,
+    now: datetime | None = None,
+) -> Report:
+    """Run every check against an open connection; never raises for an unhealthy system."""
+    report = Report()
+    now = now or conn.execute("select now()").fetchone()[0]
+    report.checked_at = now
+    if manifest is None:
+        report.checks.append(Check("manifest", "dbt", FAILING, "-", "", "cannot read the dbt manifest: `tally dbt -- parse`"))
+    marts, existing = discover(conn, manifest, domain)
+    runs = last_runs_from_ops(conn)
+    materialized: dict[str, datetime] = {}
+    check_rows: list[Check] = []
+    if use_dagster and manifest is not None:
+        materialized, check_rows, error = dagster_state([m.name for m in marts])
+        if error:
+            report.checks.append(Check("dagster", "instance", WARN, "-", "", f"cannot read run history: {error}"))
+    for mart in marts:
+        candidates = [t for t in (runs.get(mart.name), materialized.get(mart.name)) if t is not None]
+        last_run = max(candidates) if candidates else None
+        source = "ops.mart_runs" if mart.name in runs else "Dagster materialization"
+        report.checks += check_mart(conn, mart, existing.get(mart.name), now, last_run, source)
+    if manifest is not None:
+        report.checks += check_sources(conn, manifest, now, domain)
+    if domain is not None:
+        keep = {f"marts/{m.name}" for m in marts} | {
+            f"raw/{s['name']}"
+            for s in (manifest or {}).get("sources", {}).values()
+            if s.get("source_name") == f"raw_{domain}"
+        }
+        check_rows = [c for c in check_rows if c.target in keep]
+    report.checks += check_rows
+    return report
