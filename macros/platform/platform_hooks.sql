@@ -1,0 +1,117 @@
+{#- Hooks of the platform marts (seed 004). See docs/platform.md. -#}
+
+{#- Serialize runs of one model (a tick and the hourly job may overlap): a transaction
+    advisory lock, released at commit. Put it first in pre_hook. -#}
+{% macro platform_lock() -%}
+    select pg_advisory_xact_lock(hashtext('tally:{{ this }}'))
+{%- endmacro %}
+
+
+{#- After `sliding_window_prepare`: never recompute buckets before the retention horizon
+    of the raw table (their raw rows are gone, the stored aggregates are the only copy).
+    Whole-tenant entries of workspaces that still exist become [horizon, infinity). -#}
+{% macro platform_clamp_to_horizon(relation_name) %}
+    {%- if tally.sliding_window_mode() == 'full' -%}
+    select 1
+    {%- else -%}
+    {%- set affected = tally.sliding_window_affected() -%}
+    update {{ affected }} as sw set
+        lo = h.horizon,
+        day_bucket = coalesce(sw.day_bucket, cast(h.horizon at time zone 'UTC' as date))
+    from ops.retention_horizons as h
+    where h.relation = '{{ relation_name }}'
+        and sw.lo < h.horizon
+        and exists (
+            select 1 from {{ ref('stg_platform__workspaces') }} as tn
+            where tn.workspace_id = sw.tenant_id
+        );
+    delete from {{ affected }} where lo >= hi
+    {%- endif -%}
+{% endmacro %}
+
+
+{#- Post-hook of an hourly mart: queue what this run recomputed for each coarser rollup
+    (`consumers`: model names). A full build queues every workspace whole. -#}
+{% macro platform_enqueue_rollups(consumers) %}
+    insert into ops.platform_rollup_queue (consumer, workspace_id, lo, hi)
+    select distinct c.consumer, a.tenant_id, a.lo, a.hi
+    from (
+        {%- if tally.sliding_window_mode() == 'full' %}
+        select
+            tn.workspace_id as tenant_id,
+            cast('-infinity' as timestamptz) as lo,
+            cast('infinity' as timestamptz) as hi
+        from {{ ref('stg_platform__workspaces') }} as tn
+        {%- else %}
+        select sw.tenant_id, sw.lo, sw.hi from {{ tally.sliding_window_affected() }} as sw
+        {%- endif %}
+    ) as a
+    cross join (
+        values {% for c in consumers %}('{{ c }}'){{ ', ' if not loop.last }}{% endfor %}
+    ) as c (consumer)
+    on conflict do nothing
+{% endmacro %}
+
+
+{#- Pre-hook of a rollup built from an hourly mart (grain 'day' or 'week').
+    Consumes this model's queue entries and turns them into the `<model>__affected`
+    table `bucket_replace` and `sliding_window_filter` read: each [lo, hi) widened to
+    whole UTC days/weeks, then cut to what the hourly mart still fully covers
+    (bucket start >= its retention horizon) - older rollup rows are kept forever. -#}
+{% macro platform_rollup_prepare(grain, hourly_relation) %}
+    {%- set affected = tally.sliding_window_affected() -%}
+    {%- set step = "interval '1 " ~ grain ~ "'" -%}
+    {%- if tally.sliding_window_mode() == 'full' -%}
+    delete from ops.platform_rollup_queue where consumer = '{{ this.identifier }}'
+    {%- else -%}
+    drop table if exists {{ affected }};
+    create temporary table {{ affected }} (
+        tenant_id bigint,
+        day_bucket date,
+        lo timestamptz,
+        hi timestamptz
+    ) on commit drop;
+    with consumed as (
+        delete from ops.platform_rollup_queue as q
+        where q.consumer = '{{ this.identifier }}'
+        returning q.workspace_id, q.lo, q.hi
+    ),
+
+    horizon as (
+        select coalesce(max(h.horizon), '-infinity') as horizon
+        from ops.retention_horizons as h
+        where h.relation = '{{ hourly_relation }}'
+    ),
+
+    widened as (
+        select
+            consumed.workspace_id,
+            greatest(
+                date_trunc('{{ grain }}', consumed.lo, 'UTC'),
+                {{ tally.platform_ceil('horizon.horizon', grain) }}
+            ) as lo,
+            {{ tally.platform_ceil('consumed.hi', grain) }} as hi
+        from consumed
+        cross join horizon
+    )
+
+    insert into {{ affected }} (tenant_id, day_bucket, lo, hi)
+    select distinct
+        widened.workspace_id,
+        cast(widened.lo at time zone 'UTC' as date),
+        widened.lo,
+        widened.hi
+    from widened
+    where widened.lo < widened.hi;
+    analyze {{ affected }}
+    {%- endif -%}
+{% endmacro %}
+
+
+{#- The first UTC day/week boundary at or after ts (infinities stay). -#}
+{% macro platform_ceil(ts, grain) -%}
+    case
+        when date_trunc('{{ grain }}', {{ ts }}, 'UTC') = {{ ts }} then {{ ts }}
+        else date_trunc('{{ grain }}', {{ ts }}, 'UTC') + interval '1 {{ grain }}'
+    end
+{%- endmacro %}
