@@ -23,3 +23,7 @@ tick = define_asset_job(
 )
 
 JOBS = [materialize_all, tick]
+
+from orchestration.orders.jobs import orders_rebuild  # noqa: E402
+
+JOBS.append(orders_rebuild)

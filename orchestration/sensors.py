@@ -3,3 +3,7 @@
 from __future__ import annotations
 
 SENSORS: list = []
+
+from orchestration.orders.sensors import orders_config_recalc  # noqa: E402
+
+SENSORS.append(orders_config_recalc)

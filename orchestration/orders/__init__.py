@@ -1,0 +1,1 @@
+"""Orders domain (seed 000): admin rebuild requests, dedup, audit, config-triggered recalc."""
