@@ -27,7 +27,13 @@ def test_t_ppf_matches_scipy(q: float, df: float) -> None:
 
 @pytest.mark.parametrize(
     ("x1", "n1", "x2", "n2"),
-    [(120, 1000, 90, 1000), (45, 5000, 3, 400), (10, 10, 9, 10), (0, 50, 4, 60), (3000, 90000, 260, 9000)],
+    [
+        (120, 1000, 90, 1000),
+        (45, 5000, 3, 400),
+        (10, 10, 9, 10),
+        (0, 50, 4, 60),
+        (3000, 90000, 260, 9000),
+    ],
 )
 def test_two_proportion_z_against_chi_square(x1: int, n1: int, x2: int, n2: int) -> None:
     got = stats.two_proportion_ztest(x1, n1, x2, n2)

@@ -24,4 +24,45 @@
 
 {#- Extra, column-level grants on raw for the reader's raw path (see docs/reader.md). -#}
 {% macro grant_reader_extra() %}
+        {#- snapshot reader (orchestration/reader/snapshots.py): its cache is dropped when a
+            newer recompute run completed for the range, so it reads these run columns -#}
+        grant usage on schema ops to tally_reader;
+        grant select (id, status, date_from, date_to, reports, windows, finished_at)
+            on ops.recompute_runs to tally_reader;
+        {#- campaign reader (orchestration/reader/campaigns.py): exactly the raw columns its
+            raw path and excluded-recipient compensation read; skipped while raw is absent -#}
+        if to_regclass('raw.organizations') is not null then
+            grant usage on schema raw to tally_reader;
+            grant select (id, reporting_timezone, configuration) on raw.organizations to tally_reader;
+        end if;
+        if to_regclass('raw.campaigns') is not null then
+            grant select (id, organization_id, name) on raw.campaigns to tally_reader;
+        end if;
+        if to_regclass('raw.campaign_recipients') is not null then
+            grant select (organization_id, campaign_id, recipient_id, is_holdout)
+                on raw.campaign_recipients to tally_reader;
+        end if;
+        if to_regclass('raw.attributions') is not null then
+            grant select (organization_id, campaign_id, recipient_id, customer_id, order_value,
+                attribution_type, is_holdout, is_first_purchase, is_subscription, discount_matched,
+                is_new_subscriber, passes_rules, archived, ordered_at)
+                on raw.attributions to tally_reader;
+        end if;
+        {#- support reader (orchestration/reader/support.py): the raw columns its fallback
+            path and its account/agent/inbox validation read; skipped while raw is absent -#}
+        if to_regclass('raw.reporting_events') is not null then
+            grant usage on schema raw to tally_reader;
+            grant select (account_id, name, value, value_in_business_hours, user_id, inbox_id,
+                conversation_id, created_at)
+                on raw.reporting_events to tally_reader;
+        end if;
+        if to_regclass('raw.accounts') is not null then
+            grant select (id, reporting_timezone) on raw.accounts to tally_reader;
+        end if;
+        if to_regclass('raw.agents') is not null then
+            grant select (id, account_id) on raw.agents to tally_reader;
+        end if;
+        if to_regclass('raw.inboxes') is not null then
+            grant select (id, account_id) on raw.inboxes to tally_reader;
+        end if;
 {% endmacro %}

@@ -1,0 +1,333 @@
+"""The reader's SQL: constant texts only, every value a bound parameter.
+
+Mart path and raw path share the downstream SQL; they differ only in the source
+CTEs (``daily_src``, ``cust_src``), chosen from the whitelist below - never built
+from user input.
+
+Parameters used throughout: ``org``, ``lo``/``hi`` (local days, inclusive), ``tz``
+(the organization's IANA zone, validated), ``types`` (excluded attribution types),
+``excl`` (excluded recipient ids), ``live`` (today's local day or NULL).
+"""
+
+from __future__ import annotations
+
+MEASURES: tuple[str, ...] = (
+    "total_orders",
+    "revenue",
+    "first_purchase_orders",
+    "first_purchase_revenue",
+    "repeat_orders",
+    "repeat_revenue",
+    "subscription_orders",
+    "subscription_revenue",
+    "discount_matched_orders",
+    "new_subscribers",
+)
+
+# One qualifying raw attribution (seed 000 filter + the organization's excluded types),
+# measures per row, bucketed in the organization's timezone. `{where}` adds a constant
+# extra predicate (a whitelisted text below), `{lo}`/`{hi}` name the range parameters.
+_RAW_ROWS = """
+    select
+        a.campaign_id,
+        coalesce(a.is_holdout, false) as is_holdout,
+        cast(a.ordered_at at time zone %(tz)s as date) as day_bucket,
+        a.customer_id,
+        a.recipient_id,
+        1 as total_orders,
+        a.order_value as revenue,
+        case when a.is_first_purchase then 1 else 0 end as first_purchase_orders,
+        case when a.is_first_purchase then a.order_value else 0 end as first_purchase_revenue,
+        case when a.is_first_purchase then 0 else 1 end as repeat_orders,
+        case when a.is_first_purchase then 0 else a.order_value end as repeat_revenue,
+        case when a.is_subscription then 1 else 0 end as subscription_orders,
+        case when a.is_subscription then a.order_value else 0 end as subscription_revenue,
+        case when a.discount_matched then 1 else 0 end as discount_matched_orders,
+        case when a.is_new_subscriber then 1 else 0 end as new_subscribers
+    from raw.attributions as a
+    where a.organization_id = %(org)s
+        and a.ordered_at >= (cast(%({lo})s as date)::timestamp at time zone %(tz)s)
+        and a.ordered_at < ((cast(%({hi})s as date) + 1)::timestamp at time zone %(tz)s)
+        and a.passes_rules
+        and not a.archived
+        and a.order_value > 0
+        and a.campaign_id is not null
+        and not coalesce(a.attribution_type = any(%(types)s::text[]), false)
+        {where}
+"""
+
+_WHERE = {
+    "all": "",
+    "kept": "and not coalesce(a.recipient_id = any(%(excl)s::bigint[]), false)",
+    "excluded": "and a.recipient_id = any(%(excl)s::bigint[])",
+    "campaign": "and a.campaign_id = %(campaign)s",
+}
+
+
+def raw_rows(where: str, lo: str = "lo", hi: str = "hi") -> str:
+    return _RAW_ROWS.format(where=_WHERE[where], lo=lo, hi=hi)
+
+
+_SUMS = ",\n        ".join(f"sum({m}) as {m}" for m in MEASURES)
+_NEG_SUMS = ",\n        ".join(f"-{m} as {m}" for m in MEASURES)
+_COLS = ", ".join(MEASURES)
+
+# --------------------------------------------------------------------------- sources
+
+# (campaign_id, is_holdout, day_bucket, measures...) and
+# (campaign_id, is_holdout, day_bucket, customer_id, orders, revenue) for the range.
+MART_SOURCES = f"""
+daily_src as (
+    select campaign_id, is_holdout, day_bucket, {_COLS}
+    from marts.agg_order_daily
+    where organization_id = %(org)s and day_bucket between %(lo)s and %(hi)s {{campaign}}
+        and day_bucket is distinct from %(live)s
+),
+cust_src as (
+    select campaign_id, is_holdout, day_bucket, customer_id, orders, revenue
+    from marts.agg_order_customer_daily
+    where organization_id = %(org)s and day_bucket between %(lo)s and %(hi)s {{campaign}}
+        and day_bucket is distinct from %(live)s
+)"""
+
+RAW_SOURCES = f"""
+raw_rows as ({{raw_rows}}),
+daily_src as (
+    select campaign_id, is_holdout, day_bucket, {_SUMS}
+    from raw_rows group by 1, 2, 3
+),
+cust_src as (
+    select campaign_id, is_holdout, day_bucket, customer_id,
+        count(*) as orders, sum(revenue) as revenue
+    from raw_rows where customer_id is not null group by 1, 2, 3, 4
+)"""
+
+_MART_CAMPAIGN = "and campaign_id = %(campaign)s"
+
+
+def sources(source: str, *, campaign: bool = False, where: str = "all") -> str:
+    """The source CTEs for ``source`` ('marts' or 'raw'), optionally for one campaign."""
+    if source == "marts":
+        return MART_SOURCES.format(campaign=_MART_CAMPAIGN if campaign else "")
+    if source == "raw":
+        return RAW_SOURCES.format(raw_rows=raw_rows("campaign" if campaign else where))
+    raise ValueError(source)
+
+
+# --------------------------------------------------------------------------- bulk (ranged)
+
+# Measures and exact distinct customers per (campaign, arm) over the range. On the mart
+# path, `live` rows (today's bucket from raw) are added and `excluded` rows (the
+# excluded recipients' raw rows in the range) are subtracted, per customer, so a
+# customer also bought through a kept recipient stays counted.
+BULK_TAIL = f"""
+live_rows as ({{live_rows}}),
+excl_rows as ({{excl_rows}}),
+measure_rows as (
+    select campaign_id, is_holdout, {_COLS} from daily_src
+    union all
+    select campaign_id, is_holdout, {_COLS} from live_rows
+    union all
+    select campaign_id, is_holdout, {_NEG_SUMS} from excl_rows
+),
+measures as (
+    select campaign_id, is_holdout, {_SUMS} from measure_rows group by 1, 2
+),
+customer_rows as (
+    select campaign_id, is_holdout, customer_id, orders, revenue from cust_src
+    union all
+    select campaign_id, is_holdout, customer_id, 1, revenue
+    from live_rows where customer_id is not null
+    union all
+    select campaign_id, is_holdout, customer_id, -1, -revenue
+    from excl_rows where customer_id is not null
+),
+per_customer as (
+    select campaign_id, is_holdout, customer_id, sum(orders) as orders, sum(revenue) as revenue
+    from customer_rows group by 1, 2, 3
+),
+customers as (
+    select campaign_id, is_holdout,
+        count(*) filter (where orders > 0) as unique_customers,
+        coalesce(sum(revenue * revenue) filter (where orders > 0), 0) as customer_revenue_sq
+    from per_customer group by 1, 2
+)
+select coalesce(m.campaign_id, c.campaign_id) as campaign_id,
+    coalesce(m.is_holdout, c.is_holdout) as is_holdout,
+    {", ".join(f"m.{x}" for x in MEASURES)},
+    coalesce(c.unique_customers, 0) as unique_customers,
+    coalesce(c.customer_revenue_sq, 0) as customer_revenue_sq
+from measures as m
+full join customers as c on c.campaign_id = m.campaign_id and c.is_holdout = m.is_holdout
+"""
+
+EMPTY_ROWS = f"""
+    select null::bigint as campaign_id, null::boolean as is_holdout, null::date as day_bucket,
+        null::bigint as customer_id, null::bigint as recipient_id,
+        {", ".join(f"null::numeric as {m}" for m in MEASURES)}
+    where false
+"""
+
+
+def bulk_sql(source: str, *, live: bool, excluded: bool) -> str:
+    if source == "raw":
+        head = sources("raw", where="kept" if excluded else "all")
+        live_rows, excl_rows = EMPTY_ROWS, EMPTY_ROWS
+    else:
+        head = sources("marts")
+        live_rows = raw_rows("all", lo="live", hi="live") if live else EMPTY_ROWS
+        excl_rows = raw_rows("excluded") if excluded else EMPTY_ROWS
+    return "with " + head + "," + BULK_TAIL.format(live_rows=live_rows, excl_rows=excl_rows)
+
+
+# --------------------------------------------------------------------------- recipients
+
+# Recipients and converted recipients per (campaign, arm) - campaign lifetime, as in
+# marts.agg_campaign_recipient_totals: recipients = campaign_recipients rows (arm as
+# sent), converted = distinct recipients with >= 1 qualifying order (arm as recorded
+# on the attribution). Raw: computed; marts: read, minus the excluded recipients' rows.
+RECIPIENTS_RAW = f"""
+with counts as (
+    select r.campaign_id, coalesce(r.is_holdout, false) as is_holdout, count(*) as recipients
+    from raw.campaign_recipients as r
+    where r.organization_id = %(org)s and r.campaign_id is not null
+        and not coalesce(r.recipient_id = any(%(excl)s::bigint[]), false)
+    group by 1, 2
+),
+conversions as (
+    select campaign_id, is_holdout, count(distinct recipient_id) as converted_recipients
+    from ({raw_rows("kept", lo="min_day", hi="max_day")}) as q
+    where recipient_id is not null
+    group by 1, 2
+)
+select coalesce(c.campaign_id, v.campaign_id) as campaign_id,
+    coalesce(c.is_holdout, v.is_holdout) as is_holdout,
+    coalesce(c.recipients, 0) as recipients,
+    coalesce(v.converted_recipients, 0) as converted_recipients
+from counts as c
+full join conversions as v on v.campaign_id = c.campaign_id and v.is_holdout = c.is_holdout
+"""
+
+RECIPIENTS_MARTS = f"""
+with counts as (
+    select r.campaign_id, coalesce(r.is_holdout, false) as is_holdout, count(*) as recipients
+    from raw.campaign_recipients as r
+    where r.organization_id = %(org)s and r.campaign_id is not null
+        and r.recipient_id = any(%(excl)s::bigint[])
+    group by 1, 2
+),
+conversions as (
+    select campaign_id, is_holdout, count(distinct recipient_id) as converted_recipients
+    from ({raw_rows("excluded", lo="min_day", hi="max_day")}) as q
+    group by 1, 2
+)
+select t.campaign_id, t.is_holdout,
+    t.recipients - coalesce(c.recipients, 0) as recipients,
+    t.converted_recipients - coalesce(v.converted_recipients, 0) as converted_recipients
+from marts.agg_campaign_recipient_totals as t
+left join counts as c on c.campaign_id = t.campaign_id and c.is_holdout = t.is_holdout
+left join conversions as v on v.campaign_id = t.campaign_id and v.is_holdout = t.is_holdout
+where t.organization_id = %(org)s
+"""
+
+RECIPIENTS_MARTS_PLAIN = """
+select campaign_id, is_holdout, recipients, converted_recipients
+from marts.agg_campaign_recipient_totals where organization_id = %(org)s
+"""
+
+# --------------------------------------------------------------------------- summary-only
+
+# All-time totals per (campaign, arm) of orders with a known customer (as the totals
+# mart counts them). Marts: agg_campaign_recipient_totals, minus the
+# excluded recipients' all-time raw rows; distinct customers corrected per customer
+# against their all-time mart orders.
+SUMMARY_MARTS = f"""
+with excl_rows as ({raw_rows("excluded", lo="min_day", hi="max_day")}),
+excl_customers as (
+    select campaign_id, is_holdout, customer_id, count(*) as orders
+    from excl_rows where customer_id is not null group by 1, 2, 3
+),
+lost_customers as (
+    select x.campaign_id, x.is_holdout, count(*) as customers
+    from excl_customers as x
+    join lateral (
+        select coalesce(sum(c.orders), 0) as orders
+        from marts.agg_order_customer_daily as c
+        where c.organization_id = %(org)s and c.campaign_id = x.campaign_id
+            and c.is_holdout = x.is_holdout and c.customer_id = x.customer_id
+    ) as m on true
+    where m.orders <= x.orders
+    group by 1, 2
+),
+excl_totals as (
+    select campaign_id, is_holdout, count(*) as total_orders, sum(revenue) as revenue
+    from excl_rows where customer_id is not null group by 1, 2
+)
+select t.campaign_id, t.is_holdout,
+    t.total_orders - coalesce(e.total_orders, 0) as total_orders,
+    t.revenue - coalesce(e.revenue, 0) as revenue,
+    t.unique_customers - coalesce(l.customers, 0) as unique_customers
+from marts.agg_campaign_recipient_totals as t
+left join excl_totals as e on e.campaign_id = t.campaign_id and e.is_holdout = t.is_holdout
+left join lost_customers as l on l.campaign_id = t.campaign_id and l.is_holdout = t.is_holdout
+where t.organization_id = %(org)s
+"""
+
+SUMMARY_MARTS_PLAIN = """
+select campaign_id, is_holdout, total_orders, revenue, unique_customers
+from marts.agg_campaign_recipient_totals where organization_id = %(org)s
+"""
+
+SUMMARY_RAW = f"""
+with rows as ({raw_rows("kept", lo="min_day", hi="max_day")})
+select campaign_id, is_holdout, count(*) as total_orders, sum(revenue) as revenue,
+    count(distinct customer_id) as unique_customers
+from rows where customer_id is not null group by 1, 2
+"""
+
+# --------------------------------------------------------------------------- rolling
+
+ROLLING_DAILY = f"""
+with {{sources}}
+select day_bucket, is_holdout, {_SUMS}
+from (
+    select day_bucket, is_holdout, {_COLS} from daily_src
+    union all
+    select day_bucket, is_holdout, {_COLS} from live_rows
+) as d
+group by 1, 2
+"""
+
+# Exact rolling distinct customers: a customer's row on day d counts in every window
+# ending on d .. min(next row's day, d + w) - 1; emit +1/-1 deltas, the caller sums them.
+ROLLING_CUSTOMERS = """
+with {sources},
+rows as (
+    select is_holdout, customer_id, day_bucket from cust_src
+    union
+    select is_holdout, customer_id, day_bucket from live_rows where customer_id is not null
+),
+marked as (
+    select is_holdout, day_bucket,
+        lead(day_bucket) over (partition by is_holdout, customer_id order by day_bucket) as next_day
+    from rows
+),
+windows as (select unnest(%(windows)s::int[]) as win)
+select m.is_holdout, w.win, e.day_bucket, sum(e.delta) as delta
+from marked as m
+cross join windows as w
+cross join lateral (
+    values (m.day_bucket, 1), (least(m.next_day, m.day_bucket + w.win), -1)
+) as e (day_bucket, delta)
+group by 1, 2, 3
+"""
+
+
+def rolling_sql(kind: str, source: str, *, live: bool) -> str:
+    head = sources(source, campaign=True)
+    live_rows = (
+        raw_rows("campaign", lo="live", hi="live") if live and source == "marts" else EMPTY_ROWS
+    )
+    text = head + f",\nlive_rows as ({live_rows})"
+    template = ROLLING_DAILY if kind == "daily" else ROLLING_CUSTOMERS
+    return template.format(sources=text)
