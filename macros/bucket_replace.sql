@@ -11,6 +11,9 @@
     `bucket_column = day_bucket`; 'instant' keeps `lo <= bucket_column < hi`;
     'key' compares `bucket_column = key_value` for key-mode sliding windows),
     and the sliding_window spec (tenant column, rebuild scope).
+    Optional `affected_relation={'relation': <temp table>, 'match': [cols]}`: delete
+    `lo <= bucket_column < hi` per row of that table, matching the listed columns
+    (metric_snapshots: per report and window, weeks widened - see macros/snapshots/).
 
     Admin rebuild with `full_refresh_sweep: true` is mark-and-sweep instead (seed 000):
     upsert every recomputed row (refreshing last_updated), then delete the rows of the
@@ -54,6 +57,18 @@
         and t.{{ scope[0] }} = {{ scope[1] }}
         {%- endif %}
         and t.last_updated < now()
+    {%- elif config.get('affected_relation') -%}
+        {#- optional: the model's own affected set (relation, match columns, lo, hi) -#}
+        {%- set custom = config.get('affected_relation') %}
+    delete from {{ target }} as t
+    using {{ custom['relation'] }} as sw
+    where t.{{ bucket_col }} >= sw.lo
+        and t.{{ bucket_col }} < sw.hi
+        {%- for c in custom.get('match', []) %}
+        and t.{{ c }} = sw.{{ c }}
+        {%- endfor %};
+    insert into {{ target }} ({{ cols_csv }})
+    select {{ cols_csv }} from {{ source }}
     {%- else -%}
     {%- set whole_col = 'key_value' if bucket_kind == 'key' else 'day_bucket' %}
     -- whole tenants (new, re-versioned, gone, rebuilt)
