@@ -4,14 +4,14 @@ One flat list of :class:`Check` rows, printed as one table:
 
 * ``rows``        per mart: the relation exists (else ``missing``) and how many rows it holds
                   (``warn`` when empty).
-* ``data age``    per mart: age of ``max(last_updated)`` against its refresh interval.
-* ``last run``    per mart: age of the last successful refresh - ``ops.mart_runs`` (written
+* ``data-age``    per mart: age of ``max(last_updated)`` against its refresh interval.
+* ``last-run``    per mart: age of the last successful refresh - ``ops.mart_runs`` (written
                   by every sliding-window run) or, for the other marts, Dagster's latest
                   materialization of the asset ``marts/<name>``.
 * ``source``      per raw table with a dbt freshness rule: ``max(loaded_at_field)`` against
                   the rule's ``warn_after``/``error_after`` - the same computation as
                   ``dbt source freshness``, read from the manifest, without a dbt process.
-* ``asset check`` per dbt test whose latest Dagster evaluation did not pass.
+* ``asset-check`` per dbt test whose latest Dagster evaluation did not pass.
 
 Marts are discovered, not listed: every dbt model whose schema is ``marts`` (manifest)
 plus every table/view/materialized view in schema ``marts`` (pg_catalog). A mart's
@@ -269,19 +269,19 @@ def check_mart(
     if "last_updated" in cols:
         age = now - last_updated if last_updated else None
         if age is not None and age <= mart.stale_after:
-            out.append(Check("data age", target, OK, human(age), limit))
+            out.append(Check("data-age", target, OK, human(age), limit))
         elif run_fresh:
             out.append(
-                Check("data age", target, WARN, human(age), limit, "no rows rewritten lately; refreshes are on time")
+                Check("data-age", target, WARN, human(age), limit, "no rows rewritten lately; refreshes are on time")
             )
         else:
-            out.append(Check("data age", target, STALE, human(age), limit, "max(last_updated) too old"))
+            out.append(Check("data-age", target, STALE, human(age), limit, "max(last_updated) too old"))
     if run_age is None:
         # built outside Dagster and not a sliding-window mart: nothing to judge the runs by
-        out.append(Check("last run", target, WARN, "never", limit, f"no run recorded ({run_source})"))
+        out.append(Check("last-run", target, WARN, "never", limit, f"no run recorded ({run_source})"))
     else:
         status = OK if run_fresh else STALE
-        out.append(Check("last run", target, status, human(run_age), limit, run_source))
+        out.append(Check("last-run", target, status, human(run_age), limit, run_source))
     return out
 
 
@@ -377,7 +377,7 @@ def dagster_state(asset_names: Sequence[str]) -> tuple[dict[str, datetime], list
         when = datetime.fromtimestamp(record.create_timestamp, UTC).strftime("%Y-%m-%d %H:%M")
         status = WARN if severity == "WARN" else FAILING
         rows.append(
-            Check("asset check", "/".join(key.asset_key.path), status, key.name, "passes", f"failed at {when} UTC")
+            Check("asset-check", "/".join(key.asset_key.path), status, key.name, "passes", f"failed at {when} UTC")
         )
     return materialized, rows, None
 

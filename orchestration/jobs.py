@@ -27,3 +27,7 @@ JOBS = [materialize_all, tick]
 from orchestration.orders.jobs import orders_rebuild  # noqa: E402
 
 JOBS.append(orders_rebuild)
+
+from orchestration.commerce.jobs import COMMERCE_JOBS  # noqa: E402
+
+JOBS.extend(COMMERCE_JOBS)

@@ -31,3 +31,7 @@ tick_schedule = ScheduleDefinition(
 )
 
 SCHEDULES = [tick_schedule]
+
+from orchestration.commerce.schedules import COMMERCE_SCHEDULES  # noqa: E402
+
+SCHEDULES.extend(COMMERCE_SCHEDULES)

@@ -1,0 +1,90 @@
+"""`tally health`: exit status both ways, stale/missing detection, pure helpers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+from conftest import execute, run_tally
+
+from orchestration import datagen, health, runtime
+
+
+def test_parse_interval_and_defaults() -> None:
+    assert health.parse_interval("15 minutes") == timedelta(minutes=15)
+    assert health.parse_interval("1 day") == timedelta(days=1)
+    assert health.parse_interval("2 weeks") == timedelta(days=14)
+    with pytest.raises(ValueError):
+        health.parse_interval("soon")
+    ri = health.refresh_interval
+    assert ri("agg_x", {"tally": {"refresh_interval": "3 hours"}}, ["sliding_window"]) == timedelta(hours=3)
+    assert ri("agg_order_daily", {}, ["sliding_window"]) == timedelta(minutes=15)
+    assert ri("mv_workspace_summary", {}, []) == timedelta(minutes=15)
+    assert ri("agg_execution_metrics_hourly", {}, []) == timedelta(hours=1)
+    assert ri("agg_execution_metrics_weekly", {}, []) == timedelta(days=7)
+    assert ri("agg_execution_metrics_daily", {}, []) == timedelta(days=1)
+
+
+def test_report_exit_code_and_table() -> None:
+    report = health.Report([health.Check("rows", "marts.a", health.OK, "1"),
+                            health.Check("rows", "marts.b", health.WARN, "0")])
+    assert report.exit_code == 0 and "healthy" in report.table()
+    report.checks.append(health.Check("rows", "marts.c", health.MISSING))
+    assert report.exit_code == 1 and "UNHEALTHY" in report.table()
+
+
+def test_manifest_discovery_reports_unbuilt_marts_missing(new_database) -> None:
+    url = new_database("h")
+    manifest = {
+        "nodes": {
+            "model.tally.agg_future": {
+                "resource_type": "model", "schema": "marts", "name": "agg_future",
+                "tags": [], "config": {"meta": {}}, "fqn": ["tally", "marts", "platform", "agg_future"],
+            }
+        },
+        "sources": {},
+    }
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("create schema marts")
+        conn.execute("create table marts.agg_adhoc (id int, last_updated timestamptz)")
+        conn.execute("insert into marts.agg_adhoc values (1, now())")
+        report = health.collect(conn, manifest, use_dagster=False)
+    by = {(c.check, c.target): c for c in report.checks}
+    assert by[("rows", "marts.agg_future")].status == health.MISSING
+    assert by[("rows", "marts.agg_adhoc")].status == health.OK  # found via pg_catalog
+    assert by[("data-age", "marts.agg_adhoc")].status == health.OK
+    assert report.exit_code == 1
+
+
+@pytest.mark.slow
+def test_health_exit_codes(tally_db: str) -> None:
+    url = tally_db
+    with psycopg.connect(url) as conn:
+        datagen.generate(conn, scale=0.02, seed=5, domains=["commerce"])
+    runtime.run_dbt(
+        ["build", "--select", "+agg_integration_usage_daily", "+agg_sending_stats_30d"],
+        capture=True, quiet=True,
+    )
+
+    ok = run_tally("health", "--domain", "commerce", "--no-dagster", url=url)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "marts.agg_integration_usage_daily" in ok.stdout and "raw.orders" in ok.stdout
+    assert "healthy" in ok.stdout
+
+    # the daily mart's last run and data two days old, raw emails not loaded for 8 days
+    old = datetime.now(UTC) - timedelta(days=3)
+    execute(url, "update ops.mart_runs set finished_at = %s where mart = 'agg_integration_usage_daily'", (old,))
+    execute(url, "update marts.agg_integration_usage_daily set last_updated = %s", (old,))
+    execute(url, "alter table raw.emails disable trigger user")
+    execute(url, "update raw.emails set updated_at = updated_at - interval '8 days'")
+    bad = run_tally("health", "--domain", "commerce", "--no-dagster", url=url)
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    stale = {ln.split()[1] for ln in bad.stdout.splitlines() if " STALE " in ln}
+    assert stale == {"marts.agg_integration_usage_daily", "raw.emails"}
+    assert "UNHEALTHY" in bad.stdout
+
+    execute(url, "drop table marts.agg_sending_stats_30d")
+    missing = run_tally("health", "--domain", "commerce", "--no-dagster", "--json", url=url)
+    assert missing.returncode == 1
+    assert '"status": "missing"' in missing.stdout
