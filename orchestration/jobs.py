@@ -24,6 +24,10 @@ tick = define_asset_job(
 
 JOBS = [materialize_all, tick]
 
+from orchestration.support.jobs import support_rollup  # noqa: E402
+
+JOBS.append(support_rollup)
+
 from orchestration.orders.jobs import orders_rebuild  # noqa: E402
 
 JOBS.append(orders_rebuild)

@@ -1,6 +1,7 @@
 """dbt models as Dagster assets: the sliding-window marts (daily partitions) and the rest."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: Dagster reads the `config: IncrementalRunConfig`
+# annotation of the asset function unresolved, so it must not be a string.
 
 from dagster import AssetExecutionContext, BackfillPolicy, Config
 from dagster_dbt import DbtCliResource, dbt_assets
@@ -12,6 +13,7 @@ from orchestration.dbt_args import (
     incremental_vars,
     window_from_partition_range,
 )
+from orchestration.errors import TallyError
 from orchestration.partitions import daily_partitions
 from orchestration.project import tally_project
 from orchestration.translator import translator
@@ -24,6 +26,8 @@ class IncrementalRunConfig(Config):
     rebuild_account_id: int | None = None
     rebuild_campaign_id: int | None = None
     full_refresh: bool = False
+    # support: with a partition range, backfill only this account's local days
+    backfill_account_id: int | None = None
 
     def rebuild_scope(self) -> RebuildScope | None:
         if self.rebuild_organization_id is not None:
@@ -45,7 +49,12 @@ def _vars(context: AssetExecutionContext, config: IncrementalRunConfig) -> dict:
     if context.has_partition_key_range or context.has_partition_key:
         tw = context.partition_time_window
         window = window_from_partition_range(tw.start, tw.end)
-    return incremental_vars(window, config.rebuild_scope())
+    out = incremental_vars(window, config.rebuild_scope())
+    if config.backfill_account_id is not None:
+        if window is None:
+            raise TallyError("backfill_account_id needs a partition range (--start/--end)")
+        out["backfill_account_id"] = config.backfill_account_id
+    return out
 
 
 @dbt_assets(

@@ -1,0 +1,36 @@
+"""The support rollup job: only ``marts/agg_support_rollup_daily`` (and its checks).
+
+* unpartitioned, empty config: a sliding-window tick of the support mart;
+* config ``rebuild_account_id``: that account's whole history (the timezone sensor);
+* partition range + config ``backfill_account_id``: that account's local days
+  (``tally backfill --domain support --account N``, seed 002's BackfillService).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dagster import AssetKey, AssetSelection, define_asset_job
+
+SUPPORT_MART = AssetKey(["marts", "agg_support_rollup_daily"])
+SUPPORT_JOB = "support_rollup"
+_OP = "incremental_marts"  # the @dbt_assets op that holds every sliding-window mart
+
+support_rollup = define_asset_job(
+    SUPPORT_JOB,
+    selection=AssetSelection.assets(SUPPORT_MART),
+    description=(
+        "Support rollup only: tick, account rebuild (config rebuild_account_id) or, "
+        "with a partition range, one account's backfill (config backfill_account_id)."
+    ),
+)
+
+
+def rebuild_config(account_id: int) -> dict[str, Any]:
+    """Run config rebuilding one account's whole history."""
+    return {"ops": {_OP: {"config": {"rebuild_account_id": int(account_id)}}}}
+
+
+def backfill_config(account_id: int) -> dict[str, Any]:
+    """Run config restricting a partition-range run to one account."""
+    return {"ops": {_OP: {"config": {"backfill_account_id": int(account_id)}}}}
