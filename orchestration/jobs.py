@@ -35,3 +35,7 @@ JOBS.append(orders_rebuild)
 from orchestration.commerce.jobs import COMMERCE_JOBS  # noqa: E402
 
 JOBS.extend(COMMERCE_JOBS)
+
+from orchestration.health_schedule import health_check_job  # noqa: E402
+
+JOBS.append(health_check_job)

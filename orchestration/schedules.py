@@ -32,6 +32,10 @@ tick_schedule = ScheduleDefinition(
 
 SCHEDULES = [tick_schedule]
 
-from orchestration.commerce.schedules import COMMERCE_SCHEDULES  # noqa: E402
+from orchestration.commerce.schedules import commerce_schedules  # noqa: E402
 
-SCHEDULES.extend(COMMERCE_SCHEDULES)
+SCHEDULES.extend(commerce_schedules())
+
+from orchestration.health_schedule import health_schedule  # noqa: E402
+
+SCHEDULES.append(health_schedule())

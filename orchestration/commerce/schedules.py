@@ -9,10 +9,16 @@ toggled by hand in the UI wins over it.
 
 from __future__ import annotations
 
-from dagster import ScheduleDefinition
+from dagster import DefaultScheduleStatus, ScheduleDefinition
 
 from orchestration.commerce.jobs import integration_usage, sending_stats
-from orchestration.schedules import status
+
+
+def _status(flag: str) -> DefaultScheduleStatus:
+    # imported here: orchestration.schedules imports this module to collect its schedules
+    from orchestration.schedules import status
+
+    return status(flag)
 
 
 def integration_usage_schedule() -> ScheduleDefinition:
@@ -21,7 +27,7 @@ def integration_usage_schedule() -> ScheduleDefinition:
         job=integration_usage,
         cron_schedule="0 4 * * *",
         execution_timezone="UTC",
-        default_status=status("integration_usage"),
+        default_status=_status("integration_usage"),
         description="Integration usage through yesterday, daily at 04:00 UTC (TALLY_INTEGRATION_USAGE_ENABLED).",
     )
 
@@ -32,9 +38,11 @@ def sending_stats_schedule() -> ScheduleDefinition:
         job=sending_stats,
         cron_schedule="0 5 * * 1",
         execution_timezone="UTC",
-        default_status=status("sending_stats"),
+        default_status=_status("sending_stats"),
         description="30-day sending stats rebuild, weekly on Monday 05:00 UTC (TALLY_SENDING_STATS_ENABLED).",
     )
 
 
-COMMERCE_SCHEDULES = [integration_usage_schedule(), sending_stats_schedule()]
+def commerce_schedules() -> list[ScheduleDefinition]:
+    """Built when orchestration.schedules collects them (flags read at load time)."""
+    return [integration_usage_schedule(), sending_stats_schedule()]
