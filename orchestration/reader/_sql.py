@@ -331,3 +331,17 @@ def rolling_sql(kind: str, source: str, *, live: bool) -> str:
     text = head + f",\nlive_rows as ({live_rows})"
     template = ROLLING_DAILY if kind == "daily" else ROLLING_CUSTOMERS
     return template.format(sources=text)
+
+
+ROLLING_RECIPIENTS = {
+    "marts": """
+        select is_holdout, recipients from marts.agg_campaign_recipient_totals
+        where organization_id = %(org)s and campaign_id = %(campaign)s
+    """,
+    "raw": """
+        select coalesce(is_holdout, false) as is_holdout, count(*) as recipients
+        from raw.campaign_recipients
+        where organization_id = %(org)s and campaign_id = %(campaign)s
+        group by 1
+    """,
+}

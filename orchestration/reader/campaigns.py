@@ -220,6 +220,7 @@ class RollingStats:
     windows: tuple[int, ...]
     source: str
     live: bool
+    recipients: dict[bool, int]  # per arm (campaign lifetime), for rates per recipient
     days: list[RollingDay]  # one per local day and arm, zero-filled, ordered by (day, arm)
 
     def series(self, is_holdout: bool) -> list[RollingDay]:
@@ -234,6 +235,10 @@ class RollingStats:
             "windows": list(self.windows),
             "source": self.source,
             "live": self.live,
+            "recipients": {
+                "treatment": self.recipients.get(False, 0),
+                "holdout": self.recipients.get(True, 0),
+            },
             "days": [d.to_dict() for d in self.days],
         }
 
@@ -584,9 +589,13 @@ def rolling_stats(
         }
         daily = conn.execute(_sql.rolling_sql("daily", source, live=live), params).fetchall()
         deltas = conn.execute(_sql.rolling_sql("customers", source, live=live), params).fetchall()
+        recipients = {
+            r["is_holdout"]: int(r["recipients"])
+            for r in conn.execute(_sql.ROLLING_RECIPIENTS[source], params)
+        }
 
     days = _rolling_days(daily, deltas, lo, start, end, wins)
-    return RollingStats(org_id, campaign_id, start, end, wins, source, live, days)
+    return RollingStats(org_id, campaign_id, start, end, wins, source, live, recipients, days)
 
 
 def _windows(windows: Sequence[int]) -> tuple[int, ...]:
