@@ -39,3 +39,7 @@ JOBS.extend(COMMERCE_JOBS)
 from orchestration.health_schedule import health_check_job  # noqa: E402
 
 JOBS.append(health_check_job)
+
+from orchestration.snapshots.jobs import recompute_snapshots  # noqa: E402
+
+JOBS.append(recompute_snapshots)

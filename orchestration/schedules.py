@@ -39,3 +39,7 @@ SCHEDULES.extend(commerce_schedules())
 from orchestration.health_schedule import health_schedule  # noqa: E402
 
 SCHEDULES.append(health_schedule())
+
+from orchestration.snapshots.schedules import SNAPSHOT_SCHEDULES  # noqa: E402
+
+SCHEDULES.extend(SNAPSHOT_SCHEDULES)

@@ -1,0 +1,431 @@
+"""The snapshot report catalog's query API (seed 001's ``GET /reports/{slug}/run``).
+
+``run_report(slug, window=, date_from=, date_to=, breakdown=, filters=, limit=, offset=)``
+reads ``marts.metric_snapshots`` as the read-only ``tally_reader``. What a report
+returns is data, not code: ``reference.report_definitions`` says its dimension, its
+shape without breakdown (``group_by`` period | dimension), the breakdowns and filters
+it accepts and, for ranked reports, the metric it ranks by. So
+
+* volume-by-period - no breakdown / ``period``: one row per bucket (totals over
+  sources); ``breakdown="source"``: one row per bucket and source; ``source`` filter.
+* status-counts - no breakdown / ``status``: totals per status over the range;
+  ``breakdown="period"``: one row per bucket and status; ``status`` filter.
+* top-entities - entities ranked by events over the range; ``limit``/``offset``
+  paginate and ``total`` counts every ranked entity.
+
+The range selects buckets whose ``bucket_start`` (UTC) lies in ``date_from..date_to``
+(inclusive days; a week bucket is in when its Monday is). Results carry the dbt run ids
+of the rows read and the report's ``cache_ttl_seconds``; an answer is cached that long
+in-process, but never served once a recompute run that covers the range has completed
+after it was read. Bad input raises one TallyError naming the field and the allowed
+values. SQL is constant; every value is a bound parameter.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC as _UTC
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+
+from orchestration.db import Database, database
+from orchestration.errors import TallyError
+from orchestration.reader.connection import reader_connection
+from orchestration.snapshots.catalog import (
+    Catalog,
+    ReportDefinition,
+    _allowed,
+    load_catalog,
+    validate_range,
+)
+
+MAX_LIMIT = 1000
+# A run's finished_at is stamped just before its commit; answers read within this
+# margin of a run's end are re-read rather than risk a stale cache entry.
+_COMMIT_MARGIN = timedelta(seconds=5)
+
+
+@dataclass(frozen=True)
+class SnapshotRow:
+    bucket_start: datetime | None  # None for totals over the range
+    dimension_value: str | None  # None for period totals
+    metrics: dict[str, int | float]  # stored sums + derived avg_processing_ms
+    rank: int | None = None  # ranked reports only (1-based over the whole ranking)
+
+
+@dataclass(frozen=True)
+class SnapshotReport:
+    slug: str
+    window: str
+    date_from: date
+    date_to: date
+    breakdown: str  # effective shape: period | <dimension_key> | period+<dimension_key>
+    dimension_key: str
+    filters: dict[str, tuple[str, ...]]
+    rows: tuple[SnapshotRow, ...]
+    total: int  # rows before pagination
+    limit: int | None  # None: the report is not paginated
+    offset: int | None
+    run_ids: tuple[str, ...]
+    cache_ttl_seconds: int
+    cached: bool = False
+
+
+# --------------------------------------------------------------------------- SQL (constants)
+
+_WHERE = """
+    report_slug = %(slug)s
+    and window_name = %(window)s
+    and bucket_start >= %(lo)s
+    and bucket_start < %(hi)s
+    and (cast(%(values)s as text[]) is null or dimension_value = any(%(values)s))
+"""
+
+_SQL_PERIOD = f"""
+select bucket_start, null as dimension_value, metric_name, sum(metric_value) as value
+from marts.metric_snapshots
+where {_WHERE}
+group by bucket_start, metric_name
+order by bucket_start, metric_name
+"""
+
+_SQL_PERIOD_DIMENSION = f"""
+select bucket_start, dimension_value, metric_name, sum(metric_value) as value
+from marts.metric_snapshots
+where {_WHERE}
+group by bucket_start, dimension_value, metric_name
+order by bucket_start, dimension_value, metric_name
+"""
+
+_SQL_DIMENSION = f"""
+select null as bucket_start, dimension_value, metric_name, sum(metric_value) as value
+from marts.metric_snapshots
+where {_WHERE}
+group by dimension_value, metric_name
+order by dimension_value, metric_name
+"""
+
+# Ranked: rank on one metric (index-only on the metric index), then the page's metrics.
+_SQL_RANKED = f"""
+with ranked as (
+    select dimension_value, sum(metric_value) as score
+    from marts.metric_snapshots
+    where metric_name = %(rank_metric)s and {_WHERE}
+    group by dimension_value
+),
+
+page as (
+    select dimension_value, score,
+        row_number() over (order by score desc, dimension_value) as rank
+    from ranked
+    order by score desc, dimension_value
+    limit %(limit)s offset %(offset)s
+)
+
+select page.rank, page.dimension_value, m.metric_name, sum(m.metric_value) as value,
+    (select count(*) from ranked) as total
+from page
+inner join marts.metric_snapshots as m
+    on m.report_slug = %(slug)s
+    and m.window_name = %(window)s
+    and m.bucket_start >= %(lo)s
+    and m.bucket_start < %(hi)s
+    and m.dimension_value = page.dimension_value
+group by page.rank, page.dimension_value, m.metric_name
+order by page.rank, m.metric_name
+"""
+
+_SQL_RANKED_TOTAL = f"""
+select count(distinct dimension_value)
+from marts.metric_snapshots
+where metric_name = %(rank_metric)s and {_WHERE}
+"""
+
+_SQL_RUN_IDS = f"""
+select coalesce(array_agg(distinct run_id order by run_id), '{{}}')
+from marts.metric_snapshots
+where {_WHERE}
+"""
+
+# Has a run that covers (report, window, range) completed since `since`?
+_SQL_NEWER_RUN = """
+select exists (
+    select 1
+    from ops.recompute_runs as r
+    where r.status = 'completed'
+        and r.finished_at >= %(since)s
+        and cast(date_trunc(%(window)s, r.date_from) as date) <= %(date_to)s
+        and r.date_to >= %(date_from)s
+        and (cardinality(r.reports) = 0 or %(slug)s = any(r.reports))
+        and (cardinality(r.windows) = 0 or %(window)s = any(r.windows))
+)
+"""
+
+# --------------------------------------------------------------------------- validation
+
+
+@dataclass(frozen=True)
+class _Query:
+    report: ReportDefinition
+    window: str
+    date_from: date
+    date_to: date
+    shape: str  # period | dimension | period+dimension
+    filters: dict[str, tuple[str, ...]]
+    limit: int | None
+    offset: int | None
+
+    @property
+    def breakdown(self) -> str:
+        key = self.report.dimension_key
+        return {"period": "period", "dimension": key, "period+dimension": f"period+{key}"}[
+            self.shape
+        ]
+
+
+def _shape(report: ReportDefinition, breakdown: str | None) -> str:
+    if breakdown is None or breakdown == "":
+        return report.group_by
+    if breakdown not in report.supported_breakdowns:
+        raise TallyError(
+            f"breakdown {breakdown!r} is not allowed for report {report.slug!r} (field breakdown); "
+            f"allowed: {_allowed(report.supported_breakdowns)} or none"
+        )
+    primary = "period" if report.group_by == "period" else report.dimension_key
+    return report.group_by if breakdown == primary else "period+dimension"
+
+
+def _filters(
+    report: ReportDefinition, filters: Mapping[str, Any] | None
+) -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
+    for key, value in (filters or {}).items():
+        if key not in report.supported_filters:
+            raise TallyError(
+                f"filter {key!r} is not supported by report {report.slug!r} (field filters); "
+                f"allowed: {_allowed(report.supported_filters)}"
+            )
+        if key != report.dimension_key:
+            raise TallyError(
+                f"report {report.slug!r} lists filter {key!r} but stores dimension "
+                f"{report.dimension_key!r}; fix seeds/report_definitions.csv"
+            )
+        values = (value,) if isinstance(value, str) else tuple(value)
+        if not values or not all(isinstance(v, str) and v for v in values):
+            raise TallyError(f"filter {key!r} needs one or more non-empty strings (field filters)")
+        out[key] = tuple(sorted(set(values)))
+    return out
+
+
+def _int(value: Any, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TallyError(f"{field} must be an integer, got {value!r} (field {field})")
+    return value
+
+
+def validate(
+    catalog: Catalog,
+    slug: str,
+    *,
+    window: str | None,
+    date_from: date | str,
+    date_to: date | str,
+    breakdown: str | None,
+    filters: Mapping[str, Any] | None,
+    limit: int,
+    offset: int,
+) -> _Query:
+    report = catalog.report(slug)
+    window = window or report.default_window
+    if window not in catalog.windows:
+        raise TallyError(
+            f"window {window!r} is not supported by report {slug!r} (field window); "
+            f"allowed: {_allowed(catalog.windows)}"
+        )
+    first, last = validate_range(date_from, date_to)
+    shape = _shape(report, breakdown)
+    wanted = _filters(report, filters)
+    limit, offset = _int(limit, "limit"), _int(offset, "offset")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise TallyError(f"limit must be between 1 and {MAX_LIMIT}, got {limit} (field limit)")
+    if offset < 0:
+        raise TallyError(f"offset must be 0 or more, got {offset} (field offset)")
+    ranked = report.rank_metric is not None and shape == "dimension"
+    return _Query(
+        report,
+        window,
+        first,
+        last,
+        shape,
+        wanted,
+        limit if ranked else None,
+        offset if ranked else None,
+    )
+
+
+# --------------------------------------------------------------------------- reading
+
+_CACHE: dict[tuple, tuple[SnapshotReport, float, datetime]] = {}
+
+
+def clear_cache() -> None:
+    _CACHE.clear()
+
+
+def _number(value: Any) -> int | float:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def _with_derived(metrics: dict[str, int | float]) -> dict[str, int | float]:
+    events = metrics.get("events")
+    if "processing_ms_sum" in metrics and events:
+        metrics["avg_processing_ms"] = metrics["processing_ms_sum"] / events
+    return metrics
+
+
+def _params(q: _Query) -> dict[str, Any]:
+    values = q.filters.get(q.report.dimension_key)
+    return {
+        "slug": q.report.slug,
+        "window": q.window,
+        "lo": datetime.combine(q.date_from, datetime.min.time()).replace(tzinfo=_UTC),
+        "hi": datetime.combine(q.date_to + timedelta(days=1), datetime.min.time()).replace(
+            tzinfo=_UTC
+        ),
+        "values": list(values) if values else None,
+        "rank_metric": q.report.rank_metric,
+        "limit": q.limit,
+        "offset": q.offset,
+        "date_from": q.date_from,
+        "date_to": q.date_to,
+    }
+
+
+def _read(conn: psycopg.Connection, q: _Query) -> tuple[list[SnapshotRow], int, list[str]]:
+    params = _params(q)
+    rows: dict[tuple, SnapshotRow] = {}
+    total: int | None = None
+    if q.limit is not None:
+        result = conn.execute(_SQL_RANKED, params).fetchall()
+        for r in result:
+            key = (r["rank"], r["dimension_value"])
+            if key not in rows:
+                rows[key] = SnapshotRow(None, r["dimension_value"], {}, int(r["rank"]))
+            rows[key].metrics[r["metric_name"]] = _number(r["value"])
+            total = int(r["total"])
+        if total is None:  # the page is past the end
+            total = int(conn.execute(_SQL_RANKED_TOTAL, params).fetchone()["count"])
+    else:
+        sql = {"period": _SQL_PERIOD, "dimension": _SQL_DIMENSION}.get(
+            q.shape, _SQL_PERIOD_DIMENSION
+        )
+        for r in conn.execute(sql, params).fetchall():
+            key = (r["bucket_start"], r["dimension_value"])
+            if key not in rows:
+                rows[key] = SnapshotRow(r["bucket_start"], r["dimension_value"], {})
+            rows[key].metrics[r["metric_name"]] = _number(r["value"])
+        total = len(rows)
+    run_ids = list(conn.execute(_SQL_RUN_IDS, params).fetchone()["coalesce"])
+    out = [dataclasses.replace(row, metrics=_with_derived(row.metrics)) for row in rows.values()]
+    return out, total, run_ids
+
+
+def _newer_run(conn: psycopg.Connection, q: _Query, since: datetime) -> bool:
+    params = {**_params(q), "since": since - _COMMIT_MARGIN}
+    try:
+        return bool(conn.execute(_SQL_NEWER_RUN, params).fetchone()["exists"])
+    except (psycopg.errors.InsufficientPrivilege, psycopg.errors.UndefinedTable):
+        conn.rollback()
+        return True  # cannot tell: do not serve the cache
+
+
+def run_report(
+    slug: str,
+    *,
+    window: str | None = None,
+    date_from: date | str,
+    date_to: date | str,
+    breakdown: str | None = None,
+    filters: Mapping[str, Any] | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    db: Database | None = None,
+    use_cache: bool = True,
+) -> SnapshotReport:
+    """Run one catalog report over ``date_from..date_to`` (UTC days, inclusive)."""
+    db = db or database()
+    with reader_connection(db) as conn:
+        try:
+            catalog = load_catalog(conn)
+        except psycopg.errors.InsufficientPrivilege:
+            raise TallyError(
+                "tally_reader cannot read the report catalog: run `tally run` first"
+            ) from None
+        q = validate(
+            catalog,
+            slug,
+            window=window,
+            date_from=date_from,
+            date_to=date_to,
+            breakdown=breakdown,
+            filters=filters,
+            limit=limit,
+            offset=offset,
+        )
+        key = (
+            db.url,
+            slug,
+            q.window,
+            q.date_from,
+            q.date_to,
+            q.shape,
+            tuple(sorted(q.filters.items())),
+            q.limit,
+            q.offset,
+        )
+        hit = _CACHE.get(key) if use_cache else None
+        if hit is not None:
+            report, stored, read_at = hit
+            fresh = time.monotonic() - stored < q.report.cache_ttl_seconds
+            if fresh and not _newer_run(conn, q, read_at):
+                return dataclasses.replace(report, cached=True)
+            _CACHE.pop(key, None)
+        read_at = conn.execute("select now() as now").fetchone()["now"]
+        try:
+            rows, total, run_ids = _read(conn, q)
+        except psycopg.errors.UndefinedTable:
+            raise TallyError(
+                "marts.metric_snapshots is not built yet: run `tally run` first"
+            ) from None
+    report = SnapshotReport(
+        slug=slug,
+        window=q.window,
+        date_from=q.date_from,
+        date_to=q.date_to,
+        breakdown=q.breakdown,
+        dimension_key=q.report.dimension_key,
+        filters=q.filters,
+        rows=tuple(rows),
+        total=total,
+        limit=q.limit,
+        offset=q.offset,
+        run_ids=tuple(run_ids),
+        cache_ttl_seconds=q.report.cache_ttl_seconds,
+    )
+    if use_cache and q.report.cache_ttl_seconds > 0:
+        _CACHE[key] = (report, time.monotonic(), read_at)
+    return report
+
+
+def list_reports(db: Database | None = None) -> Sequence[ReportDefinition]:
+    """The catalog as the reader sees it (``tally report snapshot --list``)."""
+    with reader_connection(db or database()) as conn:
+        return list(load_catalog(conn).reports.values())
