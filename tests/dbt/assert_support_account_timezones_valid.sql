@@ -8,6 +8,8 @@
         meta={'dagster': {'ref': {'name': 'agg_support_rollup_daily'}}},
     )
 }}
+-- runs after the mart, so a failure never skips the accounts that are fine:
+-- depends_on: {{ ref('agg_support_rollup_daily') }}
 
 select
     accounts.account_id,

@@ -7,6 +7,8 @@
         meta={'dagster': {'ref': {'name': 'agg_support_rollup_daily'}}},
     )
 }}
+-- runs after the mart, so a failure never skips the accounts that are fine:
+-- depends_on: {{ ref('agg_support_rollup_daily') }}
 
 select
     accounts.id as account_id,

@@ -1,0 +1,586 @@
+"""Support rollups (seed 002) end to end on a real PostgreSQL.
+
+One module database: datagen's support domain (scale 0.05) plus hand-made accounts
+whose expected values are computed by hand (DST days in America/New_York, +05:45
+Kathmandu, +10:30/+09:30 Adelaide, distinct handoffs across days and inboxes, an
+account without a timezone, one with an invalid timezone). Elsewhere the expected
+rollup is computed in Python from raw rows with zoneinfo - independent of the SQL
+under test. Tests run in file order (the mutation rounds come last).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+from collections import defaultdict
+from datetime import date, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import psycopg
+import pytest
+from conftest import execute, query, run_tally
+
+from orchestration import datagen, runtime
+from orchestration.errors import TallyError
+from orchestration.reader.support import period_start, periods_between, support_report
+
+ROOT = Path(__file__).resolve().parent.parent
+REGISTRY = {
+    r["event_name"]: (r["metric"], r["count_kind"])
+    for r in csv.DictReader((ROOT / "seeds" / "metric_registry.csv").open())
+}
+METRICS = sorted({m for m, _ in REGISTRY.values()})
+
+pytestmark = pytest.mark.slow
+
+# --------------------------------------------------------------------------- hand-made data
+
+HAND_ACCOUNTS = [
+    (9001, "NY", "America/New_York"),
+    (9002, "Kathmandu", "Asia/Kathmandu"),
+    (9003, "Adelaide", "Australia/Adelaide"),
+    (9004, "Handoffs", "UTC"),
+    (9005, "No timezone", None),
+    (9009, "Typo", "Mars/Olympus"),
+]
+HAND_AGENTS = [(9101, 9001), (9104, 9004)]
+HAND_INBOXES = [(9101, 9001), (9141, 9004), (9142, 9004)]
+# account, name, value, user, inbox, conversation, created_at (UTC)
+HAND_EVENTS = [
+    # New York, spring forward 2025-03-09: local day = [05:00Z, next day 04:00Z)
+    (9001, "conversation_resolved", 10, 9101, None, 1, "2025-03-09 04:59:59"),
+    (9001, "conversation_resolved", 20, 9101, None, 2, "2025-03-09 05:00:00"),
+    (9001, "conversation_resolved", 30, 9101, None, 3, "2025-03-10 03:59:59"),
+    (9001, "conversation_resolved", 40, 9101, None, 4, "2025-03-10 04:00:00"),
+    # New York, fall back 2025-11-02: local day = [04:00Z, next day 05:00Z)
+    (9001, "conversation_resolved", 1, 9101, None, 5, "2025-11-02 03:59:59"),
+    (9001, "conversation_resolved", 2, 9101, None, 6, "2025-11-02 04:00:00"),
+    (9001, "conversation_resolved", 4, 9101, None, 7, "2025-11-03 04:30:00"),
+    (9001, "conversation_resolved", 8, 9101, None, 8, "2025-11-03 05:00:00"),
+    (9001, "conversation_opened", 0, 9101, None, 9, "2025-03-09 06:00:00"),  # not registered
+    # Kathmandu +05:45: local day D = [D-1 18:15Z, D 18:15Z)
+    (9002, "first_response", 100, None, None, 20, "2025-06-14 18:14:59"),
+    (9002, "first_response", 200, None, None, 21, "2025-06-14 18:15:00"),
+    # Adelaide +10:30 in January, +09:30 in July; 2025-04-06 is 25 hours long
+    (9003, "reply_time", 5, None, None, 30, "2025-01-15 13:29:59"),
+    (9003, "reply_time", 7, None, None, 31, "2025-01-15 13:30:00"),
+    (9003, "reply_time", 17, None, None, 32, "2025-04-06 14:29:59"),
+    (9003, "reply_time", 19, None, None, 33, "2025-04-06 14:30:00"),
+    (9003, "reply_time", 11, None, None, 34, "2025-07-15 14:29:59"),
+    (9003, "reply_time", 13, None, None, 35, "2025-07-15 14:30:00"),
+    # UTC: conversation 501 handed off three times over two days and two inboxes
+    (9004, "conversation_bot_handoff", 0, None, 9141, 501, "2025-06-03 10:00:00"),
+    (9004, "conversation_bot_handoff", 0, None, 9141, 501, "2025-06-03 11:00:00"),
+    (9004, "conversation_bot_handoff", 0, None, 9142, 501, "2025-06-04 09:00:00"),
+    (9004, "conversation_bot_handoff", 0, 9104, 9142, 502, "2025-06-03 12:00:00"),
+    (9004, "conversation_resolved", 60, 9104, 9141, 503, "2025-06-05 08:00:00"),
+    # no timezone: raw path in UTC (or a requested zone)
+    (9005, "conversation_resolved", 3, None, None, 601, "2025-06-03 23:30:00"),
+    (9005, "conversation_resolved", 5, None, None, 602, "2025-06-04 00:30:00"),
+    # invalid timezone: skipped, named by a failing check
+    (9009, "conversation_resolved", 1, None, None, 901, "2025-06-03 12:00:00"),
+]
+
+
+def _insert_hand_data(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        for acc, name, tz in HAND_ACCOUNTS:
+            conn.execute(
+                "insert into raw.accounts (id, name, reporting_timezone, updated_at)"
+                " values (%s, %s, %s, now())",
+                (acc, name, tz),
+            )
+        for agent, acc in HAND_AGENTS:
+            conn.execute(
+                "insert into raw.agents (id, account_id, name, updated_at) values (%s, %s, %s, now())",
+                (agent, acc, f"agent {agent}"),
+            )
+        for inbox, acc in HAND_INBOXES:
+            conn.execute(
+                "insert into raw.inboxes (id, account_id, name, channel_type, updated_at)"
+                " values (%s, %s, %s, 'email', now())",
+                (inbox, acc, f"inbox {inbox}"),
+            )
+        for acc, name, value, user, inbox, conv, ts in HAND_EVENTS:
+            conn.execute(
+                "insert into raw.reporting_events (account_id, name, value, value_in_business_hours,"
+                " user_id, inbox_id, conversation_id, event_start_time, event_end_time, created_at,"
+                " updated_at) values (%s, %s, %s, %s, %s, %s, %s, %s::timestamptz, %s::timestamptz,"
+                " %s::timestamptz, now())",
+                (
+                    acc,
+                    name,
+                    value,
+                    value / 2,
+                    user,
+                    inbox,
+                    conv,
+                    ts + "+00",
+                    ts + "+00",
+                    ts + "+00",
+                ),
+            )
+
+
+# --------------------------------------------------------------------------- independent expectation
+
+
+def expected_rollup(url: str, accounts: set[int] | None = None) -> dict[tuple, tuple]:
+    """The rollup computed in Python from raw rows (zoneinfo day buckets, per dimension)."""
+    zones = {}
+    for acc, tz in query(url, "select id, reporting_timezone from raw.accounts"):
+        if tz is None or (accounts is not None and acc not in accounts):
+            continue
+        try:
+            zones[acc] = ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
+    sums: dict[tuple, list] = defaultdict(lambda: [0, 0.0, 0.0])
+    convs: dict[tuple, set] = defaultdict(set)
+    rows = query(
+        url,
+        "select account_id, name, value, value_in_business_hours, user_id, inbox_id,"
+        " conversation_id, created_at from raw.reporting_events",
+    )
+    for acc, name, value, bh, user, inbox, conv, ts in rows:
+        if acc not in zones or name not in REGISTRY:
+            continue
+        metric, kind = REGISTRY[name]
+        day = ts.astimezone(zones[acc]).date()
+        for dim, dim_id in (("account", acc), ("agent", user), ("inbox", inbox)):
+            if dim_id is None:
+                continue
+            key = (acc, day, dim, dim_id, metric)
+            if kind == "distinct_conversations":
+                convs[key].update([conv] if conv is not None else [])
+            else:
+                c = sums[key]
+                c[0] += 1
+                c[1] += value or 0.0
+                c[2] += bh or 0.0
+    out = {key: (n, s, b) for key, (n, s, b) in sums.items()}
+    out.update({key: (len(c), 0.0, 0.0) for key, c in convs.items()})
+    return out
+
+
+def stored_rollup(url: str, accounts: set[int] | None = None) -> dict[tuple, tuple]:
+    rows = query(
+        url,
+        "select account_id, day_bucket, dimension_type, dimension_id, metric, count, sum_value,"
+        " sum_value_business_hours from marts.agg_support_rollup_daily",
+    )
+    return {tuple(r[:5]): (r[5], r[6], r[7]) for r in rows if accounts is None or r[0] in accounts}
+
+
+def assert_rollup_matches(url: str, accounts: set[int] | None = None) -> None:
+    expected, stored = expected_rollup(url, accounts), stored_rollup(url, accounts)
+    missing = sorted(set(expected) - set(stored))[:5]
+    extra = sorted(set(stored) - set(expected))[:5]
+    assert not missing and not extra, f"missing {missing}, extra {extra}"
+    for key, (n, s, b) in expected.items():
+        got = stored[key]
+        assert got[0] == n, (key, got, (n, s, b))
+        assert got[1] == pytest.approx(s, rel=1e-9, abs=1e-6), key
+        assert got[2] == pytest.approx(b, rel=1e-9, abs=1e-6), key
+
+
+def tick() -> None:
+    runtime.run_dbt(["build", "--select", "agg_support_rollup_daily"], capture=True, quiet=True)
+
+
+# --------------------------------------------------------------------------- fixture
+
+
+@pytest.fixture(scope="module")
+def url(tally_db: str) -> str:
+    with psycopg.connect(tally_db) as conn:
+        datagen.generate(conn, scale=0.05, seed=7, domains=["support"])
+    _insert_hand_data(tally_db)
+    proc = runtime.run_dbt(
+        ["build", "--select", "+agg_support_rollup_daily", "tag:support"], check=False, capture=True
+    )
+    results = json.loads((runtime.TARGET_DIR / "run_results.json").read_text())
+    status = {r["unique_id"].split(".")[-1]: r for r in results["results"]}
+    assert status["agg_support_rollup_daily"]["status"] == "success", proc.stdout[-3000:]
+    # the invalid timezone fails its check (and only that); the others proceed
+    bad = status["assert_support_account_timezones_valid"]
+    assert (bad["status"], bad["failures"]) == ("fail", 1)
+    assert status["assert_support_accounts_not_rolled_up"]["status"] == "warn"
+    assert status["assert_support_rollup_reconciles"]["status"] == "pass"
+    failed = [k for k, r in status.items() if r["status"] in ("fail", "error")]
+    assert failed == ["assert_support_account_timezones_valid"], failed
+    return tally_db
+
+
+# --------------------------------------------------------------------------- write path
+
+
+def test_first_build_equals_independent_rollup(url):
+    assert_rollup_matches(url)
+
+
+def test_invalid_timezone_is_skipped_and_named(url):
+    assert query(
+        url, "select count(*) from marts.agg_support_rollup_daily where account_id in (9005, 9009)"
+    ) == [(0,)]
+    named = query(
+        url,
+        "select account_id, reporting_timezone from staging.stg_support__accounts where timezone is null",
+    )
+    assert named == [(9009, "Mars/Olympus")]
+
+
+def _rows(url: str, account: int, metric: str, dim: str = "account", dim_id: int | None = None):
+    return {
+        r[0]: (r[1], r[2])
+        for r in query(
+            url,
+            "select day_bucket, count, sum_value from marts.agg_support_rollup_daily"
+            " where account_id = %s and metric = %s and dimension_type = %s and dimension_id = %s"
+            " order by 1",
+            (account, metric, dim, dim_id if dim_id is not None else account),
+        )
+    }
+
+
+def test_dst_days_in_new_york(url):
+    d = date
+    assert _rows(url, 9001, "resolutions") == {
+        d(2025, 3, 8): (1, 10.0),
+        d(2025, 3, 9): (2, 50.0),  # 23-hour day
+        d(2025, 3, 10): (1, 40.0),
+        d(2025, 11, 1): (1, 1.0),
+        d(2025, 11, 2): (2, 6.0),  # 25-hour day
+        d(2025, 11, 3): (1, 8.0),
+    }
+    # agent dimension = user_id; no inbox rows (inbox_id NULL skips that dimension)
+    assert _rows(url, 9001, "resolutions", "agent", 9101) == _rows(url, 9001, "resolutions")
+    assert query(
+        url,
+        "select count(*) from marts.agg_support_rollup_daily where account_id = 9001 and dimension_type = 'inbox'",
+    ) == [(0,)]
+
+
+def test_quarter_and_half_hour_zones(url):
+    d = date
+    assert _rows(url, 9002, "first_response") == {
+        d(2025, 6, 14): (1, 100.0),
+        d(2025, 6, 15): (1, 200.0),
+    }
+    assert _rows(url, 9003, "reply_time") == {
+        d(2025, 1, 15): (1, 5.0),
+        d(2025, 1, 16): (1, 7.0),
+        d(2025, 4, 6): (1, 17.0),
+        d(2025, 4, 7): (1, 19.0),
+        d(2025, 7, 15): (1, 11.0),
+        d(2025, 7, 16): (1, 13.0),
+    }
+
+
+def test_distinct_handoffs_per_dimension(url):
+    d3, d4 = date(2025, 6, 3), date(2025, 6, 4)
+    assert _rows(url, 9004, "bot_handoffs") == {d3: (2, 0.0), d4: (1, 0.0)}
+    assert _rows(url, 9004, "bot_handoffs", "inbox", 9141) == {d3: (1, 0.0)}
+    assert _rows(url, 9004, "bot_handoffs", "inbox", 9142) == {d3: (1, 0.0), d4: (1, 0.0)}
+    assert _rows(url, 9004, "bot_handoffs", "agent", 9104) == {d3: (1, 0.0)}
+
+
+# --------------------------------------------------------------------------- read path
+
+
+def test_period_math():
+    wed = date(2025, 6, 4)
+    assert period_start(wed, "week") == date(2025, 6, 1)  # Sunday, as Chatwoot
+    assert period_start(wed, "week", "monday") == date(2025, 6, 2)
+    assert period_start(wed, "month") == date(2025, 6, 1)
+    assert period_start(wed, "year") == date(2025, 1, 1)
+    assert periods_between(date(2025, 1, 31), date(2025, 3, 1), "month") == [
+        date(2025, 1, 1),
+        date(2025, 2, 1),
+        date(2025, 3, 1),
+    ]
+    assert len(periods_between(date(2025, 6, 1), date(2025, 6, 7), "day")) == 7
+
+
+def test_report_distinct_handoffs_over_a_week_and_month(url):
+    for group_by in ("week", "month"):
+        r = support_report(
+            9004, "bot_handoffs", date(2025, 6, 1), date(2025, 6, 7), group_by=group_by
+        )
+        assert [p.count for p in r.periods] == [2]  # not 2 + 1 summed from days
+        assert r.source == "raw" and "distinct" in r.fallback_reason
+    r = support_report(
+        9004,
+        "bot_handoffs",
+        date(2025, 6, 1),
+        date(2025, 6, 7),
+        group_by="week",
+        dimension="inbox",
+        dimension_id=9142,
+    )
+    assert r.count == 2
+    r = support_report(9004, "bot_handoffs", date(2025, 6, 3), date(2025, 6, 4))
+    assert r.source == "rollup" and [p.count for p in r.periods] == [2, 1]
+
+
+def test_report_zero_fills_periods(url):
+    r = support_report(9004, "resolutions", date(2025, 6, 1), date(2025, 6, 7))
+    assert r.source == "rollup"
+    assert [p.period_start for p in r.periods] == [
+        date(2025, 6, 1) + timedelta(days=i) for i in range(7)
+    ]
+    assert [p.count for p in r.periods] == [0, 0, 0, 0, 1, 0, 0]
+    assert [p.average for p in r.periods] == [None] * 4 + [60.0] + [None] * 2
+    assert r.average == 60.0
+    r = support_report(9004, "resolutions", date(2025, 6, 1), date(2025, 6, 7), business_hours=True)
+    assert r.sum == 30.0
+
+
+def test_report_average_is_ratio_of_sums(url):
+    r = support_report(9001, "resolutions", date(2025, 11, 1), date(2025, 11, 30), group_by="month")
+    assert (r.count, r.sum) == (4, 15.0)
+    assert r.periods[0].average == 3.75  # (1+2+4+8)/4, not the mean of daily means 1, 3, 8 (4.0)
+
+
+def test_fallbacks_give_the_same_answer(url):
+    # no timezone: raw, UTC
+    r = support_report(9005, "resolutions", date(2025, 6, 3), date(2025, 6, 4))
+    assert r.source == "raw" and "timezone" in r.fallback_reason and r.timezone == "UTC"
+    assert [(p.count, p.sum) for p in r.periods] == [(1, 3.0), (1, 5.0)]
+    r = support_report(
+        9005, "resolutions", date(2025, 6, 3), date(2025, 6, 4), timezone="Asia/Kolkata"
+    )
+    assert [(p.count, p.sum) for p in r.periods] == [(0, 0.0), (2, 8.0)]
+    # requested timezone differs from the account's
+    r = support_report(9001, "resolutions", date(2025, 3, 9), date(2025, 3, 10), timezone="UTC")
+    assert r.source == "raw" and "differs" in r.fallback_reason
+    assert [(p.count, p.sum) for p in r.periods] == [(2, 30.0), (2, 70.0)]
+    # the account's own timezone spelled out: rollup
+    r = support_report(
+        9001, "resolutions", date(2025, 3, 9), date(2025, 3, 10), timezone="America/New_York"
+    )
+    assert r.source == "rollup" and [(p.count, p.sum) for p in r.periods] == [(2, 50.0), (1, 40.0)]
+    # a raw event name that is not in the registry
+    r = support_report(9001, "conversation_opened", date(2025, 3, 8), date(2025, 3, 10))
+    assert r.source == "raw" and "registry" in r.fallback_reason
+    assert [p.count for p in r.periods] == [0, 1, 0]
+
+
+def test_rollup_path_equals_raw_path_everywhere(url):
+    acc = 1
+    (agent,) = query(
+        url,
+        "select user_id from raw.reporting_events where account_id = %s and user_id is not null group by 1 order by count(*) desc limit 1",
+        (acc,),
+    )[0]
+    (inbox,) = query(
+        url,
+        "select inbox_id from raw.reporting_events where account_id = %s and inbox_id is not null group by 1 order by count(*) desc limit 1",
+        (acc,),
+    )[0]
+    end = date.today()
+    start = end - timedelta(days=120)
+    compared = 0
+    for metric in METRICS:
+        for dim, dim_id in (("account", None), ("agent", agent), ("inbox", inbox)):
+            for group_by in ("day", "week", "month", "year"):
+                for bh in (False, True):
+                    kw = dict(
+                        group_by=group_by, dimension=dim, dimension_id=dim_id, business_hours=bh
+                    )
+                    auto = support_report(acc, metric, start, end, **kw)
+                    raw = support_report(acc, metric, start, end, source="raw", **kw)
+                    assert raw.source == "raw"
+                    if not (metric == "bot_handoffs" and group_by != "day"):
+                        assert auto.source == "rollup", auto.fallback_reason
+                    assert [p.period_start for p in auto.periods] == [
+                        p.period_start for p in raw.periods
+                    ]
+                    assert [p.count for p in auto.periods] == [p.count for p in raw.periods], (
+                        metric,
+                        dim,
+                        group_by,
+                    )
+                    assert [p.sum for p in auto.periods] == pytest.approx(
+                        [p.sum for p in raw.periods], rel=1e-9
+                    )
+                    compared += 1
+    assert compared == len(METRICS) * 3 * 4 * 2
+    # and both equal the independent expectation (monthly resolutions of the account)
+    expected = expected_rollup(url, {acc})
+    r = support_report(acc, "resolutions", start, end, group_by="month")
+    for p in r.periods:
+        n = sum(
+            v[0]
+            for k, v in expected.items()
+            if k[2] == "account"
+            and k[4] == "resolutions"
+            and start <= k[1] <= end
+            and period_start(k[1], "month") == p.period_start
+        )
+        assert p.count == n
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (dict(account_id=9001, metric="nope"), "unknown metric"),
+        (dict(account_id=9001, metric="resolutions", dimension="team"), "unknown dimension"),
+        (
+            dict(account_id=9001, metric="resolutions", dimension="agent", dimension_id=9104),
+            "belongs to account 9004",
+        ),
+        (dict(account_id=9001, metric="resolutions", dimension="agent"), "needs an id"),
+        (dict(account_id=9001, metric="resolutions", timezone="Mars/Olympus"), "unknown timezone"),
+        (dict(account_id=424242, metric="resolutions"), "does not exist"),
+        (dict(account_id=9001, metric="resolutions", group_by="decade"), "unknown grouping"),
+    ],
+)
+def test_bad_input_is_one_clear_error(url, kwargs, message):
+    with pytest.raises(TallyError, match=message):
+        support_report(start=date(2025, 3, 1), end=date(2025, 3, 31), **kwargs)
+
+
+def test_cli_report(url):
+    proc = run_tally(
+        "report",
+        "support",
+        "--account",
+        "9004",
+        "--metric",
+        "bot_handoffs",
+        "--start",
+        "2025-06-01",
+        "--end",
+        "2025-06-07",
+        "--group-by",
+        "week",
+        "--json",
+        url=url,
+        check=True,
+    )
+    out = json.loads(proc.stdout)
+    assert out["source"] == "raw" and out["periods"] == [
+        {"period_start": "2025-06-01", "count": 2, "sum": 0.0, "average": 0.0}
+    ]
+    proc = run_tally(
+        "report",
+        "support",
+        "--account",
+        "9001",
+        "--metric",
+        "nope",
+        "--start",
+        "2025-06-01",
+        "--end",
+        "2025-06-07",
+        url=url,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "unknown metric" in proc.stderr
+
+
+# --------------------------------------------------------------------------- change rounds
+
+
+def test_mutation_rounds_with_sensor_rebuild(url):
+    from dagster import build_sensor_context
+
+    from orchestration.support.sensors import pending_timezone_changes, support_timezone_sensor
+
+    # the invalid account is fixed by its owner (else every run's check fails)
+    execute(
+        url, "update raw.accounts set reporting_timezone = null, updated_at = now() where id = 9009"
+    )
+    with psycopg.connect(url) as conn:
+        assert pending_timezone_changes(conn) == []
+    # one account's timezone changes twice before the sensor looks: one rebuild, in the last zone
+    execute(url, "update raw.accounts set reporting_timezone = 'Asia/Kolkata' where id = 9003")
+    execute(url, "update raw.accounts set reporting_timezone = 'Pacific/Chatham' where id = 9003")
+    requests = support_timezone_sensor(build_sensor_context())
+    again = support_timezone_sensor(build_sensor_context())
+    assert [int(r.tags["tally/account_id"]) for r in requests] == [9003]
+    assert [r.run_key for r in requests] == [r.run_key for r in again]  # dedupes to one run
+    assert "Pacific/Chatham" in requests[0].run_key
+
+    result = runtime.execute_job("support_rollup", run_config=requests[0].run_config)
+    assert result.success, runtime.failure_summary(result)  # its checks pass too
+    assert_rollup_matches(url, {9003})  # rebuilt wholly in +13:45/+12:45, old rows gone
+    assert _rows(url, 9003, "reply_time")[date(2025, 1, 16)] == (2, 12.0)  # 13:29Z and 13:30Z
+    with psycopg.connect(url) as conn:
+        assert pending_timezone_changes(conn) == []
+        counts = datagen.mutate(conn, seed=2)  # sets a timezone on an account without one
+        conn.commit()
+        changed = counts["timezone_changed_account_id"]
+        assert [c.account_id for c in pending_timezone_changes(conn)] == [changed]
+
+    tick()  # the tick rebuilds that account wholly and applies inserts, late rows, deletes
+    assert_rollup_matches(url)
+    with psycopg.connect(url) as conn:
+        assert pending_timezone_changes(conn) == []
+
+    for seed in (3, 5):
+        with psycopg.connect(url) as conn:
+            counts = datagen.mutate(conn, seed=seed)
+            conn.commit()
+        assert counts.get("reporting_events.deleted", 0) > 0
+        tick()
+        assert_rollup_matches(url)
+
+
+def test_backfill_one_account_dry_run_then_real(url, capsys):
+    from orchestration.commands import support_backfill
+
+    acc, other = 1, 2
+    # a day older than the sliding window and reconcile_days that both accounts have data on
+    day = query(
+        url,
+        "select day_bucket from marts.agg_support_rollup_daily"
+        " where dimension_type = 'account' and day_bucket between %s and %s"
+        " group by 1 having count(*) filter (where account_id = 1 and metric = 'resolutions') = 1"
+        " and count(*) filter (where account_id = 1 and metric = 'reply_time') = 1"
+        " and count(*) filter (where account_id = 2 and metric = 'resolutions') = 1"
+        " order by 1 desc limit 1",
+        (date.today() - timedelta(days=150), date.today() - timedelta(days=70)),
+    )[0][0]
+    execute(
+        url,
+        "update marts.agg_support_rollup_daily set count = count + 5 where account_id in (1, 2) and day_bucket = %s and dimension_type = 'account' and metric = 'resolutions'",
+        (day,),
+    )
+    execute(
+        url,
+        "delete from marts.agg_support_rollup_daily where account_id = 1 and day_bucket = %s and dimension_type = 'account' and metric = 'reply_time'",
+        (day,),
+    )
+    execute(
+        url,
+        "insert into marts.agg_support_rollup_daily values (1, %s, 'inbox', 777, 'resolutions', 1, 1, 1, now(), 'bogus')",
+        (day,),
+    )
+    before = stored_rollup(url)
+
+    args = argparse.Namespace(start=day, end=day, domain="support", account=acc, dry_run=True)
+    assert support_backfill.run(args) == 0
+    out = capsys.readouterr().out
+    assert "1 inserted, 1 deleted, 1 changed" in out, out
+    assert stored_rollup(url) == before  # nothing written
+
+    args.dry_run = False
+    assert support_backfill.run(args) == 0
+    assert_rollup_matches(url, {acc})
+    stored = stored_rollup(url, {other})
+    expected = expected_rollup(url, {other})
+    key = (other, day, "account", other, "resolutions")
+    assert stored[key][0] == expected[key][0] + 5  # the other account was not touched
+
+    with pytest.raises(TallyError, match="no reporting_timezone"):
+        support_backfill.run(
+            argparse.Namespace(start=day, end=day, domain="support", account=9005, dry_run=True)
+        )
+    with pytest.raises(TallyError, match="does not exist"):
+        support_backfill.run(
+            argparse.Namespace(start=day, end=day, domain="support", account=424242, dry_run=True)
+        )
