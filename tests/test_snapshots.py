@@ -1,0 +1,705 @@
+"""Snapshot report catalog (seed 001): metric_snapshots, recompute runs, query API.
+
+Expected values come from plain SQL aggregates of raw written here, never from the
+code under test. One module database; tests run in file order and share its state.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+
+import psycopg
+import pytest
+from conftest import PROJECT_ROOT, TALLY, execute, query, run_tally
+
+from orchestration import datagen, runtime
+from orchestration.errors import TallyError
+from orchestration.reader import snapshots as reader
+from orchestration.snapshots import runs
+from orchestration.snapshots.catalog import seed_windows
+
+pytestmark = pytest.mark.slow
+
+RETENTION = {"day": 400, "week": 730}
+TODAY = datetime.now(UTC).date()
+
+# Independent aggregate of raw (seed 001 rules), one row per report/window/bucket/dimension.
+EXPECTED_SQL = """
+with e as (
+    select e.occurred_at, s.slug, e.status, e.entity_id, e.amount_cents, e.processing_ms
+    from raw.analytics_events e join raw.event_sources s on s.id = e.source_id
+),
+w(window_name, retention_days) as (values ('day', 400), ('week', 730)),
+b as (
+    select w.window_name, date_trunc(w.window_name, e.occurred_at at time zone 'UTC') as bucket, e.*
+    from e cross join w
+    where date_trunc(w.window_name, e.occurred_at at time zone 'UTC')
+        >= date_trunc(w.window_name, (now() at time zone 'UTC') - w.retention_days * interval '1 day')
+)
+select 'volume-by-period', window_name, bucket, slug, count(*), sum(amount_cents), sum(processing_ms)
+from b group by window_name, bucket, slug
+union all
+select 'status-counts', window_name, bucket, status, count(*), null, null
+from b group by window_name, bucket, status
+union all
+select 'top-entities', window_name, bucket, entity_id, count(*), sum(amount_cents), sum(processing_ms)
+from b group by window_name, bucket, entity_id
+"""
+
+
+def expected(url: str) -> dict:
+    out = {}
+    for slug, window, bucket, dim, events, amount, ms in query(url, EXPECTED_SQL):
+        metrics = {"events": int(events)}
+        if amount is not None:
+            metrics.update(amount_cents=int(amount), processing_ms_sum=int(ms))
+        out[(slug, window, bucket, dim)] = metrics
+    return out
+
+
+def actual(url: str) -> dict:
+    out: dict = defaultdict(dict)
+    rows = query(
+        url,
+        "select report_slug, window_name, bucket_start at time zone 'UTC', dimension_value,"
+        " metric_name, metric_value from marts.metric_snapshots",
+    )
+    for slug, window, bucket, dim, metric, value in rows:
+        out[(slug, window, bucket, dim)][metric] = int(value)
+    return dict(out)
+
+
+def lineage(url: str) -> dict:
+    rows = query(
+        url,
+        "select report_slug, window_name, bucket_start at time zone 'UTC', dimension_value,"
+        " metric_name, run_id, metric_value from marts.metric_snapshots",
+    )
+    return {r[:5]: (r[5], r[6]) for r in rows}
+
+
+def tick() -> None:
+    runtime.run_dbt(["run", "--select", "metric_snapshots"], capture=True, quiet=True)
+
+
+def run_rows(url: str) -> int:
+    return query(url, "select count(*) from ops.recompute_runs")[0][0]
+
+
+@pytest.fixture(scope="module")
+def url(tally_db: str) -> str:
+    with psycopg.connect(tally_db) as conn:
+        datagen.generate(conn, scale=0.1, seed=7, domains=["snapshots"])
+    runtime.run_dbt(["build", "--select", "+metric_snapshots"], capture=True, quiet=True)
+    reader.clear_cache()
+    return tally_db
+
+
+# --------------------------------------------------------------------------- the mart
+
+
+def test_full_build_equals_raw_for_every_report_and_window(url: str) -> None:
+    want, got = expected(url), actual(url)
+    assert want, "no raw events in retention"
+    assert got == want
+    assert {k[0] for k in got} == {"volume-by-period", "status-counts", "top-entities"}
+    assert {k[1] for k in got} == {"day", "week"}
+    # seeds and the retention the test assumes agree
+    assert {w.window_name: w.retention_days for w in seed_windows()} == RETENTION
+
+
+def test_weekly_buckets_start_on_monday(url: str) -> None:
+    bad = query(
+        url,
+        "select count(*) from marts.metric_snapshots where window_name = 'week' and"
+        " (extract(isodow from bucket_start at time zone 'UTC') <> 1"
+        " or (bucket_start at time zone 'UTC')::time <> '00:00')",
+    )[0][0]
+    assert bad == 0
+    # a Sunday-evening event lands in the week that started six days earlier
+    sunday = TODAY - timedelta(days=(TODAY.isoweekday() % 7) + 7)
+    assert sunday.isoweekday() == 7
+    monday = sunday - timedelta(days=6)
+    raw = query(
+        url,
+        "select count(*) from raw.analytics_events where occurred_at >= %s and occurred_at < %s",
+        (
+            datetime(monday.year, monday.month, monday.day, tzinfo=UTC),
+            datetime(sunday.year, sunday.month, sunday.day, tzinfo=UTC) + timedelta(days=1),
+        ),
+    )[0][0]
+    snap = query(
+        url,
+        "select coalesce(sum(metric_value), 0) from marts.metric_snapshots where report_slug = 'status-counts'"
+        " and window_name = 'week' and metric_name = 'events' and bucket_start = %s",
+        (datetime(monday.year, monday.month, monday.day, tzinfo=UTC),),
+    )[0][0]
+    assert raw > 0 and int(snap) == raw
+
+
+def test_snapshots_equal_raw_after_mutation_rounds(url: str) -> None:
+    for seed in (11, 12):
+        with psycopg.connect(url) as conn:
+            counts = datagen.mutate(conn, seed=seed)
+        assert counts.get("analytics_events.deleted", 0) > 0
+        assert counts.get("analytics_events.late_inserted", 0) > 0
+        tick()
+        assert actual(url) == expected(url)
+    # every row's run_id joins to a completed run
+    orphans = query(
+        url,
+        "select count(*) from marts.metric_snapshots s where not exists (select 1 from"
+        " ops.recompute_runs r where r.dbt_invocation_id = s.run_id and r.status = 'completed')",
+    )[0][0]
+    assert orphans == 0
+
+
+def test_retention_prunes_old_buckets(url: str) -> None:
+    old = datetime.now(UTC) - timedelta(days=RETENTION["day"] + 30)
+    execute(
+        url,
+        "insert into marts.metric_snapshots values ('status-counts', 'day', date_trunc('day', %s::timestamptz),"
+        " 'status', 'ancient', 'events', 1, now(), 'manual')",
+        (old,),
+    )
+    tick()
+    assert (
+        query(url, "select count(*) from marts.metric_snapshots where dimension_value = 'ancient'")[
+            0
+        ][0]
+        == 0
+    )
+    summary = query(url, "select summary from ops.recompute_runs order by id desc limit 1")[0][0]
+    assert summary["rows_pruned"] >= 1
+    assert summary["per_report"]["status-counts"]["day"]["pruned"] >= 1
+    oldest_day = query(
+        url, "select min(bucket_start) from marts.metric_snapshots where window_name = 'day'"
+    )[0][0]
+    assert oldest_day.date() >= TODAY - timedelta(days=RETENTION["day"] + 1)
+
+
+# --------------------------------------------------------------------------- recompute runs
+
+
+def _day(d: date) -> datetime:
+    return datetime(d.year, d.month, d.day, tzinfo=UTC)
+
+
+def test_recompute_touches_no_bucket_outside_its_range(url: str) -> None:
+    first = TODAY - timedelta(days=20)
+    first = first - timedelta(days=first.weekday()) + timedelta(days=2)  # a Wednesday
+    last = first + timedelta(days=1)  # Thursday
+    # change raw inside and outside the range (no tick in between)
+    execute(
+        url,
+        "update raw.analytics_events set amount_cents = amount_cents + 100000 where occurred_at >= %s"
+        " and occurred_at < %s",
+        (_day(first - timedelta(days=9)), _day(last + timedelta(days=9))),
+    )
+    before = lineage(url)
+    outcome = runs.execute_recompute(first, last, ["volume-by-period", "top-entities"], [], "test")
+    assert outcome.status == "completed"
+    invocation = query(
+        url, "select dbt_invocation_id from ops.recompute_runs where id = %s", (outcome.run_id,)
+    )[0][0]
+    after = lineage(url)
+    monday = first - timedelta(days=first.weekday())
+    touched = {k for k, (rid, _) in after.items() if rid == invocation}
+    assert touched
+    for slug, window, bucket, _dim, _metric in touched:
+        assert slug in {"volume-by-period", "top-entities"}
+        if window == "day":
+            assert first <= bucket.date() <= last
+        else:
+            assert bucket.date() == monday  # the whole ISO week holding the range
+    # every other row is exactly as before (same run id and value)
+    for key, value in before.items():
+        if key not in touched:
+            assert after.get(key) == value, key
+    # the rebuilt buckets equal raw; buckets outside the range still hold the old values
+    want = expected(url)
+    snap = actual(url)
+    for slug in ("volume-by-period", "top-entities"):
+        for (s, w, b, d), metrics in want.items():
+            if s != slug:
+                continue
+            inside = (first <= b.date() <= last) if w == "day" else b.date() == monday
+            if inside:
+                assert snap.get((s, w, b, d)) == metrics
+    outside = [
+        (k, m)
+        for k, m in want.items()
+        if k[0] == "volume-by-period"
+        and k[1] == "day"
+        and first - timedelta(days=9) <= k[2].date() < first
+    ]
+    assert outside and any(snap.get(k) != m for k, m in outside)
+    summary = outcome.summary
+    assert set(summary["per_report"]) == {"volume-by-period", "top-entities"}
+    assert summary["per_report"]["volume-by-period"]["day"]["buckets"] == 2
+    assert summary["per_report"]["volume-by-period"]["week"]["buckets"] == 1
+    assert summary["rows_inserted"] == len(touched)
+    tick()  # the tick catches the outside changes (updated rows)
+    assert actual(url) == expected(url)
+
+
+def test_completed_lifecycle_and_audit(url: str) -> None:
+    outcome = runs.execute_recompute(TODAY - timedelta(days=3), TODAY, [], ["day"], "alice")
+    row = query(
+        url,
+        "select status, requested_by, created_at <= started_at and started_at <= finished_at,"
+        " summary ? 'duration_seconds', error_message, windows from ops.recompute_runs where id = %s",
+        (outcome.run_id,),
+    )[0]
+    assert row == ("completed", "alice", True, True, None, ["day"])
+    actions = [
+        r[0]
+        for r in query(
+            url,
+            "select action from ops.audit_entries where resource_type = 'recompute_run' and resource_id = %s order by id",
+            (str(outcome.run_id),),
+        )
+    ]
+    assert actions == [
+        "recompute_run.requested",
+        "recompute_run.started",
+        "recompute_run.completed",
+    ]
+
+
+def test_forced_failure_is_recorded_and_writes_nothing(url: str) -> None:
+    before = lineage(url)
+    execute(url, "alter table raw.analytics_events rename to analytics_events_away")
+    try:
+        outcome = runs.execute_recompute(TODAY - timedelta(days=2), TODAY, [], [], "test")
+    finally:
+        execute(url, "alter table raw.analytics_events_away rename to analytics_events")
+    assert outcome.status == "failed"
+    status, error, finished = query(
+        url,
+        "select status, error_message, finished_at is not null from ops.recompute_runs where id = %s",
+        (outcome.run_id,),
+    )[0]
+    assert status == "failed" and finished
+    assert "analytics_events" in error
+    assert lineage(url) == before
+    assert (
+        query(
+            url,
+            "select count(*) from ops.audit_entries where action = 'recompute_run.failed' and resource_id = %s",
+            (str(outcome.run_id),),
+        )[0][0]
+        == 1
+    )
+
+
+def test_live_run_is_not_reaped_dead_one_is(url: str) -> None:
+    from orchestration.snapshots.catalog import RecomputeRequest
+
+    request = RecomputeRequest(TODAY, TODAY, (), (), "test")
+    handle = runs.create_run(url, request, None)
+    runs.mark_running(handle)
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert runs.reap_stale_runs(conn) == []
+    handle.close()  # the worker's connection dies with it
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert runs.reap_stale_runs(conn) == [handle.id]
+    assert query(
+        url, "select status, error_message from ops.recompute_runs where id = %s", (handle.id,)
+    )[0] == ("failed", runs.DEAD_WORKER)
+    # a dead row left behind is reaped by the next run
+    execute(
+        url,
+        "insert into ops.recompute_runs (status, date_from, date_to) values ('running', %s, %s)",
+        (TODAY, TODAY),
+    )
+    stale = query(url, "select max(id) from ops.recompute_runs")[0][0]
+    runs.execute_recompute(TODAY, TODAY, ["status-counts"], ["day"], "test")
+    assert (
+        query(url, "select status from ops.recompute_runs where id = %s", (stale,))[0][0]
+        == "failed"
+    )
+
+
+def test_killed_cli_run_is_marked_failed_by_the_sensor(url: str) -> None:
+    from dagster import build_sensor_context
+
+    from orchestration.snapshots.sensors import recompute_runs_reaper
+
+    last_id = query(url, "select coalesce(max(id), 0) from ops.recompute_runs")[0][0]
+    env = {**os.environ, "TALLY_DATABASE_URL": url}
+    proc = subprocess.Popen(
+        [str(TALLY), "recompute", "--from", str(TODAY - timedelta(days=30)), "--to", str(TODAY)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    run_id = None
+    deadline = time.monotonic() + 90
+    try:
+        while time.monotonic() < deadline and run_id is None:
+            rows = query(
+                url,
+                "select id from ops.recompute_runs where id > %s and status = 'running'",
+                (last_id,),
+            )
+            run_id = rows[0][0] if rows else None
+            time.sleep(0.05)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    assert run_id is not None, "the CLI run never reached running"
+    time.sleep(0.5)  # the server notices the dropped connection
+    assert (
+        query(url, "select status from ops.recompute_runs where id = %s", (run_id,))[0][0]
+        == "running"
+    )
+    result = recompute_runs_reaper(build_sensor_context())
+    assert str(run_id) in str(result.skip_message)
+    assert query(
+        url, "select status, error_message from ops.recompute_runs where id = %s", (run_id,)
+    )[0] == ("failed", runs.DEAD_WORKER)
+    tick()  # whatever the killed run did or did not commit, the next tick makes it right
+    assert actual(url) == expected(url)
+
+
+def test_cli_recompute_through_dagster(url: str) -> None:
+    proc = run_tally(
+        "recompute",
+        "--from",
+        str(TODAY - timedelta(days=1)),
+        "--to",
+        str(TODAY),
+        "--report",
+        "status-counts",
+        "--window",
+        "week",
+        url=url,
+        check=True,
+    )
+    assert "completed" in proc.stdout
+    row = query(
+        url,
+        "select status, reports, windows, dagster_run_id is not null from ops.recompute_runs"
+        " order by id desc limit 1",
+    )[0]
+    assert row == ("completed", ["status-counts"], ["week"], True)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "needles"),
+    [
+        ({"reports": ["nope"]}, ["reports", "volume-by-period", "top-entities"]),
+        ({"windows": ["month"]}, ["windows", "day", "week"]),
+        ({"date_from": "2026-02-02", "date_to": "2026-02-01"}, ["reversed", "date_from"]),
+        ({"date_from": "yesterday"}, ["date_from", "YYYY-MM-DD"]),
+    ],
+)
+def test_recompute_validation_writes_no_row(url: str, kwargs: dict, needles: list[str]) -> None:
+    args = {
+        "date_from": "2026-02-01",
+        "date_to": "2026-02-02",
+        "reports": [],
+        "windows": [],
+        **kwargs,
+    }
+    n = run_rows(url)
+    with pytest.raises(TallyError) as err:
+        runs.execute_recompute(
+            args["date_from"], args["date_to"], args["reports"], args["windows"], "test"
+        )
+    for needle in needles:
+        assert needle in str(err.value)
+    assert run_rows(url) == n
+
+
+def test_cli_recompute_validation_is_one_line(url: str) -> None:
+    n = run_rows(url)
+    proc = run_tally(
+        "recompute", "--from", "2026-01-01", "--to", "2026-01-02", "--window", "hour", url=url
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "allowed: day, week" in proc.stderr
+    assert run_rows(url) == n
+
+
+# --------------------------------------------------------------------------- query API
+
+RANGE = (TODAY - timedelta(days=89), TODAY)
+
+
+def raw_by(
+    url: str, group: str, window: str = "day", where: str = "", params: tuple = ()
+) -> list[tuple]:
+    """(bucket?, key, events, amount, ms) straight from raw; group in bucket|dim|both."""
+    lo, hi = _day(RANGE[0]), _day(RANGE[1] + timedelta(days=1))
+    bucket = f"date_trunc('{window}', e.occurred_at at time zone 'UTC')"
+    select = {
+        "bucket": f"{bucket}, null",
+        "dim": "null::timestamp, {dim}",
+        "both": f"{bucket}, {{dim}}",
+    }[group]
+    sql = (
+        f"select {select}, count(*), sum(e.amount_cents), sum(e.processing_ms)"
+        " from raw.analytics_events e join raw.event_sources s on s.id = e.source_id"
+        f" where {bucket} >= %s and {bucket} < %s {where} group by 1, 2 order by 1, 2"
+    )
+    return sql, (lo.replace(tzinfo=None), hi.replace(tzinfo=None), *params)
+
+
+def rows_of(url, sql_params, dim: str) -> list[tuple]:
+    sql, params = sql_params
+    return query(url, sql.replace("{dim}", dim), params)
+
+
+def test_volume_by_period_totals_and_source_breakdown(url: str) -> None:
+    tick()
+    want = rows_of(url, raw_by(url, "bucket"), "s.slug")
+    for breakdown in (None, "period"):
+        report = reader.run_report(
+            "volume-by-period", date_from=RANGE[0], date_to=RANGE[1], breakdown=breakdown
+        )
+        assert report.window == "day" and report.breakdown == "period" and report.limit is None
+        got = [
+            (
+                r.bucket_start.replace(tzinfo=None),
+                None,
+                r.metrics["events"],
+                r.metrics["amount_cents"],
+                r.metrics["processing_ms_sum"],
+            )
+            for r in report.rows
+        ]
+        assert got == [tuple(r) for r in want]
+        assert report.total == len(want)
+        first = report.rows[0].metrics
+        assert first["avg_processing_ms"] == pytest.approx(
+            first["processing_ms_sum"] / first["events"]
+        )
+    report = reader.run_report(
+        "volume-by-period", date_from=RANGE[0], date_to=RANGE[1], breakdown="source"
+    )
+    want = rows_of(url, raw_by(url, "both"), "s.slug")
+    got = [
+        (
+            r.bucket_start.replace(tzinfo=None),
+            r.dimension_value,
+            r.metrics["events"],
+            r.metrics["amount_cents"],
+            r.metrics["processing_ms_sum"],
+        )
+        for r in report.rows
+    ]
+    assert got == [tuple(r) for r in want]
+    report = reader.run_report(
+        "volume-by-period",
+        date_from=RANGE[0],
+        date_to=RANGE[1],
+        breakdown="source",
+        filters={"source": "hubspot"},
+    )
+    assert report.rows and {r.dimension_value for r in report.rows} == {"hubspot"}
+    assert [r for r in got if r[1] == "hubspot"] == [
+        (
+            r.bucket_start.replace(tzinfo=None),
+            r.dimension_value,
+            r.metrics["events"],
+            r.metrics["amount_cents"],
+            r.metrics["processing_ms_sum"],
+        )
+        for r in report.rows
+    ]
+    # run ids: exactly those of the rows in the range, each a completed run
+    ids = {
+        r[0]
+        for r in query(
+            url,
+            "select distinct run_id from marts.metric_snapshots where report_slug = 'volume-by-period'"
+            " and window_name = 'day' and bucket_start >= %s and bucket_start < %s",
+            (_day(RANGE[0]), _day(RANGE[1] + timedelta(days=1))),
+        )
+    }
+    assert set(report.run_ids) <= ids and reader.run_report(
+        "volume-by-period", date_from=RANGE[0], date_to=RANGE[1], use_cache=False
+    ).run_ids == tuple(sorted(ids))
+    assert report.cache_ttl_seconds == 60
+
+
+def test_status_counts_totals_period_breakdown_and_filter(url: str) -> None:
+    report = reader.run_report("status-counts", date_from=RANGE[0], date_to=RANGE[1])
+    want = {r[1]: r[2] for r in rows_of(url, raw_by(url, "dim"), "e.status")}
+    assert (
+        report.breakdown == "status"
+        and {r.dimension_value: r.metrics["events"] for r in report.rows} == want
+    )
+    assert all(r.bucket_start is None for r in report.rows)
+    assert set(report.rows[0].metrics) == {"events"}
+    report = reader.run_report(
+        "status-counts",
+        date_from=RANGE[0],
+        date_to=RANGE[1],
+        breakdown="period",
+        window="week",
+        filters={"status": ["failed", "retried"]},
+    )
+    want = [
+        (r[0], r[1], r[2])
+        for r in rows_of(
+            url,
+            raw_by(url, "both", "week", "and e.status = any(%s)", (["failed", "retried"],)),
+            "e.status",
+        )
+    ]
+    assert [
+        (r.bucket_start.replace(tzinfo=None), r.dimension_value, r.metrics["events"])
+        for r in report.rows
+    ] == want
+    assert report.breakdown == "period+status"
+
+
+def test_top_entities_ranking_and_pagination(url: str) -> None:
+    ranking = sorted(
+        rows_of(url, raw_by(url, "dim", "week"), "e.entity_id"), key=lambda r: (-r[2], r[1])
+    )
+    total = len(ranking)
+    assert total > 12
+
+    def page(limit: int, offset: int) -> reader.SnapshotReport:
+        return reader.run_report(
+            "top-entities", date_from=RANGE[0], date_to=RANGE[1], limit=limit, offset=offset
+        )
+
+    first = page(5, 0)
+    assert (
+        first.window == "week" and first.total == total and first.limit == 5 and first.offset == 0
+    )
+    assert [
+        (r.rank, r.dimension_value, r.metrics["events"], r.metrics["amount_cents"])
+        for r in first.rows
+    ] == [(i + 1, r[1], r[2], r[3]) for i, r in enumerate(ranking[:5])]
+    second = page(5, 5)
+    assert [r.rank for r in second.rows] == [6, 7, 8, 9, 10]
+    assert [r.dimension_value for r in second.rows] == [r[1] for r in ranking[5:10]]
+    tail = page(5, total - 2)
+    assert [r.dimension_value for r in tail.rows] == [
+        r[1] for r in ranking[-2:]
+    ] and tail.total == total
+    past = page(5, total)
+    assert past.rows == () and past.total == total
+    assert len(page(1, 0).rows) == 1
+    assert len(page(reader.MAX_LIMIT, 0).rows) == total
+    day = reader.run_report(
+        "top-entities", window="day", date_from=RANGE[0], date_to=RANGE[1], limit=3
+    )
+    want_day = sorted(
+        rows_of(url, raw_by(url, "dim", "day"), "e.entity_id"), key=lambda r: (-r[2], r[1])
+    )
+    assert [r.dimension_value for r in day.rows] == [r[1] for r in want_day[:3]]
+    assert first.cache_ttl_seconds == 300
+
+
+def test_cache_is_served_until_a_newer_run_completes_for_the_range(url: str, monkeypatch) -> None:
+    reader.clear_cache()
+    args = {"date_from": TODAY - timedelta(days=6), "date_to": TODAY}
+    a = reader.run_report("status-counts", **args)
+    b = reader.run_report("status-counts", **args)
+    assert not a.cached and b.cached and b.rows == a.rows
+    time.sleep(5.5)  # beyond the commit margin of the earlier runs
+    a = reader.run_report("status-counts", **args)
+    # a run for another range (and another report) does not invalidate it
+    runs.execute_recompute(
+        TODAY - timedelta(days=60), TODAY - timedelta(days=50), ["status-counts"], [], "t"
+    )
+    runs.execute_recompute(TODAY, TODAY, ["top-entities"], [], "t")
+    assert reader.run_report("status-counts", **args).cached
+    # change raw in range, recompute it: the cached answer is not served any more
+    execute(
+        url,
+        "update raw.analytics_events set status = 'retried' where occurred_at >= %s",
+        (_day(TODAY - timedelta(days=1)),),
+    )
+    runs.execute_recompute(TODAY - timedelta(days=1), TODAY, ["status-counts"], ["day"], "t")
+    fresh = reader.run_report("status-counts", **args)
+    assert not fresh.cached and fresh.rows != a.rows
+    want = {
+        r[1]: r[2]
+        for r in query(
+            url,
+            "select null, status, count(*) from raw.analytics_events where occurred_at >= %s group by 2",
+            (_day(args["date_from"]),),
+        )
+    }
+    assert {r.dimension_value: r.metrics["events"] for r in fresh.rows} == want
+    # past the TTL: re-read
+    assert reader.run_report("status-counts", **args).cached
+    real = time.monotonic
+    monkeypatch.setattr(reader.time, "monotonic", lambda: real() + 61)
+    assert not reader.run_report("status-counts", **args).cached
+
+
+@pytest.mark.parametrize(
+    ("slug", "kwargs", "needles"),
+    [
+        ("nope", {}, ["report", "status-counts, top-entities, volume-by-period"]),
+        ("status-counts", {"window": "month"}, ["window", "day, week"]),
+        ("status-counts", {"filters": {"source": "x"}}, ["filters", "allowed: status"]),
+        ("top-entities", {"filters": {"entity_id": "x"}}, ["filters", "allowed: (none)"]),
+        ("volume-by-period", {"breakdown": "status"}, ["breakdown", "period, source"]),
+        ("top-entities", {"breakdown": "period"}, ["breakdown", "allowed: (none)"]),
+        (
+            "status-counts",
+            {"date_from": "2026-03-02", "date_to": "2026-03-01"},
+            ["reversed", "date_from"],
+        ),
+        ("top-entities", {"limit": -1}, ["limit", "1 and 1000"]),
+        ("top-entities", {"limit": 0}, ["limit", "1 and 1000"]),
+        ("top-entities", {"limit": 1001}, ["limit", "1 and 1000"]),
+        ("top-entities", {"offset": -1}, ["offset"]),
+        ("top-entities", {"limit": "5"}, ["limit", "integer"]),
+    ],
+)
+def test_query_validation(url: str, slug: str, kwargs: dict, needles: list[str]) -> None:
+    args = {"date_from": "2026-03-01", "date_to": "2026-03-02", **kwargs}
+    with pytest.raises(TallyError) as err:
+        reader.run_report(slug, **args)
+    for needle in needles:
+        assert needle in str(err.value)
+
+
+def test_cli_report_snapshot(url: str) -> None:
+    proc = run_tally(
+        "report",
+        "snapshot",
+        "top-entities",
+        "--from",
+        str(RANGE[0]),
+        "--to",
+        str(RANGE[1]),
+        "--limit",
+        "3",
+        "--offset",
+        "1",
+        url=url,
+        check=True,
+    )
+    assert "rows 2-4 of" in proc.stdout and "#2" in proc.stdout
+    bad = run_tally(
+        "report",
+        "snapshot",
+        "status-counts",
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-01-02",
+        "--filter",
+        "source=x",
+        url=url,
+    )
+    assert bad.returncode == 2 and "allowed: status" in bad.stderr
