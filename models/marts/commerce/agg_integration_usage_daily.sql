@@ -71,14 +71,34 @@ shop_days as (
 ),
 
 daily_orders as (
+    {%- if tally.sliding_window_mode() == 'full' %}
     select
         orders.shop_id,
         {{ tally.day_bucket('orders.created_at', "'UTC'") }} as day,
         count(*) as orders_count
     from orders
-    where {{ tally.sliding_window_filter('orders.shop_id', 'orders.created_at') }}
-        and orders.created_at < {{ tally.local_day_start(today, "'UTC'") }}
+    where orders.created_at < {{ tally.local_day_start(today, "'UTC'") }}
     group by 1, 2
+    {%- else %}
+    -- driven by the affected set: one (shop_id, created_at) index range scan per
+    -- affected shop-day (or whole shop), so a tick costs the changed days, not history
+    select
+        sw.tenant_id as shop_id,
+        counted.day,
+        counted.orders_count
+    from {{ tally.sliding_window_affected() }} as sw
+    cross join lateral (
+        select
+            {{ tally.day_bucket('orders.created_at', "'UTC'") }} as day,
+            count(*) as orders_count
+        from orders
+        where orders.shop_id = sw.tenant_id
+            and orders.created_at >= sw.lo
+            and orders.created_at < sw.hi
+            and orders.created_at < {{ tally.local_day_start(today, "'UTC'") }}
+        group by 1
+    ) as counted
+    {%- endif %}
 ),
 
 final as (
