@@ -1,0 +1,142 @@
+"""Support rollup (seed 002): full build, idle tick, tick after a mutate round, and the
+read path - a month-by-day report of the busiest account from the rollup vs from raw.
+
+Model figures come from dbt's run_results.json (the model's own execution time, hooks
+included); `*_wall_s` include the dbt process start (~3-4 s). Report figures are the
+median of repeated `support_report` calls, each opening its own reader connection
+(role tally_reader), i.e. end to end as a caller sees them.
+
+    python -m bench --only support --scale 20     # or: python -m bench.support 20
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from datetime import date, timedelta
+
+from orchestration import datagen, runtime
+from orchestration.db import database
+
+MART = "agg_support_rollup_daily"
+
+
+def _dbt(*args: str) -> tuple[float, dict[str, float]]:
+    t0 = time.perf_counter()
+    runtime.run_dbt(list(args), capture=True, quiet=True)
+    wall = time.perf_counter() - t0
+    results = json.loads((runtime.TARGET_DIR / "run_results.json").read_text())["results"]
+    return wall, {r["unique_id"].split(".")[-1]: r["execution_time"] for r in results}
+
+
+def _affected(conn) -> int:
+    row = conn.execute(
+        "select affected_buckets from ops.mart_runs where mart = %s order by finished_at desc limit 1",
+        (MART,),
+    ).fetchone()
+    return int(row[0] or 0) if row else 0
+
+
+def _median_ms(fn, repeat: int, warmup: int = 2) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return round(statistics.median(times), 2)
+
+
+def run(scale: float) -> dict:
+    from orchestration.commands.support_backfill import backfill_diff
+    from orchestration.reader.support import support_report
+
+    db = runtime.activate(database())
+    with db.connect() as conn:
+        present = conn.execute("select to_regclass('raw.reporting_events')").fetchone()[0]
+        if present is None or not conn.execute(
+            "select exists (select 1 from raw.reporting_events)"
+        ).fetchone()[0]:
+            datagen.generate(conn, scale=scale, seed=42, force=True, domains=["support"])
+            conn.commit()
+        events = conn.execute("select count(*) from raw.reporting_events").fetchone()[0]
+        accounts = conn.execute("select count(*) from raw.accounts").fetchone()[0]
+
+    full_wall, full = _dbt(
+        "build", "--select", f"+{MART}", "--exclude", "resource_type:test", "--full-refresh"
+    )
+    idle_wall, idle = _dbt("run", "--select", MART)
+    with db.connect() as conn:
+        idle_affected = _affected(conn)
+        changed = datagen.mutate(conn, seed=7)
+        conn.commit()
+    tick_wall, tick = _dbt("run", "--select", MART)
+    with db.connect() as conn:
+        tick_affected = _affected(conn)
+        rows = conn.execute(f"select count(*) from marts.{MART}").fetchone()[0]
+        # the busiest account that is rolled up
+        account, tz = conn.execute(
+            "select e.account_id, a.reporting_timezone from raw.reporting_events as e"
+            " join raw.accounts as a on a.id = e.account_id"
+            " where a.reporting_timezone is not null"
+            " group by 1, 2 order by count(*) desc limit 1"
+        ).fetchone()
+        today = conn.execute("select (now() at time zone %s)::date", (tz,)).fetchone()[0]
+        account_events = conn.execute(
+            "select count(*) from raw.reporting_events where account_id = %s", (account,)
+        ).fetchone()[0]
+
+    end = today - timedelta(days=1)
+    start = end - timedelta(days=29)
+
+    def rollup():
+        r = support_report(account, "first_response", start, end, db=db)
+        assert r.source == "rollup", r.fallback_reason
+        return r
+
+    def raw():
+        return support_report(account, "first_response", start, end, source="raw", db=db)
+
+    assert [p.count for p in rollup().periods] == [p.count for p in raw().periods]
+    rollup_ms = _median_ms(rollup, 30)
+    raw_ms = _median_ms(raw, 5, warmup=1)
+    handoffs_week_ms = _median_ms(
+        lambda: support_report(account, "bot_handoffs", start, end, group_by="week", db=db), 5, 1
+    )
+    with db.connect() as conn:
+        t0 = time.perf_counter()
+        diff = backfill_diff(conn, account, start, end)
+        dry_run_s = time.perf_counter() - t0
+
+    return {
+        "scale": scale,
+        "raw_reporting_events": events,
+        "accounts": accounts,
+        "busiest_account_events": account_events,
+        "rollup_rows": rows,
+        "full_build_s": round(full[MART], 3),
+        "idle_tick_s": round(idle[MART], 3),
+        "idle_tick_affected_buckets": idle_affected,
+        "mutated_reporting_events": sum(
+            v for k, v in changed.items() if k.startswith("reporting_events.")
+        ),
+        "tick_after_mutate_s": round(tick[MART], 3),
+        "tick_after_mutate_affected_buckets": tick_affected,
+        "report_month_by_day_rollup_ms": rollup_ms,
+        "report_month_by_day_raw_ms": raw_ms,
+        "rollup_speedup_x": round(raw_ms / rollup_ms, 1) if rollup_ms else None,
+        "report_handoffs_by_week_raw_ms": handoffs_week_ms,
+        "backfill_dry_run_30_days_s": round(dry_run_s, 3),
+        "backfill_dry_run_unchanged_rows": diff.unchanged,
+        "full_build_wall_s": round(full_wall, 2),
+        "tick_wall_s": round(tick_wall, 2),
+        "idle_wall_s": round(idle_wall, 2),
+        "report_window": f"{start}..{end}",
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(float(sys.argv[1]) if len(sys.argv) > 1 else 1.0), indent=2, default=str))
