@@ -1,0 +1,20 @@
+{#- Fails naming every organization whose reporting timezone is not a valid IANA name
+    or whose excluded_attributions is not a JSON array of strings: the order marts skip
+    those tenants (their rows stay as last aggregated) until the configuration is fixed.
+    Failing rows are stored in ops.assert_orders_valid_configuration (the check names
+    the tenants). Depends on the last order mart so a failure never skips a mart in `dbt build`. -#}
+{{ config(severity='error', store_failures=true, meta={'dagster': {'ref': {'name': 'agg_order_daily'}}}) }}
+-- depends_on: {{ ref('agg_campaign_recipient_totals') }}
+
+select
+    organizations.organization_id,
+    organizations.organization_name,
+    organizations.reporting_timezone,
+    case
+        when not organizations.has_valid_timezone
+            then 'reporting_timezone ' || coalesce(organizations.reporting_timezone, 'NULL') || ' is not a valid IANA name'
+        else 'configuration.excluded_attributions is not a JSON array of strings'
+    end as problem
+from {{ ref('stg_orders__organizations') }} as organizations
+where not organizations.has_valid_timezone
+    or not organizations.has_valid_exclusions

@@ -1,0 +1,252 @@
+"""Order marts (seed 000) against real PostgreSQL: mutation equivalence, DST, bad
+configuration, mark-and-sweep under a concurrent reader.
+
+Expected values come from tests/orders_expected.py - plain SQL over raw.* written
+independently of the dbt models - or are hand-computed (DST).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+from conftest import execute, query
+from orders_expected import EXPECTED, differences
+
+from orchestration import datagen, runtime
+
+pytestmark = pytest.mark.slow
+
+MARTS = "path:models/marts/orders"
+NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+
+
+def dbt(*args: str, vars: dict | None = None, check: bool = True):
+    cmd = list(args)
+    if vars:
+        cmd += ["--vars", json.dumps(vars)]
+    return runtime.run_dbt(cmd, check=check, capture=True, quiet=True)
+
+
+def assert_equivalent(url: str, label: str) -> None:
+    with psycopg.connect(url) as conn:
+        for mart in EXPECTED:
+            n, examples = differences(conn, mart)
+            assert n == 0, f"{label}: {mart} differs from raw in {n} rows, e.g. {examples}"
+
+
+@pytest.fixture(scope="module")
+def built(tally_db: str) -> str:
+    with psycopg.connect(tally_db) as conn:
+        datagen.generate(conn, scale=0.03, seed=11, domains=["orders"])
+    dbt("build", "--select", f"+{MARTS}", "path:models/staging/orders")
+    assert_equivalent(tally_db, "first build")
+    return tally_db
+
+
+def test_mutation_rounds_stay_equal_to_raw(built: str) -> None:
+    url = built
+    tz_org, = query(url, "select id from raw.organizations where reporting_timezone = 'UTC' order by id limit 1")[0]
+    for round_no, seed in enumerate((101, 102, 103), start=1):
+        with psycopg.connect(url) as conn:
+            counts = datagen.mutate(conn, seed=seed)
+        assert counts.get("attributions.deleted", 0) > 0
+        if round_no == 1:
+            # archive flip and hard delete far outside the window (~300 days back)
+            execute(url, """
+                update raw.attributions set archived = not archived, updated_at = now()
+                where id in (select id from raw.attributions
+                             where ordered_at < now() - interval '300 days' order by id limit 5)""")
+            execute(url, """
+                delete from raw.attributions
+                where id in (select id from raw.attributions
+                             where ordered_at < now() - interval '250 days' order by id desc limit 5)""")
+        if round_no == 2:
+            # a whole (organization, campaign, local day) hard-deleted, 200 days back
+            bucket = query(url, """
+                select organization_id, campaign_id, day_bucket from marts.agg_order_daily
+                where day_bucket < current_date - 200 order by total_orders desc limit 1""")[0]
+            execute(url, """
+                delete from raw.attributions a using raw.organizations o
+                where o.id = a.organization_id and a.organization_id = %s and a.campaign_id = %s
+                  and (a.ordered_at at time zone o.reporting_timezone)::date = %s""", bucket)
+        if round_no == 3:
+            # an exclusion change on a tenant (the tick rebuilds it whole) and a late row
+            execute(url, """update raw.organizations set configuration = '{"excluded_attributions": ["click"]}',
+                            updated_at = now() where id = %s""", (tz_org,))
+            execute(url, """
+                insert into raw.attributions (organization_id, campaign_id, recipient_id, customer_id,
+                    order_id, order_value, attribution_type, is_holdout, is_first_purchase, is_subscription,
+                    discount_matched, is_new_subscriber, passes_rules, archived, ordered_at, created_at, updated_at)
+                select organization_id, campaign_id, recipient_id, customer_id, 'late-1', 42.00, 'sms',
+                    is_holdout, true, false, false, false, true, false, ordered_at - interval '1 hour', now(), now()
+                from raw.attributions where ordered_at < now() - interval '380 days' order by id limit 1""")
+        dbt("run", "--select", MARTS)
+        assert_equivalent(url, f"round {round_no}")
+        if round_no == 2:
+            gone = query(url, """select count(*) from marts.agg_order_daily
+                                 where organization_id = %s and campaign_id = %s and day_bucket = %s""", bucket)
+            assert gone == [(0,)]
+        if counts.get("emptied_bucket_org_id"):
+            assert counts["attributions.bucket_archived"] > 0
+    modes = query(url, "select distinct mode from ops.mart_runs where mart = 'agg_order_daily'")
+    assert {m for (m,) in modes} >= {"full", "tick"}
+    progress = query(url, """select count(*) from ops.aggregation_progress p
+                             join staging.stg_orders__organizations o on o.organization_id = p.tenant_id
+                             where p.mart = 'agg_order_daily' and p.tenant_version = o.config_version""")
+    assert progress[0][0] == query(url, "select count(*) from raw.organizations")[0][0]
+
+
+def test_backfill_window_recomputes_exactly_those_days(built: str) -> None:
+    url = built
+    # silently corrupt two old days (capture off: no change record, as if missed)
+    day = query(url, "select max(day_bucket) from marts.agg_order_daily"
+                     " where day_bucket < current_date - 100")[0][0]
+    D1 = timedelta(days=1)
+    D50 = day - query(url, "select max(day_bucket) from marts.agg_order_daily where day_bucket < %s",
+                      (day - timedelta(days=40),))[0][0]
+    execute(url, "update marts.agg_order_daily set total_orders = total_orders + 1000 where day_bucket in (%s, %s)",
+            (day, day - D50))
+    dbt("run", "--select", MARTS, vars={"window_start": str(day - D1), "window_end": str(day + D1)})
+    assert query(url, "select count(*) from marts.agg_order_daily where day_bucket = %s and total_orders >= 1000",
+                 (day,)) == [(0,)]
+    assert query(url, "select count(*) > 0 from marts.agg_order_daily where day_bucket = %s and total_orders >= 1000",
+                 (day - D50,)) == [(True,)]
+    dbt("run", "--select", MARTS, vars={"window_start": str(day - D50), "window_end": str(day - D50)})
+    assert_equivalent(url, "after backfills")
+    bad = dbt("run", "--select", MARTS, vars={"window_start": "2026-05-02", "window_end": "2026-05-01"}, check=False)
+    assert bad.returncode != 0 and "after window_end" in bad.stdout
+
+
+def test_invalid_configuration_skips_only_that_tenant(built: str) -> None:
+    url = built
+    orgs = [r[0] for r in query(url, "select id from raw.organizations order by id")]
+    bad_tz, bad_ex = orgs[-1], orgs[-2]
+    before = query(url, "select count(*), sum(total_orders) from marts.agg_order_daily where organization_id = %s",
+                   (bad_tz,))
+    execute(url, "update raw.organizations set reporting_timezone = 'Mars/Olympus', updated_at = now() where id = %s",
+            (bad_tz,))
+    execute(url, """update raw.organizations set configuration = '{"excluded_attributions": "view"}',
+                    updated_at = now() where id = %s""", (bad_ex,))
+    with psycopg.connect(url) as conn:
+        datagen.mutate(conn, seed=201)
+    out = dbt("build", "--select", MARTS, check=False)
+    assert out.returncode != 0
+    failing = [ln for ln in out.stdout.splitlines() if "FAIL" in ln]
+    assert any("assert_orders_valid_configuration" in ln for ln in failing), out.stdout[-3000:]
+    assert not any("reconcile" in ln for ln in failing), failing
+    # the check's stored failures name both tenants
+    named = query(url, "select organization_id, problem from ops.assert_orders_valid_configuration order by 1")
+    assert [r[0] for r in named] == sorted([bad_tz, bad_ex])
+    assert "Mars/Olympus" in " ".join(r[1] for r in named)
+    rows = query(url, """select organization_id from staging.stg_orders__organizations
+                         where not has_valid_timezone or not has_valid_exclusions order by 1""")
+    assert [r[0] for r in rows] == sorted([bad_tz, bad_ex])
+    # the invalid tenant's rows stay as they were; every other tenant is fresh
+    assert query(url, "select count(*), sum(total_orders) from marts.agg_order_daily where organization_id = %s",
+                 (bad_tz,)) == before
+    with psycopg.connect(url) as conn:
+        for mart in EXPECTED:  # the oracle skips invalid tenants too; compare the valid ones
+            n, ex = differences(conn, mart, exclude_orgs=(bad_tz, bad_ex))
+            assert n == 0, (mart, ex)
+    # fix the configuration: the next tick rebuilds both tenants and everything matches
+    execute(url, "update raw.organizations set reporting_timezone = 'Asia/Kathmandu', updated_at = now() where id = %s",
+            (bad_tz,))
+    execute(url, """update raw.organizations set configuration = '{"excluded_attributions": ["view"]}',
+                    updated_at = now() where id = %s""", (bad_ex,))
+    dbt("build", "--select", MARTS)
+    assert_equivalent(url, "after fixing configuration")
+
+
+def test_full_refresh_rebuild_is_mark_and_sweep(built: str) -> None:
+    url = built
+    org, campaign = query(url, """select organization_id, campaign_id from marts.agg_order_daily
+                                  group by 1, 2 order by count(*) desc limit 1""")[0]
+    # a stale row the rebuild must sweep (no raw rows behind it), and one of another org it must keep
+    execute(url, """insert into marts.agg_order_daily select organization_id, campaign_id, date '2001-01-01',
+                    is_holdout, total_orders, revenue, first_purchase_orders, first_purchase_revenue, repeat_orders,
+                    repeat_revenue, subscription_orders, subscription_revenue, discount_matched_orders,
+                    unique_customers, new_subscribers, now() - interval '1 day', 'stale'
+                    from marts.agg_order_daily where organization_id = %s limit 1""", (org,))
+    n_before = query(url, "select count(*) from marts.agg_order_daily where organization_id = %s", (org,))[0][0]
+    seen: list[int] = []
+    stop = threading.Event()
+
+    def reader() -> None:
+        with psycopg.connect(url, autocommit=True) as conn:
+            while not stop.is_set():
+                seen.append(conn.execute(
+                    "select count(*) from marts.agg_order_daily where organization_id = %s", (org,)).fetchone()[0])
+                time.sleep(0.005)
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        dbt("run", "--select", MARTS, vars={"rebuild_organization_id": org, "full_refresh_sweep": True})
+    finally:
+        stop.set()
+        thread.join()
+    assert len(seen) > 5
+    assert set(seen) <= {n_before, n_before - 1}, sorted(set(seen))  # old scope or new scope, never partial
+    assert query(url, "select count(*) from marts.agg_order_daily where day_bucket = '2001-01-01'") == [(0,)]
+    assert query(url, "select count(distinct run_id) from marts.agg_order_daily where organization_id = %s",
+                 (org,)) == [(1,)]
+    assert_equivalent(url, "after mark-and-sweep")
+    # campaign scope: only that campaign's rows are rewritten
+    other_runs = query(url, "select run_id from marts.agg_order_daily where organization_id = %s and campaign_id <> %s"
+                       " limit 1", (org, campaign))
+    dbt("run", "--select", MARTS,
+        vars={"rebuild_organization_id": org, "rebuild_campaign_id": campaign, "full_refresh_sweep": True})
+    runs = query(url, "select distinct run_id from marts.agg_order_daily where organization_id = %s and campaign_id = %s",
+                 (org, campaign))
+    assert len(runs) == 1 and runs[0] != other_runs[0]
+    assert query(url, "select run_id from marts.agg_order_daily where organization_id = %s and campaign_id <> %s"
+                 " limit 1", (org, campaign)) == other_runs
+    assert_equivalent(url, "after campaign rebuild")
+
+
+def test_dst_transitions_land_in_local_days(built: str) -> None:
+    url = built
+    org = 9001  # a new tenant in America/New_York: the next tick builds it whole
+    with psycopg.connect(url) as conn:
+        conn.execute("insert into raw.organizations (id, name, reporting_timezone) values (%s, 'NY', 'America/New_York')",
+                     (org,))
+        conn.execute("insert into raw.campaigns (id, organization_id, name, created_at) values (%s, %s, 'c', '2026-01-01')",
+                     (org, org))
+        instants = [  # UTC instant -> expected New York local day (hand-computed)
+            ("2026-03-08 04:59:59", "2026-03-07"),  # 23:59:59 EST
+            ("2026-03-08 05:00:00", "2026-03-08"),  # 00:00 EST; clocks jump 02:00 -> 03:00
+            ("2026-03-09 03:59:59", "2026-03-08"),  # 23:59:59 EDT: the 23-hour day
+            ("2026-03-09 04:00:00", "2026-03-09"),
+            ("2026-11-01 03:59:59", "2026-10-31"),  # 23:59:59 EDT
+            ("2026-11-01 04:00:00", "2026-11-01"),  # 00:00 EDT; clocks fall back 02:00 -> 01:00
+            ("2026-11-01 05:30:00", "2026-11-01"),  # 01:30 EDT
+            ("2026-11-01 06:30:00", "2026-11-01"),  # 01:30 EST (the repeated hour)
+            ("2026-11-02 04:59:59", "2026-11-01"),  # 23:59:59 EST: the 25-hour day
+            ("2026-11-02 05:00:00", "2026-11-02"),
+        ]
+        for i, (ts, _) in enumerate(instants):
+            conn.execute(
+                """insert into raw.attributions (organization_id, campaign_id, recipient_id, customer_id, order_id,
+                   order_value, attribution_type, is_holdout, is_first_purchase, is_subscription, discount_matched,
+                   is_new_subscriber, passes_rules, archived, ordered_at, created_at)
+                   values (%s, %s, %s, %s, %s, 10, 'click', false, false, false, false, false, true, false,
+                           %s::timestamptz, %s::timestamptz)""",
+                (org, org, 900_000 + i, 900_000 + i, f"dst{i}", ts + "+00", ts + "+00"),
+            )
+    expected: dict[str, int] = {}
+    for _, day in instants:
+        expected[day] = expected.get(day, 0) + 1
+    sql = "select day_bucket::text, total_orders from marts.agg_order_daily where organization_id = %s order by 1"
+    dbt("run", "--select", MARTS)
+    assert dict(query(url, sql, (org,))) == expected
+    # backfill of the two transition days: local_day_start bounds of a 23 h and a 25 h day
+    execute(url, "update marts.agg_order_daily set total_orders = 0 where organization_id = %s", (org,))
+    dbt("run", "--select", MARTS, vars={"window_start": "2026-03-08", "window_end": "2026-03-08"})
+    dbt("run", "--select", MARTS, vars={"window_start": "2026-11-01", "window_end": "2026-11-01"})
+    got = dict(query(url, sql, (org,)))
+    assert got == {d: (n if d in ("2026-03-08", "2026-11-01") else 0) for d, n in expected.items()}
