@@ -43,3 +43,7 @@ JOBS.append(health_check_job)
 from orchestration.snapshots.jobs import recompute_snapshots  # noqa: E402
 
 JOBS.append(recompute_snapshots)
+
+from orchestration.platform.jobs import PLATFORM_JOBS  # noqa: E402
+
+JOBS.extend(PLATFORM_JOBS)

@@ -43,3 +43,7 @@ SCHEDULES.append(health_schedule())
 from orchestration.snapshots.schedules import SNAPSHOT_SCHEDULES  # noqa: E402
 
 SCHEDULES.extend(SNAPSHOT_SCHEDULES)
+
+from orchestration.platform.schedules import platform_schedules  # noqa: E402
+
+SCHEDULES.extend(platform_schedules())

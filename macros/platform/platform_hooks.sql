@@ -1,9 +1,10 @@
 {#- Hooks of the platform marts (seed 004). See docs/platform.md. -#}
 
 {#- Serialize runs of one model (a tick and the hourly job may overlap): a transaction
-    advisory lock, released at commit. Put it first in pre_hook. -#}
+    advisory lock, released at commit. Put it first in pre_hook. Retention cleanup takes
+    the same lock (key 'tally:platform:<model>') before it moves a retention horizon. -#}
 {% macro platform_lock() -%}
-    select pg_advisory_xact_lock(hashtext('tally:{{ this }}'))
+    select pg_advisory_xact_lock(hashtext('tally:platform:{{ this.identifier }}'))
 {%- endmacro %}
 
 
