@@ -88,3 +88,21 @@ def test_health_exit_codes(tally_db: str) -> None:
     missing = run_tally("health", "--domain", "commerce", "--no-dagster", "--json", url=url)
     assert missing.returncode == 1
     assert '"status": "missing"' in missing.stdout
+
+
+@pytest.mark.slow
+def test_health_reads_dagster_runs_and_asset_checks(tally_db: str) -> None:
+    """After a Dagster run: last-run comes from the materialization, a warn check is listed."""
+    url = tally_db
+    execute(url, "insert into raw.emails (account_id, category, sent_at, updated_at)"
+                 " values (1, 'newsletter', now() - interval '1 day', now())")
+    result = runtime.execute_job("commerce_sending_stats")
+    assert result.success, runtime.failure_summary(result)
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        report = health.collect(conn, health.load_manifest(runtime.MANIFEST), domain="commerce")
+    by = {(c.check, c.target): c for c in report.checks}
+    run = by[("last-run", "marts.agg_sending_stats_30d")]
+    assert run.status == health.OK and run.detail == "Dagster materialization"
+    check = by[("asset-check", "marts/agg_sending_stats_30d")]
+    assert check.status == health.WARN and check.value == "assert_commerce_email_categories_known"

@@ -1,7 +1,7 @@
 {#- agg_integration_usage_daily equals a from-scratch, zero-filled count of raw orders
     per shop per UTC day (last `reconcile_days` days, through yesterday). Returns the
     (shop, day) pairs that differ, missing or extra. -#}
-{{ config(tags=['commerce', 'reconcile']) }}
+{{ config(tags=['commerce', 'reconcile'], meta={'dagster': {'ref': {'name': 'agg_integration_usage_daily'}}}) }}
 
 with bounds as (
     select

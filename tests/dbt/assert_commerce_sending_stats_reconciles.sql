@@ -1,7 +1,7 @@
 {#- agg_sending_stats_30d equals direct counts of raw emails in the 30 days before the
     rebuild (its updated_at), per account and category; emails_30d is the sum of the
     four category columns. Returns the accounts that differ. -#}
-{{ config(tags=['commerce', 'reconcile']) }}
+{{ config(tags=['commerce', 'reconcile'], meta={'dagster': {'ref': {'name': 'agg_sending_stats_30d'}}}) }}
 
 with mart as (
     select * from {{ ref('agg_sending_stats_30d') }}
