@@ -1,0 +1,127 @@
+"""Platform rollups (seed 004): full build, ticks touching 0 / 10 / 40 old days, daily and
+weekly rollups, concurrent view refresh, cleanup dry run.
+
+Seed targets: hourly rollup < 5 min, daily < 15 min, weekly < 30 min, view refresh < 2 min.
+The hourly tick's time should follow the number of changed days, not the history:
+compare `hourly_tick_*_s` with `hourly_full_build_s`.
+
+Figures per model come from dbt's run_results.json (the model itself, hooks included);
+`*_wall_s` include the dbt process start (~3-4 s).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from orchestration import datagen, runtime
+from orchestration.db import database
+from orchestration.platform import cleanup
+
+HOURLY = "agg_execution_metrics_hourly"
+HOURLY_MARTS = [HOURLY, "agg_user_activity_hourly", "agg_credit_consumption_hourly"]
+ROLLUPS = ["agg_execution_metrics_daily", "agg_execution_metrics_weekly"]
+VIEWS = ["mv_hourly_execution_stats", "mv_daily_user_metrics", "mv_workspace_summary"]
+
+
+def _dbt(*args: str) -> tuple[float, dict[str, float]]:
+    t0 = time.perf_counter()
+    runtime.run_dbt(["run", *args], capture=True, quiet=True)
+    wall = time.perf_counter() - t0
+    results = json.loads((runtime.TARGET_DIR / "run_results.json").read_text())["results"]
+    return wall, {r["unique_id"].split(".")[-1]: r["execution_time"] for r in results}
+
+
+def _affected(conn, mart: str) -> int:
+    row = conn.execute(
+        "select affected_buckets from ops.mart_runs where mart = %s order by finished_at desc limit 1",
+        (mart,),
+    ).fetchone()
+    return int(row[0] or 0) if row else 0
+
+
+def _touch_days(conn, days: int) -> None:
+    """A source change in `days` distinct old days (one execution each), as a tick sees it."""
+    if days:
+        conn.execute(
+            """
+            update raw.executions set updated_at = now()
+            where id in (
+                select min(id) from raw.executions
+                where started_at < now() - interval '10 days'
+                group by date_trunc('day', started_at, 'UTC')
+                order by 1 desc
+                limit %s
+            )
+            """,
+            (days,),
+        )
+    conn.commit()
+    time.sleep(0.01)
+
+
+def run(scale: float) -> dict:
+    db = database()
+    with db.connect() as conn:
+        if (
+            conn.execute("select to_regclass('raw.executions')").fetchone()[0] is None
+            or not conn.execute("select exists (select 1 from raw.executions)").fetchone()[0]
+        ):
+            datagen.generate(conn, scale=scale, seed=42, force=True, domains=["platform"])
+            conn.commit()
+        executions = conn.execute("select count(*) from raw.executions").fetchone()[0]
+        activity = conn.execute("select count(*) from raw.user_activity").fetchone()[0]
+        # a from-scratch build: drop the platform marts (views first) and their progress
+        for name in VIEWS:
+            conn.execute(f"drop materialized view if exists marts.{name}")
+        for name in HOURLY_MARTS + ROLLUPS:
+            conn.execute(f"drop table if exists marts.{name}")
+        if conn.execute("select to_regclass('ops.aggregation_progress')").fetchone()[0]:
+            conn.execute(
+                "delete from ops.aggregation_progress where mart = any(%s)",
+                (HOURLY_MARTS + ROLLUPS,),
+            )
+            conn.execute("delete from ops.platform_rollup_queue")
+            conn.execute("delete from ops.retention_horizons")
+        conn.commit()
+
+    select = ["--select", "+path:models/marts/platform"]
+    full_wall, full = _dbt(*select)
+    out: dict = {
+        "raw_executions": executions,
+        "raw_user_activity": activity,
+        "hourly_full_build_s": round(full[HOURLY], 3),
+        "all_hourly_full_build_s": round(sum(full[m] for m in HOURLY_MARTS), 3),
+        "daily_full_build_s": round(full[ROLLUPS[0]], 3),
+        "weekly_full_build_s": round(full[ROLLUPS[1]], 3),
+        "full_build_wall_s": round(full_wall, 2),
+    }
+    for days in (0, 10, 40):
+        with db.connect() as conn:
+            _touch_days(conn, days)
+        wall, tick = _dbt("--select", *HOURLY_MARTS)
+        with db.connect() as conn:
+            out[f"hourly_tick_{days}_old_days_affected_days"] = _affected(conn, HOURLY)
+        out[f"hourly_tick_{days}_old_days_s"] = round(tick[HOURLY], 3)
+        out[f"all_hourly_tick_{days}_old_days_s"] = round(sum(tick[m] for m in HOURLY_MARTS), 3)
+    with db.connect() as conn:
+        changed = datagen.mutate(conn, seed=7)
+        conn.commit()
+    out["mutated_rows"] = sum(
+        v for k, v in changed.items() if k.startswith(("executions", "user_activity"))
+    )
+    wall, tick = _dbt("--select", *HOURLY_MARTS)
+    out["hourly_tick_after_mutate_s"] = round(tick[HOURLY], 3)
+    out["hourly_tick_wall_s"] = round(wall, 2)
+    wall, roll = _dbt("--select", *ROLLUPS)
+    out["daily_rollup_s"] = round(roll[ROLLUPS[0]], 3)
+    out["weekly_rollup_s"] = round(roll[ROLLUPS[1]], 3)
+    wall, views = _dbt("--select", *VIEWS)
+    for name in VIEWS:
+        out[f"{name}_concurrent_refresh_s"] = round(views[name], 3)
+    out["view_refresh_wall_s"] = round(wall, 2)
+    t0 = time.perf_counter()
+    report = cleanup.run_cleanup(db.url, dry_run=True)
+    out["cleanup_dry_run_s"] = round(time.perf_counter() - t0, 3)
+    out["cleanup_dry_run_rows"] = report.total
+    return out
