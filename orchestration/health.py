@@ -112,12 +112,21 @@ class Report:
 
     def table(self) -> str:
         headers = ("CHECK", "TARGET", "STATUS", "VALUE", "LIMIT", "DETAIL")
-        rows = [(c.check, c.target, c.status.upper(), c.value, c.limit, c.detail) for c in self.checks]
-        widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+        rows = [
+            (c.check, c.target, c.status.upper(), c.value, c.limit, c.detail) for c in self.checks
+        ]
+        widths = [
+            max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
+            for i, h in enumerate(headers)
+        ]
         lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
         lines.append("  ".join("-" * w for w in widths))
-        lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-        summary = ", ".join(f"{n} {s}" for s, n in sorted(self.counts().items(), key=lambda kv: _ORDER[kv[0]]))
+        lines += [
+            "  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in rows
+        ]
+        summary = ", ".join(
+            f"{n} {s}" for s, n in sorted(self.counts().items(), key=lambda kv: _ORDER[kv[0]])
+        )
         verdict = "healthy" if self.healthy else "UNHEALTHY"
         lines.append(f"\n{verdict}: {summary or 'nothing to check'}")
         return "\n".join(lines)
@@ -262,7 +271,11 @@ def check_mart(
         )
     ).fetchone()
     n_rows, last_updated = (stats[0], stats[1]) if stats else (0, None)
-    out = [Check("rows", target, OK if n_rows else WARN, f"{n_rows:,}", "> 0", "" if n_rows else "empty")]
+    out = [
+        Check(
+            "rows", target, OK if n_rows else WARN, f"{n_rows:,}", "> 0", "" if n_rows else "empty"
+        )
+    ]
 
     run_age = now - last_run if last_run else None
     run_fresh = run_age is not None and run_age <= mart.stale_after
@@ -272,13 +285,24 @@ def check_mart(
             out.append(Check("data-age", target, OK, human(age), limit))
         elif run_fresh:
             out.append(
-                Check("data-age", target, WARN, human(age), limit, "no rows rewritten lately; refreshes are on time")
+                Check(
+                    "data-age",
+                    target,
+                    WARN,
+                    human(age),
+                    limit,
+                    "no rows rewritten lately; refreshes are on time",
+                )
             )
         else:
-            out.append(Check("data-age", target, STALE, human(age), limit, "max(last_updated) too old"))
+            out.append(
+                Check("data-age", target, STALE, human(age), limit, "max(last_updated) too old")
+            )
     if run_age is None:
         # built outside Dagster and not a sliding-window mart: nothing to judge the runs by
-        out.append(Check("last-run", target, WARN, "never", limit, f"no run recorded ({run_source})"))
+        out.append(
+            Check("last-run", target, WARN, "never", limit, f"no run recorded ({run_source})")
+        )
     else:
         status = OK if run_fresh else STALE
         out.append(Check("last-run", target, status, human(run_age), limit, run_source))
@@ -297,19 +321,26 @@ def check_sources(
 ) -> list[Check]:
     """dbt source freshness, computed directly: max(loaded_at_field) vs warn/error_after."""
     out = []
-    for src in sorted(manifest.get("sources", {}).values(), key=lambda s: (s["schema"], s["identifier"])):
+    for src in sorted(
+        manifest.get("sources", {}).values(), key=lambda s: (s["schema"], s["identifier"])
+    ):
         if domain is not None and src.get("source_name") != f"raw_{domain}":
             continue
         fresh = src.get("freshness") or (src.get("config") or {}).get("freshness")
         field_name = src.get("loaded_at_field")
         if not fresh or not field_name:
             continue
-        warn_after, error_after = _period(fresh.get("warn_after")), _period(fresh.get("error_after"))
+        warn_after, error_after = (
+            _period(fresh.get("warn_after")),
+            _period(fresh.get("error_after")),
+        )
         if warn_after is None and error_after is None:
             continue
         target = f"{src['schema']}.{src['identifier']}"
         limit = " / ".join(
-            f"{label} {span(td)}" for label, td in (("warn", warn_after), ("error", error_after)) if td
+            f"{label} {span(td)}"
+            for label, td in (("warn", warn_after), ("error", error_after))
+            if td
         )
         if conn.execute("select to_regclass(%s)", (target,)).fetchone()[0] is None:
             out.append(Check("source", target, MISSING, "-", limit, "raw table does not exist"))
@@ -324,7 +355,9 @@ def check_sources(
         if age is None:
             out.append(Check("source", target, WARN, "empty", limit, "no rows"))
         elif error_after is not None and age > error_after:
-            out.append(Check("source", target, STALE, human(age), limit, f"max({field_name}) too old"))
+            out.append(
+                Check("source", target, STALE, human(age), limit, f"max({field_name}) too old")
+            )
         elif warn_after is not None and age > warn_after:
             out.append(Check("source", target, WARN, human(age), limit, f"max({field_name}) old"))
         else:
@@ -341,7 +374,9 @@ def _period(spec: Mapping[str, Any] | None) -> timedelta | None:
 # --------------------------------------------------------------------------- Dagster
 
 
-def dagster_state(asset_names: Sequence[str]) -> tuple[dict[str, datetime], list[Check], str | None]:
+def dagster_state(
+    asset_names: Sequence[str],
+) -> tuple[dict[str, datetime], list[Check], str | None]:
     """Latest materialization per mart asset and the asset checks that did not pass.
 
     Returns (materialized_at by mart name, failing/warning check rows, error or None).
@@ -363,7 +398,7 @@ def dagster_state(asset_names: Sequence[str]) -> tuple[dict[str, datetime], list
                 if event is not None:
                     materialized[name] = datetime.fromtimestamp(event.timestamp, UTC)
             latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(check_keys)
-    except Exception as exc:  # noqa: BLE001 - any failure here is reported as one row
+    except Exception as exc:  # any failure here is reported as one row
         return {}, [], f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
 
     rows = []
@@ -371,13 +406,22 @@ def dagster_state(asset_names: Sequence[str]) -> tuple[dict[str, datetime], list
         if record.status != AssetCheckExecutionRecordStatus.FAILED:
             continue
         severity = "ERROR"
-        evaluation = getattr(getattr(record.event, "dagster_event", None), "event_specific_data", None)
+        evaluation = getattr(
+            getattr(record.event, "dagster_event", None), "event_specific_data", None
+        )
         if evaluation is not None and getattr(evaluation, "severity", None) is not None:
             severity = evaluation.severity.value
         when = datetime.fromtimestamp(record.create_timestamp, UTC).strftime("%Y-%m-%d %H:%M")
         status = WARN if severity == "WARN" else FAILING
         rows.append(
-            Check("asset-check", "/".join(key.asset_key.path), status, key.name, "passes", f"failed at {when} UTC")
+            Check(
+                "asset-check",
+                "/".join(key.asset_key.path),
+                status,
+                key.name,
+                "passes",
+                f"failed at {when} UTC",
+            )
         )
     return materialized, rows, None
 
@@ -405,7 +449,16 @@ def collect(
     now = now or conn.execute("select now()").fetchone()[0]
     report.checked_at = now
     if manifest is None:
-        report.checks.append(Check("manifest", "dbt", FAILING, "-", "", "cannot read the dbt manifest: `tally dbt -- parse`"))
+        report.checks.append(
+            Check(
+                "manifest",
+                "dbt",
+                FAILING,
+                "-",
+                "",
+                "cannot read the dbt manifest: `tally dbt -- parse`",
+            )
+        )
     marts, existing = discover(conn, manifest, domain)
     runs = last_runs_from_ops(conn)
     materialized: dict[str, datetime] = {}
@@ -413,9 +466,13 @@ def collect(
     if use_dagster and manifest is not None:
         materialized, check_rows, error = dagster_state([m.name for m in marts])
         if error:
-            report.checks.append(Check("dagster", "instance", WARN, "-", "", f"cannot read run history: {error}"))
+            report.checks.append(
+                Check("dagster", "instance", WARN, "-", "", f"cannot read run history: {error}")
+            )
     for mart in marts:
-        candidates = [t for t in (runs.get(mart.name), materialized.get(mart.name)) if t is not None]
+        candidates = [
+            t for t in (runs.get(mart.name), materialized.get(mart.name)) if t is not None
+        ]
         last_run = max(candidates) if candidates else None
         source = "ops.mart_runs" if mart.name in runs else "Dagster materialization"
         report.checks += check_mart(conn, mart, existing.get(mart.name), now, last_run, source)

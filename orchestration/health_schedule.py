@@ -32,14 +32,20 @@ def health_check(context: OpExecutionContext) -> dict:
         bad = [f"{c.check} {c.target}: {c.status}" for c in report.checks if c.bad]
         raise Failure(
             description=f"unhealthy: {'; '.join(bad[:10])}",
-            metadata={"counts": MetadataValue.json(counts), "table": MetadataValue.md(_markdown(report))},
+            metadata={
+                "counts": MetadataValue.json(counts),
+                "table": MetadataValue.md(_markdown(report)),
+            },
         )
     return counts
 
 
 def _markdown(report: health.Report) -> str:
     rows = ["| check | target | status | value | limit | detail |", "|---|---|---|---|---|---|"]
-    rows += [f"| {c.check} | {c.target} | {c.status} | {c.value} | {c.limit} | {c.detail} |" for c in report.checks]
+    rows += [
+        f"| {c.check} | {c.target} | {c.status} | {c.value} | {c.limit} | {c.detail} |"
+        for c in report.checks
+    ]
     return "\n".join(rows)
 
 

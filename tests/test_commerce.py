@@ -49,7 +49,9 @@ def _build(*extra: str) -> None:
 
 
 def _usage(url: str) -> dict[tuple[int, date], tuple[int, str]]:
-    rows = query(url, "select shop_id, day, orders_count, run_id from marts.agg_integration_usage_daily")
+    rows = query(
+        url, "select shop_id, day, orders_count, run_id from marts.agg_integration_usage_daily"
+    )
     return {(s, d): (n, r) for s, d, n, r in rows}
 
 
@@ -84,9 +86,14 @@ def url(tally_db: str) -> str:
                         (shop, _at(ago, hour)),
                     )
             emails = [  # account, category, days ago
-                (1, "automation", 1), (1, "automation", 29), (1, "campaign", 2),
-                (1, "transactional", 3), (1, "automation", 31),  # 31 days: outside
-                (2, "campaign", 0), (2, "newsletter", 4), (2, None, 5),  # unknown -> other
+                (1, "automation", 1),
+                (1, "automation", 29),
+                (1, "campaign", 2),
+                (1, "transactional", 3),
+                (1, "automation", 31),  # 31 days: outside
+                (2, "campaign", 0),
+                (2, "newsletter", 4),
+                (2, None, 5),  # unknown -> other
                 (3, "transactional", 45),  # only old email: no row
             ]
             for account, category, ago in emails:
@@ -110,7 +117,10 @@ def test_gap_filled_through_yesterday(url: str) -> None:
     # the shop created today has no rows, and nobody has a row for today
     assert not [k for k in usage if k[0] == 2]
     assert not [k for k in usage if k[1] >= _today()]
-    attrs = query(url, "select distinct account_id, platform from marts.agg_integration_usage_daily where shop_id = 1")
+    attrs = query(
+        url,
+        "select distinct account_id, platform from marts.agg_integration_usage_daily where shop_id = 1",
+    )
     assert attrs == [(101, "shopify")]
 
 
@@ -118,13 +128,22 @@ def test_incremental_late_orders_and_moved_integration(url: str) -> None:
     before = _usage(url)
     # a late order for an old day, a deleted old order, and shop 3's integration date
     # moving three days earlier (with an order on one of its new days)
-    execute(url, "insert into raw.orders (shop_id, total, created_at, updated_at) values (1, 5, %s, now())",
-            (_at(7, 9),))
+    execute(
+        url,
+        "insert into raw.orders (shop_id, total, created_at, updated_at) values (1, 5, %s, now())",
+        (_at(7, 9),),
+    )
     execute(url, "delete from raw.orders where shop_id = 1 and created_at = %s", (_at(10, 23),))
-    execute(url, "update raw.shops set integration_created_at = %s, updated_at = now() where id = 3",
-            (_at(8, 6),))
-    execute(url, "insert into raw.orders (shop_id, total, created_at, updated_at) values (3, 5, %s, now())",
-            (_at(7, 1),))
+    execute(
+        url,
+        "update raw.shops set integration_created_at = %s, updated_at = now() where id = 3",
+        (_at(8, 6),),
+    )
+    execute(
+        url,
+        "insert into raw.orders (shop_id, total, created_at, updated_at) values (3, 5, %s, now())",
+        (_at(7, 1),),
+    )
     ORDERS[1].append((7, 9))
     ORDERS[1].remove((10, 23))
     ORDERS[3].append((7, 1))
@@ -181,7 +200,11 @@ def test_sending_stats_rebuild_never_empty_for_readers(url: str) -> None:
         with psycopg.connect(url, autocommit=True) as conn:
             while not stop.is_set():
                 try:
-                    seen.append(conn.execute("select count(*) from marts.agg_sending_stats_30d").fetchone()[0])
+                    seen.append(
+                        conn.execute("select count(*) from marts.agg_sending_stats_30d").fetchone()[
+                            0
+                        ]
+                    )
                 except psycopg.Error as exc:
                     errors.append(str(exc).splitlines()[0])
                 time.sleep(0.002)

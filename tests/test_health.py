@@ -18,7 +18,9 @@ def test_parse_interval_and_defaults() -> None:
     with pytest.raises(ValueError):
         health.parse_interval("soon")
     ri = health.refresh_interval
-    assert ri("agg_x", {"tally": {"refresh_interval": "3 hours"}}, ["sliding_window"]) == timedelta(hours=3)
+    assert ri("agg_x", {"tally": {"refresh_interval": "3 hours"}}, ["sliding_window"]) == timedelta(
+        hours=3
+    )
     assert ri("agg_order_daily", {}, ["sliding_window"]) == timedelta(minutes=15)
     assert ri("mv_workspace_summary", {}, []) == timedelta(minutes=15)
     assert ri("agg_execution_metrics_hourly", {}, []) == timedelta(hours=1)
@@ -27,8 +29,12 @@ def test_parse_interval_and_defaults() -> None:
 
 
 def test_report_exit_code_and_table() -> None:
-    report = health.Report([health.Check("rows", "marts.a", health.OK, "1"),
-                            health.Check("rows", "marts.b", health.WARN, "0")])
+    report = health.Report(
+        [
+            health.Check("rows", "marts.a", health.OK, "1"),
+            health.Check("rows", "marts.b", health.WARN, "0"),
+        ]
+    )
     assert report.exit_code == 0 and "healthy" in report.table()
     report.checks.append(health.Check("rows", "marts.c", health.MISSING))
     assert report.exit_code == 1 and "UNHEALTHY" in report.table()
@@ -39,8 +45,12 @@ def test_manifest_discovery_reports_unbuilt_marts_missing(new_database) -> None:
     manifest = {
         "nodes": {
             "model.tally.agg_future": {
-                "resource_type": "model", "schema": "marts", "name": "agg_future",
-                "tags": [], "config": {"meta": {}}, "fqn": ["tally", "marts", "platform", "agg_future"],
+                "resource_type": "model",
+                "schema": "marts",
+                "name": "agg_future",
+                "tags": [],
+                "config": {"meta": {}},
+                "fqn": ["tally", "marts", "platform", "agg_future"],
             }
         },
         "sources": {},
@@ -64,7 +74,8 @@ def test_health_exit_codes(tally_db: str) -> None:
         datagen.generate(conn, scale=0.02, seed=5, domains=["commerce"])
     runtime.run_dbt(
         ["build", "--select", "+agg_integration_usage_daily", "+agg_sending_stats_30d"],
-        capture=True, quiet=True,
+        capture=True,
+        quiet=True,
     )
 
     ok = run_tally("health", "--domain", "commerce", "--no-dagster", url=url)
@@ -74,7 +85,11 @@ def test_health_exit_codes(tally_db: str) -> None:
 
     # the daily mart's last run and data two days old, raw emails not loaded for 8 days
     old = datetime.now(UTC) - timedelta(days=3)
-    execute(url, "update ops.mart_runs set finished_at = %s where mart = 'agg_integration_usage_daily'", (old,))
+    execute(
+        url,
+        "update ops.mart_runs set finished_at = %s where mart = 'agg_integration_usage_daily'",
+        (old,),
+    )
     execute(url, "update marts.agg_integration_usage_daily set last_updated = %s", (old,))
     execute(url, "alter table raw.emails disable trigger user")
     execute(url, "update raw.emails set updated_at = updated_at - interval '8 days'")
@@ -94,8 +109,11 @@ def test_health_exit_codes(tally_db: str) -> None:
 def test_health_reads_dagster_runs_and_asset_checks(tally_db: str) -> None:
     """After a Dagster run: last-run comes from the materialization, a warn check is listed."""
     url = tally_db
-    execute(url, "insert into raw.emails (account_id, category, sent_at, updated_at)"
-                 " values (1, 'newsletter', now() - interval '1 day', now())")
+    execute(
+        url,
+        "insert into raw.emails (account_id, category, sent_at, updated_at)"
+        " values (1, 'newsletter', now() - interval '1 day', now())",
+    )
     result = runtime.execute_job("commerce_sending_stats")
     assert result.success, runtime.failure_summary(result)
 

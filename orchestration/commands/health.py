@@ -37,8 +37,6 @@ def cmd_health(args: argparse.Namespace) -> int:
         path = runtime.MANIFEST
     manifest = health.load_manifest(path)
     with db.connect(autocommit=True) as conn:
-        report = health.collect(
-            conn, manifest, domain=args.domain, use_dagster=not args.no_dagster
-        )
+        report = health.collect(conn, manifest, domain=args.domain, use_dagster=not args.no_dagster)
     print(report.to_json() if args.json else report.table())
     return report.exit_code
