@@ -140,9 +140,22 @@ INDEXES: dict[str, list[tuple[str, str]]] = {
     ],
     "analytics_events": [("occurred_at", "occurred_at"), ("updated_at", "updated_at")],
     "orders": [("shop_created_at", "shop_id, created_at"), ("updated_at", "updated_at")],
-    "emails": [("sent_at", "sent_at"), ("updated_at", "updated_at")],
-    "executions": [("started_at", "started_at"), ("updated_at", "updated_at")],
-    "user_activity": [("occurred_at", "occurred_at"), ("updated_at", "updated_at")],
+    "emails": [
+        ("sent_at", "sent_at"),
+        ("account_sent_at", "account_id, sent_at"),
+        ("updated_at", "updated_at"),
+    ],
+    # (tenant, time) indexes serve the sliding window's per-tenant day ranges
+    "executions": [
+        ("started_at", "started_at"),
+        ("workspace_started_at", "workspace_id, started_at"),
+        ("updated_at", "updated_at"),
+    ],
+    "user_activity": [
+        ("occurred_at", "occurred_at"),
+        ("workspace_occurred_at", "workspace_id, occurred_at"),
+        ("updated_at", "updated_at"),
+    ],
 }
 for _t in TABLES:
     INDEXES.setdefault(_t, [("updated_at", "updated_at")])
