@@ -240,3 +240,27 @@ def test_feature_flags_switch_schedules_off(tally_db: str, monkeypatch: pytest.M
     assert schedules.sending_stats_schedule().default_status == DefaultScheduleStatus.RUNNING
     monkeypatch.setenv("TALLY_SENDING_STATS_ENABLED", "0")
     assert schedules.sending_stats_schedule().default_status == DefaultScheduleStatus.STOPPED
+
+
+def test_catches_up_from_last_processed_day(url: str) -> None:
+    """Runs missed for two days: the next run fills exactly the days since its watermark."""
+    before = _usage(url)
+    two_days, yesterday = _today() - timedelta(days=2), _today() - timedelta(days=1)
+    with psycopg.connect(url) as conn:
+        conn.execute("set local tally.capture = 'off'")  # an old, already-seen history
+        conn.execute("update raw.orders set updated_at = now() - interval '5 days'")
+        conn.execute("update raw.shops set updated_at = now() - interval '5 days'")
+        conn.execute("delete from ops.raw_changes where table_name = 'orders'")
+        conn.execute("delete from marts.agg_integration_usage_daily where day >= %s", (two_days,))
+        conn.execute(
+            "update ops.aggregation_progress set watermark = now() - interval '2 days'"
+            " where mart = 'agg_integration_usage_daily'"
+        )
+    _build()
+    after = _usage(url)
+    for shop, first in ((1, 10), (3, 8)):
+        assert {d: n for (s, d), (n, _) in after.items() if s == shop} == _expected(shop, first)
+    assert after[(3, yesterday)][0] == 2
+    # the days before the watermark were not recomputed
+    older = [k for k in before if k[1] < two_days]
+    assert older and all(after[k][1] == before[k][1] for k in older)
