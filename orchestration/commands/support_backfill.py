@@ -25,18 +25,27 @@ from orchestration.errors import TallyError
 # intermediate view the mart aggregates, compared key by key with the stored rows.
 _DIFF_SQL = """
     with acc as (
-        select a.account_id, a.timezone
+        select
+            a.account_id,
+            cast(%(start)s as date)::timestamp at time zone a.timezone as lo,
+            (cast(%(end)s as date) + 1)::timestamp at time zone a.timezone as hi
         from staging.stg_support__accounts as a
         where a.timezone is not null
             and (cast(%(account)s as bigint) is null or a.account_id = %(account)s)
     ),
 
     ev as (
+        -- one (account_id, created_at) index range scan per account
         select e.*
-        from intermediate.int_support__events_dimensioned as e
-        inner join acc on e.account_id = acc.account_id
-        where e.created_at >= (cast(%(start)s as date)::timestamp at time zone acc.timezone)
-            and e.created_at < ((cast(%(end)s as date) + 1)::timestamp at time zone acc.timezone)
+        from acc
+        cross join lateral (
+            select *
+            from intermediate.int_support__events_dimensioned as d
+            where d.account_id = acc.account_id
+                and d.created_at >= acc.lo
+                and d.created_at < acc.hi
+            offset 0
+        ) as e
     ),
 
     fresh as (
@@ -123,9 +132,7 @@ def check_account(conn: psycopg.Connection, account_id: int) -> str:
     return row[1]
 
 
-def backfill_diff(
-    conn: psycopg.Connection, account_id: int | None, start, end
-) -> BackfillDiff:
+def backfill_diff(conn: psycopg.Connection, account_id: int | None, start, end) -> BackfillDiff:
     """What a backfill of start..end (one account or every account) would change."""
     built = conn.execute(
         "select to_regclass('marts.agg_support_rollup_daily') is not null"

@@ -21,6 +21,7 @@ come from the whitelists below, values are bound parameters.
 from __future__ import annotations
 
 import calendar
+import contextlib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -196,15 +197,18 @@ def support_report(
     week_start: str = "sunday",
     source: str = "auto",
     db: Database | None = None,
+    conn: psycopg.Connection | None = None,
 ) -> SupportReport:
     """A metric per period for an account (or one of its agents / inboxes).
 
     ``start``/``end`` are local days (inclusive) in ``timezone`` (default: the
     account's reporting timezone, or UTC when it has none). ``source='raw'`` forces
     the raw path (for verification); the default picks the rollup when eligible.
+    Pass ``conn`` (an open :func:`reader_connection`, dict rows) to reuse a
+    connection across reports; otherwise one is opened and closed per call.
     """
     _check_arguments(start, end, group_by, dimension, week_start, source)
-    with reader_connection(db) as conn:
+    with contextlib.nullcontext(conn) if conn is not None else reader_connection(db) as conn:
         account_tz = _account_timezone(conn, account_id)
         if timezone is not None and not _valid_zone(conn, timezone):
             raise TallyError(
@@ -281,23 +285,32 @@ def _check_arguments(
         raise TallyError(f"range {start}..{end} is longer than 5 years; split it")
 
 
+_ZONES: frozenset[str] | None = None
+
+
+def _zone_names(conn: psycopg.Connection) -> frozenset[str]:
+    """PostgreSQL's IANA zone names (the set staging validates against), read once per
+    process: ``pg_timezone_names`` reads the tz database from disk (~15 ms a call)."""
+    global _ZONES
+    if _ZONES is None:
+        rows = conn.execute("select name from pg_catalog.pg_timezone_names").fetchall()
+        _ZONES = frozenset(r["name"] for r in rows)
+    return _ZONES
+
+
 def _valid_zone(conn: psycopg.Connection, name: str) -> bool:
-    row = conn.execute("select 1 from pg_catalog.pg_timezone_names where name = %s", (name,))
-    return row.fetchone() is not None
+    return name in _zone_names(conn)
 
 
 def _account_timezone(conn: psycopg.Connection, account_id: int) -> str | None:
     """The account's valid reporting timezone, None when unset or invalid."""
     row = conn.execute(
-        "select a.reporting_timezone, tzn.name as valid"
-        " from raw.accounts as a"
-        " left join pg_catalog.pg_timezone_names as tzn on tzn.name = a.reporting_timezone"
-        " where a.id = %s",
-        (account_id,),
+        "select a.reporting_timezone from raw.accounts as a where a.id = %s", (account_id,)
     ).fetchone()
     if row is None:
         raise TallyError(f"account {account_id} does not exist; check the id in raw.accounts")
-    return row["valid"]
+    tz = row["reporting_timezone"]
+    return tz if tz is not None and _valid_zone(conn, tz) else None
 
 
 def _dimension_id(
