@@ -248,8 +248,17 @@ def test_recompute_touches_no_bucket_outside_its_range(url: str) -> None:
     assert actual(url) == expected(url)
 
 
-def test_completed_lifecycle_and_audit(url: str) -> None:
-    outcome = runs.execute_recompute(TODAY - timedelta(days=3), TODAY, [], ["day"], "alice")
+def test_completed_lifecycle_and_audit_through_dagster(url: str) -> None:
+    from orchestration.snapshots.jobs import JOB_NAME, OP_NAME, run_config
+
+    result = runtime.execute_job(
+        JOB_NAME, run_config=run_config(TODAY - timedelta(days=3), TODAY, [], ["day"], "alice")
+    )
+    assert result.success
+    outcome = runs.RecomputeOutcome(result.output_for_node(OP_NAME), "completed", {}, None)
+    assert query(
+        url, "select dagster_run_id from ops.recompute_runs where id = %s", (outcome.run_id,)
+    )[0][0] == (result.run_id)
     row = query(
         url,
         "select status, requested_by, created_at <= started_at and started_at <= finished_at,"
@@ -274,11 +283,13 @@ def test_completed_lifecycle_and_audit(url: str) -> None:
 
 def test_forced_failure_is_recorded_and_writes_nothing(url: str) -> None:
     before = lineage(url)
-    execute(url, "alter table raw.analytics_events rename to analytics_events_away")
+    view = "staging.stg_snapshots__analytics_events"
+    definition = query(url, "select pg_get_viewdef(%s::regclass)", (view,))[0][0]
+    execute(url, f"drop view {view}")  # the recompute's dbt run does not rebuild staging
     try:
         outcome = runs.execute_recompute(TODAY - timedelta(days=2), TODAY, [], [], "test")
     finally:
-        execute(url, "alter table raw.analytics_events_away rename to analytics_events")
+        execute(url, f"create view {view} as {definition}")
     assert outcome.status == "failed"
     status, error, finished = query(
         url,
@@ -286,7 +297,7 @@ def test_forced_failure_is_recorded_and_writes_nothing(url: str) -> None:
         (outcome.run_id,),
     )[0]
     assert status == "failed" and finished
-    assert "analytics_events" in error
+    assert "stg_snapshots__analytics_events" in error and "does not exist" in error
     assert lineage(url) == before
     assert (
         query(
@@ -356,6 +367,12 @@ def test_killed_cli_run_is_marked_failed_by_the_sensor(url: str) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
     assert run_id is not None, "the CLI run never reached running"
+    assert query(
+        url,
+        "select dagster_run_id is not null, requested_by like 'cli:%%' from ops.recompute_runs"
+        " where id = %s",
+        (run_id,),
+    )[0] == (True, True)
     time.sleep(0.5)  # the server notices the dropped connection
     assert (
         query(url, "select status from ops.recompute_runs where id = %s", (run_id,))[0][0]
@@ -368,29 +385,6 @@ def test_killed_cli_run_is_marked_failed_by_the_sensor(url: str) -> None:
     )[0] == ("failed", runs.DEAD_WORKER)
     tick()  # whatever the killed run did or did not commit, the next tick makes it right
     assert actual(url) == expected(url)
-
-
-def test_cli_recompute_through_dagster(url: str) -> None:
-    proc = run_tally(
-        "recompute",
-        "--from",
-        str(TODAY - timedelta(days=1)),
-        "--to",
-        str(TODAY),
-        "--report",
-        "status-counts",
-        "--window",
-        "week",
-        url=url,
-        check=True,
-    )
-    assert "completed" in proc.stdout
-    row = query(
-        url,
-        "select status, reports, windows, dagster_run_id is not null from ops.recompute_runs"
-        " order by id desc limit 1",
-    )[0]
-    assert row == ("completed", ["status-counts"], ["week"], True)
 
 
 @pytest.mark.parametrize(
@@ -607,17 +601,22 @@ def test_top_entities_ranking_and_pagination(url: str) -> None:
 
 def test_cache_is_served_until_a_newer_run_completes_for_the_range(url: str, monkeypatch) -> None:
     reader.clear_cache()
+    time.sleep(2.2)  # beyond the commit margin of the earlier runs
     args = {"date_from": TODAY - timedelta(days=6), "date_to": TODAY}
     a = reader.run_report("status-counts", **args)
     b = reader.run_report("status-counts", **args)
     assert not a.cached and b.cached and b.rows == a.rows
-    time.sleep(5.5)  # beyond the commit margin of the earlier runs
-    a = reader.run_report("status-counts", **args)
-    # a run for another range (and another report) does not invalidate it
-    runs.execute_recompute(
-        TODAY - timedelta(days=60), TODAY - timedelta(days=50), ["status-counts"], [], "t"
-    )
-    runs.execute_recompute(TODAY, TODAY, ["top-entities"], [], "t")
+    # a completed run for another range, or another report, does not invalidate it
+    for first, last, reports in (
+        (TODAY - timedelta(days=60), TODAY - timedelta(days=50), ["status-counts"]),
+        (TODAY, TODAY, ["top-entities"]),
+    ):
+        execute(
+            url,
+            "insert into ops.recompute_runs (status, date_from, date_to, reports, finished_at)"
+            " values ('completed', %s, %s, %s, now())",
+            (first, last, reports),
+        )
     assert reader.run_report("status-counts", **args).cached
     # change raw in range, recompute it: the cached answer is not served any more
     execute(
@@ -637,8 +636,11 @@ def test_cache_is_served_until_a_newer_run_completes_for_the_range(url: str, mon
         )
     }
     assert {r.dimension_value: r.metrics["events"] for r in fresh.rows} == want
-    # past the TTL: re-read
+    # read within the commit margin of that run: re-read once more, then cached again
+    time.sleep(2.2)
+    assert not reader.run_report("status-counts", **args).cached
     assert reader.run_report("status-counts", **args).cached
+    # past the TTL: re-read
     real = time.monotonic
     monkeypatch.setattr(reader.time, "monotonic", lambda: real() + 61)
     assert not reader.run_report("status-counts", **args).cached

@@ -48,7 +48,7 @@ from orchestration.snapshots.catalog import (
 MAX_LIMIT = 1000
 # A run's finished_at is stamped just before its commit; answers read within this
 # margin of a run's end are re-read rather than risk a stale cache entry.
-_COMMIT_MARGIN = timedelta(seconds=5)
+_COMMIT_MARGIN = timedelta(seconds=2)
 
 
 @dataclass(frozen=True)

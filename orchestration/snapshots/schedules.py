@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime, timedelta
 
-from dagster import RunRequest, schedule
+from dagster import DefaultScheduleStatus, RunRequest, schedule
 
-from orchestration.schedules import status
 from orchestration.snapshots.catalog import WindowDefinition, seed_windows
 from orchestration.snapshots.jobs import recompute_snapshots, run_config
+
+
+def _default_status() -> DefaultScheduleStatus:
+    """TALLY_SNAPSHOTS_ENABLED (as orchestration.schedules.flag_enabled; not imported from
+    there because orchestration.schedules imports this module)."""
+    raw = os.environ.get("TALLY_SNAPSHOTS_ENABLED")
+    enabled = raw is None or raw.strip().lower() in {"1", "true", "yes", "on"}
+    return DefaultScheduleStatus.RUNNING if enabled else DefaultScheduleStatus.STOPPED
 
 
 def cron_for_minutes(minutes: int) -> str:
@@ -38,7 +46,7 @@ def _window_schedule(window: WindowDefinition):
         job=recompute_snapshots,
         cron_schedule=cron_for_minutes(window.refresh_interval_minutes),
         execution_timezone="UTC",
-        default_status=status("snapshots"),
+        default_status=_default_status(),
         description=(
             f"Recompute the '{window.window_name}' snapshots of yesterday and today every "
             f"{window.refresh_interval_minutes} minutes (TALLY_SNAPSHOTS_ENABLED)."
