@@ -124,3 +124,16 @@ def test_health_reads_dagster_runs_and_asset_checks(tally_db: str) -> None:
     assert run.status == health.OK and run.detail == "Dagster materialization"
     check = by[("asset-check", "marts/agg_sending_stats_30d")]
     assert check.status == health.WARN and check.value == "assert_commerce_email_categories_known"
+
+
+def test_health_schedule_flag(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dagster import DefaultScheduleStatus
+
+    from orchestration.health_schedule import health_schedule
+
+    monkeypatch.delenv("TALLY_HEALTH_CHECK_ENABLED", raising=False)
+    schedule = health_schedule()
+    assert schedule.cron_schedule == "*/5 * * * *"
+    assert schedule.default_status == DefaultScheduleStatus.RUNNING
+    monkeypatch.setenv("TALLY_HEALTH_CHECK_ENABLED", "false")
+    assert health_schedule().default_status == DefaultScheduleStatus.STOPPED
