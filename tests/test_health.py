@@ -131,6 +131,7 @@ def test_health_schedule_flag(monkeypatch: pytest.MonkeyPatch) -> None:
 
     from orchestration.health_schedule import health_schedule
 
+    runtime.ensure_manifest()  # the schedule's module chain loads the dbt assets
     monkeypatch.delenv("TALLY_HEALTH_CHECK_ENABLED", raising=False)
     schedule = health_schedule()
     assert schedule.cron_schedule == "*/5 * * * *"
