@@ -505,10 +505,17 @@ def test_mutation_rounds_with_sensor_rebuild(url):
     assert [r.run_key for r in requests] == [r.run_key for r in again]  # dedupes to one run
     assert "Pacific/Chatham" in requests[0].run_key
 
+    # until the rebuild, the reader answers from raw in the new zone (+13:45 in January)
+    before = support_report(9003, "reply_time", date(2025, 1, 15), date(2025, 1, 16))
+    assert before.source == "raw" and "not yet rebuilt" in before.fallback_reason
+    assert [p.count for p in before.periods] == [0, 2]
+
     result = runtime.execute_job("support_rollup", run_config=requests[0].run_config)
     assert result.success, runtime.failure_summary(result)  # its checks pass too
     assert_rollup_matches(url, {9003})  # rebuilt wholly in +13:45/+12:45, old rows gone
     assert _rows(url, 9003, "reply_time")[date(2025, 1, 16)] == (2, 12.0)  # 13:29Z and 13:30Z
+    after = support_report(9003, "reply_time", date(2025, 1, 15), date(2025, 1, 16))
+    assert after.source == "rollup" and after.periods == before.periods
     with psycopg.connect(url) as conn:
         assert pending_timezone_changes(conn) == []
         counts = datagen.mutate(conn, seed=2)  # sets a timezone on an account without one

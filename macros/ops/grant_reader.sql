@@ -65,4 +65,9 @@
         if to_regclass('raw.inboxes') is not null then
             grant select (id, account_id) on raw.inboxes to tally_reader;
         end if;
+        -- support reader: the timezone each account's rollup was last built in
+        if to_regclass('ops.aggregation_progress') is not null then
+            grant usage on schema ops to tally_reader;
+            grant select (mart, tenant_id, tenant_version) on ops.aggregation_progress to tally_reader;
+        end if;
 {% endmacro %}

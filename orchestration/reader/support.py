@@ -217,7 +217,7 @@ def support_report(
         tz = timezone or account_tz or "UTC"
         dim_id = _dimension_id(conn, account_id, dimension, dimension_id)
         m = _metric(conn, account_id, metric)
-        reason = _fallback_reason(conn, m, account_tz, timezone, group_by, source)
+        reason = _fallback_reason(conn, account_id, m, account_tz, timezone, group_by, source)
         params = {
             "account_id": account_id,
             "dimension": dimension,
@@ -359,6 +359,7 @@ def _metric(conn: psycopg.Connection, account_id: int, metric: str) -> _Metric:
 
 def _fallback_reason(
     conn: psycopg.Connection,
+    account_id: int,
     m: _Metric,
     account_tz: str | None,
     timezone: str | None,
@@ -381,4 +382,13 @@ def _fallback_reason(
     ).fetchone()
     if not row or not row["built"]:
         return "the rollup is not built yet"
+    # rows carry no timezone: the mart's post-hook records the one each account was last
+    # rebuilt in; until the sensor (or the tick) rebuilds the account, raw answers
+    built = conn.execute(
+        "select pr.tenant_version from ops.aggregation_progress as pr"
+        " where pr.mart = 'agg_support_rollup_daily' and pr.tenant_id = %s",
+        (account_id,),
+    ).fetchone()
+    if built is None or built["tenant_version"] != account_tz:
+        return f"the rollup is not yet rebuilt in the account's timezone {account_tz}"
     return None
