@@ -111,13 +111,17 @@ group by dimension_value, metric_name
 order by dimension_value, metric_name
 """
 
-# Ranked: rank on one metric (index-only on the metric index), then the page's metrics.
+# Ranked: one range scan summed per (dimension value, metric), ranked on one metric.
 _SQL_RANKED = f"""
-with ranked as (
-    select dimension_value, sum(metric_value) as score
+with grouped as materialized (
+    select dimension_value, metric_name, sum(metric_value) as value
     from marts.metric_snapshots
-    where metric_name = %(rank_metric)s and {_WHERE}
-    group by dimension_value
+    where {_WHERE}
+    group by dimension_value, metric_name
+),
+
+ranked as (
+    select dimension_value, value as score from grouped where metric_name = %(rank_metric)s
 ),
 
 page as (
@@ -128,17 +132,11 @@ page as (
     limit %(limit)s offset %(offset)s
 )
 
-select page.rank, page.dimension_value, m.metric_name, sum(m.metric_value) as value,
+select page.rank, page.dimension_value, grouped.metric_name, grouped.value,
     (select count(*) from ranked) as total
 from page
-inner join marts.metric_snapshots as m
-    on m.report_slug = %(slug)s
-    and m.window_name = %(window)s
-    and m.bucket_start >= %(lo)s
-    and m.bucket_start < %(hi)s
-    and m.dimension_value = page.dimension_value
-group by page.rank, page.dimension_value, m.metric_name
-order by page.rank, m.metric_name
+inner join grouped on grouped.dimension_value = page.dimension_value
+order by page.rank, grouped.metric_name
 """
 
 _SQL_RANKED_TOTAL = f"""
