@@ -111,32 +111,40 @@ group by dimension_value, metric_name
 order by dimension_value, metric_name
 """
 
-# Ranked: one range scan summed per (dimension value, metric), ranked on one metric.
+# Ranked: rank on one metric (index-only scan of metric_snapshots_metric_idx), then
+# fetch the other metrics of the page's dimension values only.
 _SQL_RANKED = f"""
-with grouped as materialized (
-    select dimension_value, metric_name, sum(metric_value) as value
+with ranked as materialized (
+    select dimension_value, sum(metric_value) as score
     from marts.metric_snapshots
-    where {_WHERE}
-    group by dimension_value, metric_name
+    where metric_name = %(rank_metric)s and {_WHERE}
+    group by dimension_value
 ),
 
-ranked as (
-    select dimension_value, value as score from grouped where metric_name = %(rank_metric)s
-),
-
-page as (
+page as materialized (
     select dimension_value, score,
         row_number() over (order by score desc, dimension_value) as rank
     from ranked
     order by score desc, dimension_value
     limit %(limit)s offset %(offset)s
+),
+
+page_metrics as (
+    select m.dimension_value, m.metric_name, sum(m.metric_value) as value
+    from marts.metric_snapshots as m
+    where m.report_slug = %(slug)s
+        and m.window_name = %(window)s
+        and m.bucket_start >= %(lo)s
+        and m.bucket_start < %(hi)s
+        and m.dimension_value = any(array(select page.dimension_value from page))
+    group by m.dimension_value, m.metric_name
 )
 
-select page.rank, page.dimension_value, grouped.metric_name, grouped.value,
+select page.rank, page.dimension_value, page_metrics.metric_name, page_metrics.value,
     (select count(*) from ranked) as total
 from page
-inner join grouped on grouped.dimension_value = page.dimension_value
-order by page.rank, grouped.metric_name
+inner join page_metrics on page_metrics.dimension_value = page.dimension_value
+order by page.rank, page_metrics.metric_name
 """
 
 _SQL_RANKED_TOTAL = f"""
