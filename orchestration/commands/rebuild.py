@@ -34,7 +34,7 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     db = runtime.activate()
     actor = f"cli:{getpass.getuser()}"
     started = time.perf_counter()
-    with db.connect() as conn:
+    with db.connect(autocommit=True) as conn:
         request = rq.submit(
             conn, args.org, args.campaign, full_refresh=args.full_refresh, actor=actor
         )

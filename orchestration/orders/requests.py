@@ -82,9 +82,17 @@ class RebuildRequest:
         }
 
 
+def _commit(conn: psycopg.Connection) -> None:
+    """Never leave a transaction open: a lingering one (even a read) holds locks that
+    make the dbt run's on-run-start DDL wait forever."""
+    if not conn.autocommit:
+        conn.commit()
+
+
 def ensure_tables(conn: psycopg.Connection) -> None:
     with conn.transaction():
         conn.execute(DDL)
+    _commit(conn)
 
 
 def validate_scope(conn: psycopg.Connection, organization_id: int, campaign_id: int | None) -> None:
@@ -150,7 +158,10 @@ def submit(
 ) -> RebuildRequest:
     """Validate, then queue a rebuild - or join the one already queued/running for the scope."""
     ensure_tables(conn)
-    validate_scope(conn, organization_id, campaign_id)
+    try:
+        validate_scope(conn, organization_id, campaign_id)
+    finally:
+        _commit(conn)
     with conn.transaction():
         conn.execute(
             "update ops.rebuild_requests set status = 'expired', finished_at = now()"
@@ -167,17 +178,20 @@ def submit(
             f" returning {_COLS}",
             (organization_id, campaign_id, full_refresh, actor),
         ).fetchone()
+        existing = None
         if new is not None:
-            request = _row(new, joined=False)
             audit(conn, actor, "orders.rebuild.requested", str(organization_id),
-                  {"request_id": request.id, "campaign_id": campaign_id, "full_refresh": full_refresh})
-            return request
-        existing = conn.execute(
-            f"select {_COLS} from ops.rebuild_requests"
-            " where organization_id = %s and coalesce(campaign_id, 0) = coalesce(%s, 0)"
-            " and status in ('queued', 'running')",
-            (organization_id, campaign_id),
-        ).fetchone()
+                  {"request_id": new[0], "campaign_id": campaign_id, "full_refresh": full_refresh})
+        else:
+            existing = conn.execute(
+                f"select {_COLS} from ops.rebuild_requests"
+                " where organization_id = %s and coalesce(campaign_id, 0) = coalesce(%s, 0)"
+                " and status in ('queued', 'running')",
+                (organization_id, campaign_id),
+            ).fetchone()
+    _commit(conn)
+    if new is not None:
+        return _row(new, joined=False)
     if existing is None:  # finished between our insert and select: try once more
         return submit(conn, organization_id, campaign_id, full_refresh=full_refresh, actor=actor)
     request = _row(existing, joined=True)
@@ -185,6 +199,7 @@ def submit(
         audit(conn, actor, "orders.rebuild.joined", str(organization_id),
               {"request_id": request.id, "campaign_id": campaign_id,
                "dagster_run_id": request.dagster_run_id})
+    _commit(conn)
     return request
 
 
@@ -195,6 +210,7 @@ def mark_running(conn: psycopg.Connection, request_id: int, run_id: str) -> None
             " started_at = now() where id = %s",
             (run_id, request_id),
         )
+    _commit(conn)
 
 
 def mark_finished(
@@ -212,3 +228,4 @@ def mark_finished(
               {"request_id": request.id, "campaign_id": request.campaign_id,
                "full_refresh": request.full_refresh, "dagster_run_id": request.dagster_run_id,
                "error": error})
+    _commit(conn)

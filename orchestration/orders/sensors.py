@@ -71,6 +71,7 @@ def recalc_requests(conn: psycopg.Connection, cursor: dict[str, str], settle_sec
         with conn.transaction():
             rq.audit(conn, ACTOR, "orders.recalc.triggered", str(org),
                      {"config_version": version, "run_key": run_key, "full_refresh": True})
+        rq._commit(conn)
         new_cursor[str(org)] = digest
         out.append(
             RunRequest(
@@ -80,6 +81,7 @@ def recalc_requests(conn: psycopg.Connection, cursor: dict[str, str], settle_sec
                 tags={"tally/rebuild_organization_id": str(org), "tally/trigger": "config_change"},
             )
         )
+    rq._commit(conn)
     return out, new_cursor
 
 

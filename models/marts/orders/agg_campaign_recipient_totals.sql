@@ -2,9 +2,11 @@
     a run recomputes whole campaigns - those holding an attribution or recipient row
     changed since the watermark (or a captured delete), every campaign of a tenant
     whose configuration changed, and the rebuild scope. Orders, revenue and unique
-    customers come from agg_order_customer_daily (built earlier in the same run);
-    recipients and converted recipients (distinct recipients with >= 1 qualifying
-    order; holdout side as recorded on the attribution) from staging. -#}
+    customers and converted recipients (distinct recipients with >= 1 qualifying order;
+    holdout side as recorded on the attribution) from the qualifying attributions of
+    the affected campaigns (raw index on campaign_id), recipients from staging. It does
+    not ref the other order marts on purpose: an in-asset dependency between partitioned
+    dbt assets breaks Dagster's unpartitioned (tick/rebuild) runs. -#}
 {{
     config(
         materialized='incremental',
@@ -32,15 +34,9 @@ recipients as (
         and r.campaign_id is not null
 ),
 
-customer_daily as (
-    select * from {{ ref('agg_order_customer_daily') }} as c
-    where {{ tally.sliding_window_key_filter('c.organization_id', 'c.campaign_id') }}
-),
-
 qualified as (
     select * from {{ ref('int_orders__attributions_qualified') }} as q
     where {{ tally.sliding_window_key_filter('q.organization_id', 'q.campaign_id') }}
-        and q.recipient_id is not null
 ),
 
 recipient_counts as (
@@ -54,55 +50,27 @@ recipient_counts as (
     group by 1, 2, 3
 ),
 
-per_customer as (
-    select
-        customer_daily.organization_id,
-        customer_daily.campaign_id,
-        customer_daily.is_holdout,
-        customer_daily.customer_id,
-        sum(customer_daily.orders) as orders,
-        sum(customer_daily.revenue) as revenue
-    from customer_daily
-    group by 1, 2, 3, 4
-),
-
 order_totals as (
     select
-        per_customer.organization_id,
-        per_customer.campaign_id,
-        per_customer.is_holdout,
-        sum(per_customer.orders) as total_orders,
-        sum(per_customer.revenue) as revenue,
-        count(*) as unique_customers
-    from per_customer
-    group by 1, 2, 3
-),
-
-conversions as (
-    select
-        converted.organization_id,
-        converted.campaign_id,
-        converted.is_holdout,
-        count(*) as converted_recipients
-    from (
-        select distinct
-            qualified.organization_id,
-            qualified.campaign_id,
-            qualified.is_holdout,
-            qualified.recipient_id
-        from qualified
-    ) as converted
+        qualified.organization_id,
+        qualified.campaign_id,
+        qualified.is_holdout,
+        count(*) as total_orders,
+        sum(qualified.order_value) as revenue,
+        count(distinct qualified.customer_id) as unique_customers,
+        count(distinct qualified.recipient_id) as converted_recipients
+    from qualified
     group by 1, 2, 3
 ),
 
 final as (
     select
-        coalesce(recipient_counts.organization_id, order_totals.organization_id, conversions.organization_id)
+        coalesce(recipient_counts.organization_id, order_totals.organization_id)
             as organization_id,
-        coalesce(recipient_counts.campaign_id, order_totals.campaign_id, conversions.campaign_id) as campaign_id,
-        coalesce(recipient_counts.is_holdout, order_totals.is_holdout, conversions.is_holdout) as is_holdout,
+        coalesce(recipient_counts.campaign_id, order_totals.campaign_id) as campaign_id,
+        coalesce(recipient_counts.is_holdout, order_totals.is_holdout) as is_holdout,
         cast(coalesce(recipient_counts.recipients, 0) as bigint) as recipients,
-        cast(coalesce(conversions.converted_recipients, 0) as bigint) as converted_recipients,
+        cast(coalesce(order_totals.converted_recipients, 0) as bigint) as converted_recipients,
         cast(coalesce(order_totals.total_orders, 0) as bigint) as total_orders,
         cast(coalesce(order_totals.revenue, 0) as numeric(16, 2)) as revenue,
         cast(coalesce(order_totals.unique_customers, 0) as bigint) as unique_customers,
@@ -112,10 +80,6 @@ final as (
         on recipient_counts.organization_id = order_totals.organization_id
         and recipient_counts.campaign_id = order_totals.campaign_id
         and recipient_counts.is_holdout = order_totals.is_holdout
-    full outer join conversions
-        on coalesce(recipient_counts.organization_id, order_totals.organization_id) = conversions.organization_id
-        and coalesce(recipient_counts.campaign_id, order_totals.campaign_id) = conversions.campaign_id
-        and coalesce(recipient_counts.is_holdout, order_totals.is_holdout) = conversions.is_holdout
 )
 
 select * from final

@@ -1,0 +1,119 @@
+"""Order marts benchmark: full rebuild vs a bare INSERT ... SELECT ... GROUP BY, and
+ticks (no changes; ~5,000 late updates spread over history) at two history lengths.
+
+    .venv/bin/python -m bench.orders 10        # scale 10 ~ 1M attributions
+
+Uses the database Tally resolves (TALLY_DATABASE_URL or the embedded server) and
+REPLACES its raw orders data. SQL times come from dbt's run_results.json; the fixed
+cost (process start, parse, hooks) is the wall time minus the models' SQL time.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+
+from orchestration import datagen, runtime
+
+MARTS = "path:models/marts/orders"
+BARE = """
+create table bench_bare as
+select a.organization_id, a.campaign_id, (a.ordered_at at time zone o.reporting_timezone)::date as day_bucket,
+       a.is_holdout, count(*) as total_orders, sum(a.order_value) as revenue,
+       count(*) filter (where a.is_first_purchase) as first_purchase_orders,
+       coalesce(sum(a.order_value) filter (where a.is_first_purchase), 0) as first_purchase_revenue,
+       count(*) filter (where not a.is_first_purchase) as repeat_orders,
+       coalesce(sum(a.order_value) filter (where not a.is_first_purchase), 0) as repeat_revenue,
+       count(*) filter (where a.is_subscription) as subscription_orders,
+       coalesce(sum(a.order_value) filter (where a.is_subscription), 0) as subscription_revenue,
+       count(*) filter (where a.discount_matched) as discount_matched_orders,
+       count(distinct a.customer_id) as unique_customers,
+       count(*) filter (where a.is_new_subscriber) as new_subscribers
+from raw.attributions a join raw.organizations o on o.id = a.organization_id
+where a.passes_rules and not a.archived and a.order_value > 0
+  and not coalesce((o.configuration -> 'excluded_attributions') ? a.attribution_type, false)
+group by 1, 2, 3, 4
+"""
+
+
+def _dbt(*args: str, vars: dict | None = None) -> tuple[float, dict[str, float]]:
+    cmd = list(args) + (["--vars", json.dumps(vars)] if vars else [])
+    started = time.perf_counter()
+    runtime.run_dbt(cmd, capture=True, quiet=True)
+    wall = time.perf_counter() - started
+    results = json.loads((runtime.TARGET_DIR / "run_results.json").read_text())
+    sql = {r["unique_id"].split(".")[-1]: r["execution_time"] for r in results["results"]}
+    return wall, sql
+
+
+def _median(xs: list[float]) -> float:
+    return round(statistics.median(xs), 3)
+
+
+def _ticks(conn, repeats: int) -> dict[str, float]:
+    out: dict[str, list[float]] = {"tick_nochange_sql": [], "tick_nochange_wall": [],
+                                   "tick_late5k_sql": [], "tick_late5k_wall": [], "tick_late5k_daily_sql": []}
+    for i in range(repeats):
+        wall, sql = _dbt("run", "--select", MARTS)
+        out["tick_nochange_sql"].append(sum(sql.values()))
+        out["tick_nochange_wall"].append(wall)
+        conn.execute(
+            "update raw.attributions set order_value = order_value + 0.01, updated_at = now()"
+            " where id in (select id from raw.attributions tablesample bernoulli (1) repeatable (%s) limit 5000)",
+            (i,),
+        )
+        conn.commit()
+        wall, sql = _dbt("run", "--select", MARTS)
+        out["tick_late5k_sql"].append(sum(sql.values()))
+        out["tick_late5k_daily_sql"].append(sql.get("agg_order_daily", 0.0))
+        out["tick_late5k_wall"].append(wall)
+    return {k: _median(v) for k, v in out.items()}
+
+
+def run(scale: float, repeats: int = 3) -> dict:
+    db = runtime.activate()
+    figures: dict = {"scale": scale}
+    with db.connect() as conn:
+        counts = datagen.generate(conn, scale=scale, seed=42, force=True, domains=["orders"])
+        figures["attributions"] = counts["attributions"]
+    _dbt("run", "--select", f"+{MARTS}", "path:models/staging/orders", "--full-refresh")
+    with db.connect() as conn:
+        bare, full, full_wall = [], [], []
+        for _ in range(repeats):
+            conn.execute("drop table if exists bench_bare")
+            conn.commit()
+            started = time.perf_counter()
+            conn.execute(BARE)
+            conn.commit()
+            bare.append(time.perf_counter() - started)
+            wall, sql = _dbt("run", "--select", "agg_order_daily", "--full-refresh")
+            full.append(sql["agg_order_daily"])
+            full_wall.append(wall)
+        conn.execute("drop table if exists bench_bare")
+        conn.commit()
+        figures["buckets"] = conn.execute("select count(*) from marts.agg_order_daily").fetchone()[0]
+        figures["bare_group_by_s"] = _median(bare)
+        figures["full_rebuild_agg_order_daily_sql_s"] = _median(full)
+        figures["full_rebuild_vs_bare"] = round(_median(full) / _median(bare), 2)
+        _dbt("run", "--select", MARTS, "--full-refresh")
+        _dbt("run", "--select", MARTS)  # first tick after a full build
+        for k, v in _ticks(conn, repeats).items():
+            figures[f"history420_{k}"] = v
+        # half the history: drop the older half (capture off) and rebuild
+        conn.execute("set tally.capture = 'off'")
+        conn.execute("delete from raw.attributions where ordered_at < now() - interval '210 days'")
+        conn.execute("reset tally.capture")
+        conn.commit()
+        _dbt("run", "--select", MARTS, "--full-refresh")
+        _dbt("run", "--select", MARTS)
+        for k, v in _ticks(conn, repeats).items():
+            figures[f"history210_{k}"] = v
+    full_sql = figures["full_rebuild_agg_order_daily_sql_s"]
+    figures["tick_late5k_daily_vs_full_pct"] = round(100 * figures["history420_tick_late5k_daily_sql"] / full_sql, 1)
+    return figures
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(float(sys.argv[1]) if len(sys.argv) > 1 else 1.0), indent=2))
