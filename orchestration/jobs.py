@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dagster import AssetSelection, define_asset_job
 
-from orchestration.assets.dbt import dbt_models, incremental_marts
+from orchestration.assets.dbt import dbt_models, downstream_models, incremental_marts
 
 # Everything once (tally run). Unpartitioned: the incremental marts run as a tick
 # (their first run is a full build).
 materialize_all = define_asset_job(
     "materialize_all",
-    selection=AssetSelection.assets(dbt_models, incremental_marts),
+    selection=AssetSelection.assets(dbt_models, incremental_marts, downstream_models),
     description="Materialize every dbt asset once (seeds, staging, marts, checks).",
 )
 
@@ -28,22 +28,22 @@ from orchestration.support.jobs import support_rollup  # noqa: E402
 
 JOBS.append(support_rollup)
 
-from orchestration.orders.jobs import orders_rebuild  # noqa: E402
-
-JOBS.append(orders_rebuild)
-
 from orchestration.commerce.jobs import COMMERCE_JOBS  # noqa: E402
 
 JOBS.extend(COMMERCE_JOBS)
 
-from orchestration.health_schedule import health_check_job  # noqa: E402
+from orchestration.orders.jobs import orders_rebuild  # noqa: E402
 
-JOBS.append(health_check_job)
+JOBS.append(orders_rebuild)
+
+from orchestration.platform.jobs import PLATFORM_JOBS  # noqa: E402
+
+JOBS.extend(PLATFORM_JOBS)
 
 from orchestration.snapshots.jobs import recompute_snapshots  # noqa: E402
 
 JOBS.append(recompute_snapshots)
 
-from orchestration.platform.jobs import PLATFORM_JOBS  # noqa: E402
+from orchestration.health_schedule import health_check_job  # noqa: E402
 
-JOBS.extend(PLATFORM_JOBS)
+JOBS.append(health_check_job)

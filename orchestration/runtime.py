@@ -32,6 +32,9 @@ def activate(db: Database | None = None) -> Database:
     os.environ["TALLY_DATABASE_URL"] = db.url
     os.environ.setdefault("DBT_PROFILES_DIR", str(PROJECT_ROOT))
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    # A test runs only when every model it references is selected or upstream of the
+    # selection: a check spanning two asset groups waits for the later one.
+    os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
     _ensure_dagster_home(db)
     return db
 
