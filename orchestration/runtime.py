@@ -35,6 +35,8 @@ def activate(db: Database | None = None) -> Database:
     # A test runs only when every model it references is selected or upstream of the
     # selection: a check spanning two asset groups waits for the later one.
     os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
+    # dagster-dbt seeds each invocation's target dir with this dir's partial_parse.msgpack
+    os.environ["DBT_TARGET_PATH"] = str(TARGET_DIR)
     _ensure_dagster_home(db)
     return db
 
@@ -125,9 +127,14 @@ def execute_job(
         all_tags["dagster/asset_partition_range_start"] = partition_range[0]
         all_tags["dagster/asset_partition_range_end"] = partition_range[1]
     job = defs.resolve_job_def(job_name)
+    # Terminal output stays one screen: Dagster's console logger at WARNING unless
+    # TALLY_LOG_LEVEL says otherwise (every event is still stored and shown in the UI).
+    config = dict(run_config or {})
+    level = os.environ.get("TALLY_LOG_LEVEL", "WARNING").upper()
+    config.setdefault("loggers", {"console": {"config": {"log_level": level}}})
     with DagsterInstance.get() as instance:
         return job.execute_in_process(
-            run_config=run_config,
+            run_config=config,
             instance=instance,
             tags=all_tags,
             asset_selection=list(asset_selection) if asset_selection else None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
@@ -144,9 +145,14 @@ def cmd_datagen(args: argparse.Namespace) -> int:
 
 
 def _run_job(job: str, **kwargs) -> None:
-    result = runtime.execute_job(job, **kwargs)
+    """Run a Dagster job; dbt's streamed output goes to .tally/logs/<job>.log, not the terminal."""
+    log_dir = dbmod.tally_home() / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{job}.log"
+    with log_path.open("w") as log, contextlib.redirect_stdout(log):
+        result = runtime.execute_job(job, **kwargs)
     if not result.success:
-        raise TallyError(runtime.failure_summary(result))
+        raise TallyError(f"{runtime.failure_summary(result)} (full log: {log_path})")
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -1,5 +1,6 @@
 {#- Reconciliation: agg_credit_consumption_hourly equals a from-scratch aggregate of raw
     executions (last `reconcile_days`, finished hours, days raw still fully holds). -#}
+{{ config(meta={'dagster': {'ref': {'name': 'agg_credit_consumption_hourly'}}}) }}
 with bounds as (
     select
         greatest(

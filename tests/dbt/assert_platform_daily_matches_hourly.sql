@@ -1,6 +1,7 @@
 {#- Reconciliation: agg_execution_metrics_daily equals the roll-up of the hourly mart for
     every day the hourly mart still fully covers and has no change queued for (the
     hourly mart itself is reconciled against raw). -#}
+{{ config(meta={'dagster': {'ref': {'name': 'agg_execution_metrics_daily'}}}) }}
 with horizon as (
     select greatest(
         date_trunc('day', now() - interval '{{ var("reconcile_days") }} days', 'UTC'),

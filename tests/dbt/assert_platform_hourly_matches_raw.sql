@@ -1,6 +1,7 @@
 {#- Reconciliation: agg_execution_metrics_hourly equals a from-scratch aggregate of raw
     executions over the last `reconcile_days` (finished hours only, and only days raw
     still fully holds - retention cleanup removes raw rows, not aggregates). -#}
+{{ config(meta={'dagster': {'ref': {'name': 'agg_execution_metrics_hourly'}}}) }}
 with bounds as (
     select
         greatest(

@@ -1,5 +1,6 @@
 {#- Reconciliation: agg_user_activity_hourly equals a from-scratch aggregate of raw
     user activity (last `reconcile_days`, finished hours, days raw still fully holds). -#}
+{{ config(meta={'dagster': {'ref': {'name': 'agg_user_activity_hourly'}}}) }}
 with bounds as (
     select
         greatest(

@@ -1,6 +1,7 @@
 {#- Reconciliation: agg_execution_metrics_weekly equals the roll-up of the hourly mart for
     every week the hourly mart still fully covers and has no change queued for (the
     hourly mart itself is reconciled against raw). -#}
+{{ config(meta={'dagster': {'ref': {'name': 'agg_execution_metrics_weekly'}}}) }}
 with horizon as (
     select greatest(
         date_trunc('week', now() - interval '{{ var("reconcile_days") }} days', 'UTC'),

@@ -1,7 +1,7 @@
 {#- metric_snapshots equals a from-scratch aggregate of raw (seed 001 rules) for every
     report, window, bucket and metric of the last `reconcile_days` (within retention).
     Written independently of the model: plain group-bys per report. Returns mismatches. -#}
-{{ config(severity='error', tags=['reconciliation']) }}
+{{ config(meta={'dagster': {'ref': {'name': 'metric_snapshots'}}}, severity='error', tags=['reconciliation']) }}
 
 with events as (
     select

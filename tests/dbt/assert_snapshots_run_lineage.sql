@@ -1,5 +1,6 @@
 {#- Every snapshot row's run_id is the dbt invocation of a completed or still-running
     recompute run in ops.recompute_runs (lineage). -#}
+{{ config(meta={'dagster': {'ref': {'name': 'metric_snapshots'}}}) }}
 with run_ids as (
     select distinct run_id from {{ ref('metric_snapshots') }}
 )
