@@ -117,18 +117,44 @@
 {%- endmacro %}
 
 
+{#- The same restriction as a join (put it right after the FROM item):
+    `from raw_rows as a {{ tally.sliding_window_join('a.tenant', 'a.ts') }}`. The affected
+    ranges of a tenant are disjoint, so no row is duplicated. Prefer it over the EXISTS
+    form when the affected set can be large: the planner can drive the join from the
+    affected set into the raw (tenant, ts) index, or hash it, whereas an EXISTS with
+    range conditions degenerates into a nested loop over every raw row. Empty in full mode. -#}
+{% macro sliding_window_join(tenant_expr, ts_expr, scope_expr=none) -%}
+    {%- if tally.sliding_window_mode() != 'full' -%}
+    inner join {{ tally.sliding_window_affected() }} as sw
+        on sw.tenant_id = {{ tenant_expr }}
+        and {{ ts_expr }} >= sw.lo
+        and {{ ts_expr }} < sw.hi
+        {%- set scope = tally.sliding_window_scope() -%}
+        {%- if scope is not none and scope_expr is not none %}
+        and {{ scope_expr }} = {{ scope[1] }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+
 {#- Key mode (spec `key` set, e.g. campaign_id): rows of the affected (tenant, key)
-    pairs; key_value NULL = the whole tenant. -#}
+    pairs; key_value NULL = the whole tenant. Written as `= any(array(...))` so the
+    planner can use raw indexes on the tenant and key columns (bitmap OR) and a hashed
+    subplan for the pair check, never a per-row scan of the affected set. -#}
 {% macro sliding_window_key_filter(tenant_expr, key_expr) -%}
     {%- set mode = tally.sliding_window_mode() -%}
     {%- if mode == 'full' -%}
         true
     {%- else -%}
-        exists (
-            select 1
-            from {{ tally.sliding_window_affected() }} as sw
-            where sw.tenant_id = {{ tenant_expr }}
-                and (sw.key_value is null or sw.key_value = {{ key_expr }})
+        (
+            {{ tenant_expr }} = any(array(
+                select sw.tenant_id from {{ tally.sliding_window_affected() }} as sw where sw.key_value is null))
+            or (
+                {{ key_expr }} = any(array(
+                    select sw.key_value from {{ tally.sliding_window_affected() }} as sw where sw.key_value is not null))
+                and ({{ tenant_expr }}, {{ key_expr }}) in (
+                    select sw.tenant_id, sw.key_value from {{ tally.sliding_window_affected() }} as sw)
+            )
         )
         {%- set scope = tally.sliding_window_scope() -%}
         {%- if scope is not none %}

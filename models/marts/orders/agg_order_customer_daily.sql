@@ -19,9 +19,10 @@
 -- depends_on: {{ ref('stg_orders__attributions') }}
 
 with qualified as (
-    select * from {{ ref('int_orders__attributions_qualified') }} as q
-    where {{ tally.sliding_window_filter('q.organization_id', 'q.ordered_at', 'q.campaign_id') }}
-        and q.customer_id is not null
+    select q.*
+    from {{ ref('int_orders__attributions_qualified') }} as q
+    {{ tally.sliding_window_join('q.organization_id', 'q.ordered_at', 'q.campaign_id') }}
+    where q.customer_id is not null
 ),
 
 final as (

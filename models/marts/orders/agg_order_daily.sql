@@ -19,8 +19,9 @@
 -- depends_on: {{ ref('stg_orders__attributions') }}
 
 with qualified as (
-    select * from {{ ref('int_orders__attributions_qualified') }} as q
-    where {{ tally.sliding_window_filter('q.organization_id', 'q.ordered_at', 'q.campaign_id') }}
+    select q.*
+    from {{ ref('int_orders__attributions_qualified') }} as q
+    {{ tally.sliding_window_join('q.organization_id', 'q.ordered_at', 'q.campaign_id') }}
 ),
 
 -- one row per customer and bucket first: the roll-up then counts unique customers
