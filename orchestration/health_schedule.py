@@ -55,7 +55,7 @@ def health_check_job() -> None:
 
 
 def health_schedule() -> ScheduleDefinition:
-    from orchestration.schedules import status  # imported here: schedules.py imports this module
+    from orchestration.flags import status
 
     return ScheduleDefinition(
         name="health_check_every_5_minutes",

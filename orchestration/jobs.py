@@ -1,10 +1,16 @@
-"""Jobs. Each domain adds its own below; definitions.py collects `JOBS`."""
+"""Jobs: the cross-domain ones here, each domain's from its own package; definitions.py collects `JOBS`."""
 
 from __future__ import annotations
 
 from dagster import AssetSelection, define_asset_job
 
 from orchestration.assets.dbt import dbt_models, downstream_models, incremental_marts
+from orchestration.commerce.jobs import COMMERCE_JOBS
+from orchestration.health_schedule import health_check_job
+from orchestration.orders.jobs import orders_rebuild
+from orchestration.platform.jobs import PLATFORM_JOBS
+from orchestration.snapshots.jobs import recompute_snapshots
+from orchestration.support.jobs import support_rollup
 
 # Everything once (tally run). Unpartitioned: the incremental marts run as a tick
 # (their first run is a full build).
@@ -22,28 +28,13 @@ tick = define_asset_job(
     description="Sliding-window refresh of every incremental mart; with a partition range, a backfill.",
 )
 
-JOBS = [materialize_all, tick]
-
-from orchestration.support.jobs import support_rollup  # noqa: E402
-
-JOBS.append(support_rollup)
-
-from orchestration.commerce.jobs import COMMERCE_JOBS  # noqa: E402
-
-JOBS.extend(COMMERCE_JOBS)
-
-from orchestration.orders.jobs import orders_rebuild  # noqa: E402
-
-JOBS.append(orders_rebuild)
-
-from orchestration.platform.jobs import PLATFORM_JOBS  # noqa: E402
-
-JOBS.extend(PLATFORM_JOBS)
-
-from orchestration.snapshots.jobs import recompute_snapshots  # noqa: E402
-
-JOBS.append(recompute_snapshots)
-
-from orchestration.health_schedule import health_check_job  # noqa: E402
-
-JOBS.append(health_check_job)
+JOBS = [
+    materialize_all,
+    tick,
+    orders_rebuild,
+    support_rollup,
+    recompute_snapshots,
+    *COMMERCE_JOBS,
+    *PLATFORM_JOBS,
+    health_check_job,
+]

@@ -1,25 +1,17 @@
-"""Schedules. Each can be switched off by its feature flag without touching code."""
+"""Schedules of every domain. Each is switched off by its feature flag (orchestration/flags.py)."""
 
 from __future__ import annotations
 
-import os
+from dagster import ScheduleDefinition
 
-from dagster import DefaultScheduleStatus, ScheduleDefinition
-
+from orchestration.commerce.schedules import commerce_schedules
+from orchestration.flags import flag_enabled, status
+from orchestration.health_schedule import health_schedule
 from orchestration.jobs import tick
+from orchestration.platform.schedules import platform_schedules
+from orchestration.snapshots.schedules import SNAPSHOT_SCHEDULES
 
-
-def flag_enabled(name: str, default: bool = True) -> bool:
-    """Feature flag from the environment: TALLY_<NAME>_ENABLED=true|false."""
-    raw = os.environ.get(f"TALLY_{name.upper()}_ENABLED")
-    if raw is None:
-        return default
-    return raw.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def status(flag: str) -> DefaultScheduleStatus:
-    return DefaultScheduleStatus.RUNNING if flag_enabled(flag) else DefaultScheduleStatus.STOPPED
-
+__all__ = ["SCHEDULES", "flag_enabled", "status"]
 
 tick_schedule = ScheduleDefinition(
     name="tick_every_15_minutes",
@@ -30,20 +22,10 @@ tick_schedule = ScheduleDefinition(
     description="Sliding-window refresh of every incremental mart (TALLY_TICK_ENABLED).",
 )
 
-SCHEDULES = [tick_schedule]
-
-from orchestration.commerce.schedules import commerce_schedules  # noqa: E402
-
-SCHEDULES.extend(commerce_schedules())
-
-from orchestration.health_schedule import health_schedule  # noqa: E402
-
-SCHEDULES.append(health_schedule())
-
-from orchestration.snapshots.schedules import SNAPSHOT_SCHEDULES  # noqa: E402
-
-SCHEDULES.extend(SNAPSHOT_SCHEDULES)
-
-from orchestration.platform.schedules import platform_schedules  # noqa: E402
-
-SCHEDULES.extend(platform_schedules())
+SCHEDULES = [
+    tick_schedule,
+    *commerce_schedules(),
+    *platform_schedules(),
+    *SNAPSHOT_SCHEDULES,
+    health_schedule(),
+]

@@ -12,12 +12,10 @@ from __future__ import annotations
 from dagster import DefaultScheduleStatus, ScheduleDefinition
 
 from orchestration.commerce.jobs import integration_usage, sending_stats
+from orchestration.flags import status
 
 
 def _status(flag: str) -> DefaultScheduleStatus:
-    # imported here: orchestration.schedules imports this module to collect its schedules
-    from orchestration.schedules import status
-
     return status(flag)
 
 

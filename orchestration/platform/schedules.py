@@ -33,8 +33,8 @@ PLATFORM_SCHEDULE_TABLE: list[tuple[str, str, str, str]] = [
 
 def platform_schedules() -> list[ScheduleDefinition]:
     """Build the schedules, reading the feature flags now (called when definitions load)."""
+    from orchestration.flags import status
     from orchestration.platform.jobs import PLATFORM_JOBS
-    from orchestration.schedules import status
 
     jobs = {j.name: j for j in PLATFORM_JOBS}
     return [

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date, datetime, timedelta
 
 from dagster import DefaultScheduleStatus, RunRequest, schedule
 
+from orchestration.flags import status
 from orchestration.snapshots.catalog import WindowDefinition, seed_windows
 from orchestration.snapshots.jobs import recompute_snapshots, run_config
 
 
 def _default_status() -> DefaultScheduleStatus:
-    """TALLY_SNAPSHOTS_ENABLED (as orchestration.schedules.flag_enabled; not imported from
-    there because orchestration.schedules imports this module)."""
-    raw = os.environ.get("TALLY_SNAPSHOTS_ENABLED")
-    enabled = raw is None or raw.strip().lower() in {"1", "true", "yes", "on"}
-    return DefaultScheduleStatus.RUNNING if enabled else DefaultScheduleStatus.STOPPED
+    """TALLY_SNAPSHOTS_ENABLED."""
+    return status("snapshots")
 
 
 def cron_for_minutes(minutes: int) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dagster import DefaultSensorStatus, SensorEvaluationContext, SkipReason, sensor
 
-from orchestration.schedules import flag_enabled
+from orchestration.flags import flag_enabled
 
 
 @sensor(

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import psycopg
 from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SkipReason, sensor
 
-from orchestration.schedules import flag_enabled
+from orchestration.flags import flag_enabled
 from orchestration.support.jobs import rebuild_config, support_rollup
 
 MART = "agg_support_rollup_daily"
