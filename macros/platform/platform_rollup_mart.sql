@@ -1,0 +1,71 @@
+{#- A coarser rollup (UTC `grain` 'day' or ISO 'week', Monday) of an hourly platform mart,
+    never rescanned from raw. Recomputes only the buckets the hourly mart changed since
+    the last run (its queue in ops.platform_rollup_queue, see platform_rollup_prepare)
+    and still fully covers; older rows are kept forever. `keys`: the grain in column order
+    (`bucket_start` = the grain's start); `measures`: (column, aggregate, cast type or
+    none) re-aggregating the hourly column of the same name. -#}
+{% macro platform_rollup_mart(grain, hourly, keys, measures) %}
+-- depends_on: {{ ref('stg_platform__workspaces') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='bucket_replace',
+        unique_key=keys,
+        bucket_column='bucket_start',
+        bucket_kind='instant',
+        full_refresh=false,
+        on_schema_change='append_new_columns',
+        sliding_window={
+            'tenants': 'stg_platform__workspaces',
+            'tenant_id': 'workspace_id',
+            'timezone': 'timezone',
+            'version': 'config_version',
+            'events': [],
+            'rebuild_var': 'rebuild_workspace_id',
+        },
+        tags=['platform_rollup'],
+        pre_hook=[
+            "{{ tally.platform_lock() }}",
+            "{{ tally.platform_rollup_prepare('" ~ grain ~ "', 'marts." ~ hourly ~ "') }}",
+        ],
+        post_hook="{{ tally.sliding_window_record() }}",
+    )
+}}
+
+with hourly as (
+    select * from {{ ref(hourly) }}
+),
+
+affected as (
+    select hourly.*
+    from hourly
+    where {{ tally.sliding_window_filter('hourly.workspace_id', 'hourly.bucket_start') }}
+),
+
+final as (
+    select
+        {%- for key in keys %}
+        {% if key == 'bucket_start' %}date_trunc('{{ grain }}', affected.bucket_start, 'UTC') as bucket_start{% else %}affected.{{ key }}{% endif %},
+        {%- endfor %}
+        {%- for column, aggregate, cast_type in measures %}
+        {% if cast_type %}cast({{ aggregate }}(affected.{{ column }}) as {{ cast_type }}){% else %}{{ aggregate }}(affected.{{ column }}){% endif %} as {{ column }},
+        {%- endfor %}
+        {{ tally.lineage_columns() }}
+    from affected
+    group by {{ range(1, keys | length + 1) | join(', ') }}
+)
+
+select * from final
+{% endmacro %}
+
+
+{#- The measures of agg_execution_metrics_hourly as its daily and weekly rollups
+    re-aggregate them (platform_rollup_mart's `measures`). -#}
+{% macro platform_execution_rollup_measures() %}
+    {{ return([
+        ('executions', 'sum', 'bigint'),
+        ('duration_ms_sum', 'sum', 'bigint'),
+        ('duration_ms_max', 'max', none),
+        ('credits_used', 'sum', 'numeric(18, 4)'),
+    ]) }}
+{% endmacro %}
