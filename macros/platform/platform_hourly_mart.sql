@@ -1,0 +1,71 @@
+{#- An hourly platform mart: rows of one raw table (through its staging model
+    `stg_platform__<source>`) of existing workspaces, counted per UTC hour of `ts` and the
+    `keys`; sliding-window incremental (tag sliding_window), never recomputing buckets
+    before the raw table's retention horizon. `keys` is the grain in column order
+    (`bucket_start` = the hour); `where`: extra row conditions on the `<source>` CTE;
+    `measures`: aggregate select expressions over `counted`; `rollups`: coarser marts
+    (daily / weekly) to queue what each run recomputed for. -#}
+{% macro platform_hourly_mart(source, ts, keys, measures, where=[], rollups=[]) %}
+{%- set post_hook = "{{ tally.sliding_window_record() }}" -%}
+{%- if rollups -%}
+    {%- set post_hook = ["{{ tally.platform_enqueue_rollups(" ~ rollups ~ ") }}", post_hook] -%}
+{%- endif -%}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='bucket_replace',
+        unique_key=keys,
+        bucket_column='bucket_start',
+        bucket_kind='instant',
+        full_refresh=false,
+        on_schema_change='append_new_columns',
+        sliding_window={
+            'tenants': 'stg_platform__workspaces',
+            'tenant_id': 'workspace_id',
+            'timezone': 'timezone',
+            'version': 'config_version',
+            'events': [{'model': 'stg_platform__' ~ source, 'tenant': 'workspace_id',
+                        'ts': ts, 'raw_table': source}],
+            'rebuild_var': 'rebuild_workspace_id',
+        },
+        tags=['sliding_window', 'platform_hourly'],
+        pre_hook=[
+            "{{ tally.platform_lock() }}",
+            "{{ tally.sliding_window_prepare() }}",
+            "{{ tally.platform_clamp_to_horizon('raw." ~ source ~ "') }}",
+        ],
+        post_hook=post_hook,
+    )
+}}
+
+with {{ source }} as (
+    select * from {{ ref('stg_platform__' ~ source) }}
+),
+
+workspaces as (
+    select * from {{ ref('stg_platform__workspaces') }}
+),
+
+counted as (
+    select {{ source }}.*
+    from {{ source }}
+    inner join workspaces on {{ source }}.workspace_id = workspaces.workspace_id
+    where {% for condition in where %}{{ condition }}
+        and {% endfor %}{{ tally.sliding_window_filter(source ~ '.workspace_id', source ~ '.' ~ ts) }}
+),
+
+final as (
+    select
+        {%- for key in keys %}
+        {% if key == 'bucket_start' %}date_trunc('hour', counted.{{ ts }}, 'UTC') as bucket_start{% else %}counted.{{ key }}{% endif %},
+        {%- endfor %}
+        {%- for measure in measures %}
+        {{ measure }},
+        {%- endfor %}
+        {{ tally.lineage_columns() }}
+    from counted
+    group by {{ range(1, keys | length + 1) | join(', ') }}
+)
+
+select * from final
+{% endmacro %}
