@@ -11,12 +11,13 @@ Figures per model come from dbt's run_results.json (the model itself, hooks incl
 
 from __future__ import annotations
 
-import json
 import time
 
-from orchestration import datagen, runtime
+from orchestration import datagen
 from orchestration.db import database
 from orchestration.platform import cleanup
+
+from ._common import affected_buckets, count_rows, ensure_raw, timed_dbt
 
 HOURLY = "agg_execution_metrics_hourly"
 HOURLY_MARTS = [HOURLY, "agg_user_activity_hourly", "agg_credit_consumption_hourly"]
@@ -25,19 +26,7 @@ VIEWS = ["mv_hourly_execution_stats", "mv_daily_user_metrics", "mv_workspace_sum
 
 
 def _dbt(*args: str) -> tuple[float, dict[str, float]]:
-    t0 = time.perf_counter()
-    runtime.run_dbt(["run", *args], capture=True, quiet=True)
-    wall = time.perf_counter() - t0
-    results = json.loads((runtime.TARGET_DIR / "run_results.json").read_text())["results"]
-    return wall, {r["unique_id"].split(".")[-1]: r["execution_time"] for r in results}
-
-
-def _affected(conn, mart: str) -> int:
-    row = conn.execute(
-        "select affected_buckets from ops.mart_runs where mart = %s order by finished_at desc limit 1",
-        (mart,),
-    ).fetchone()
-    return int(row[0] or 0) if row else 0
+    return timed_dbt("run", *args)
 
 
 def _touch_days(conn, days: int) -> None:
@@ -63,14 +52,9 @@ def _touch_days(conn, days: int) -> None:
 def run(scale: float) -> dict:
     db = database()
     with db.connect() as conn:
-        if (
-            conn.execute("select to_regclass('raw.executions')").fetchone()[0] is None
-            or not conn.execute("select exists (select 1 from raw.executions)").fetchone()[0]
-        ):
-            datagen.generate(conn, scale=scale, seed=42, force=True, domains=["platform"])
-            conn.commit()
-        executions = conn.execute("select count(*) from raw.executions").fetchone()[0]
-        activity = conn.execute("select count(*) from raw.user_activity").fetchone()[0]
+        ensure_raw(conn, scale, "platform", "executions")
+        executions = count_rows(conn, "raw.executions")
+        activity = count_rows(conn, "raw.user_activity")
         # a from-scratch build: drop the platform marts (views first) and their progress
         for name in VIEWS:
             conn.execute(f"drop materialized view if exists marts.{name}")
@@ -101,7 +85,7 @@ def run(scale: float) -> dict:
             _touch_days(conn, days)
         wall, tick = _dbt("--select", *HOURLY_MARTS)
         with db.connect() as conn:
-            out[f"hourly_tick_{days}_old_days_affected_days"] = _affected(conn, HOURLY)
+            out[f"hourly_tick_{days}_old_days_affected_days"] = affected_buckets(conn, HOURLY)
         out[f"hourly_tick_{days}_old_days_s"] = round(tick[HOURLY], 3)
         out[f"all_hourly_tick_{days}_old_days_s"] = round(sum(tick[m] for m in HOURLY_MARTS), 3)
     with db.connect() as conn:

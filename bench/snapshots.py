@@ -10,8 +10,6 @@
 
 from __future__ import annotations
 
-import json
-import statistics
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -20,22 +18,15 @@ from orchestration.db import database
 from orchestration.reader import snapshots as reader
 from orchestration.snapshots.runs import execute_recompute
 
+from ._common import count_rows, main, median_ms, model_times, timed_dbt
+
 
 def _model_time() -> float:
-    results = json.loads((runtime.TARGET_DIR / "run_results.json").read_text())["results"]
-    return next(
-        r["execution_time"] for r in results if r["unique_id"].endswith(".metric_snapshots")
-    )
+    return model_times()["metric_snapshots"]
 
 
-def _median_ms(fn, n: int = 15) -> float:
-    fn()  # warm
-    times = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return round(statistics.median(times), 2)
+def _median_ms(fn) -> float:
+    return median_ms(fn, 15)
 
 
 def run(scale: float) -> dict:
@@ -43,16 +34,12 @@ def run(scale: float) -> dict:
     with db.connect() as conn:
         datagen.generate(conn, scale=scale, seed=42, force=True, domains=["snapshots"])
         conn.commit()
-        events = conn.execute("select count(*) from raw.analytics_events").fetchone()[0]
+        events = count_rows(conn, "raw.analytics_events")
     runtime.run_dbt(
         ["seed", "--select", "report_definitions", "aggregate_windows"], capture=True, quiet=True
     )
-    t0 = time.perf_counter()
-    runtime.run_dbt(
-        ["run", "--select", "+metric_snapshots", "--full-refresh"], capture=True, quiet=True
-    )
-    full_wall = time.perf_counter() - t0
-    full = _model_time()
+    full_wall, times = timed_dbt("run", "--select", "+metric_snapshots", "--full-refresh")
+    full = times["metric_snapshots"]
 
     today = datetime.now(UTC).date()
     day = today - timedelta(days=30)
@@ -74,7 +61,7 @@ def run(scale: float) -> dict:
 
         day_rows = count(day, day + timedelta(days=1))
         week_rows = count(monday, monday + timedelta(days=7))
-        snapshot_rows = conn.execute("select count(*) from marts.metric_snapshots").fetchone()[0]
+        snapshot_rows = count_rows(conn, "marts.metric_snapshots")
 
     span = {"date_from": today - timedelta(days=89), "date_to": today}
     out = {
@@ -114,6 +101,4 @@ def run(scale: float) -> dict:
 
 
 if __name__ == "__main__":
-    import sys
-
-    print(json.dumps(run(float(sys.argv[1]) if len(sys.argv) > 1 else 1.0), indent=2))
+    main(run)

@@ -11,43 +11,15 @@ median of repeated `support_report` calls, each opening its own reader connectio
 
 from __future__ import annotations
 
-import json
-import statistics
-import sys
 import time
 from datetime import timedelta
 
 from orchestration import datagen, runtime
 from orchestration.db import database
 
+from ._common import affected_buckets, count_rows, ensure_raw, main, median_ms, timed_dbt
+
 MART = "agg_support_rollup_daily"
-
-
-def _dbt(*args: str) -> tuple[float, dict[str, float]]:
-    t0 = time.perf_counter()
-    runtime.run_dbt(list(args), capture=True, quiet=True)
-    wall = time.perf_counter() - t0
-    results = json.loads((runtime.TARGET_DIR / "run_results.json").read_text())["results"]
-    return wall, {r["unique_id"].split(".")[-1]: r["execution_time"] for r in results}
-
-
-def _affected(conn) -> int:
-    row = conn.execute(
-        "select affected_buckets from ops.mart_runs where mart = %s order by finished_at desc limit 1",
-        (MART,),
-    ).fetchone()
-    return int(row[0] or 0) if row else 0
-
-
-def _median_ms(fn, repeat: int, warmup: int = 2) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return round(statistics.median(times), 2)
 
 
 def run(scale: float) -> dict:
@@ -57,23 +29,17 @@ def run(scale: float) -> dict:
 
     db = runtime.activate(database())
     with db.connect() as conn:
-        present = conn.execute("select to_regclass('raw.reporting_events')").fetchone()[0]
-        if (
-            present is None
-            or not conn.execute("select exists (select 1 from raw.reporting_events)").fetchone()[0]
-        ):
-            datagen.generate(conn, scale=scale, seed=42, force=True, domains=["support"])
-            conn.commit()
-        events = conn.execute("select count(*) from raw.reporting_events").fetchone()[0]
-        accounts = conn.execute("select count(*) from raw.accounts").fetchone()[0]
+        ensure_raw(conn, scale, "support", "reporting_events")
+        events = count_rows(conn, "raw.reporting_events")
+        accounts = count_rows(conn, "raw.accounts")
 
-    full_wall, full = _dbt(
+    full_wall, full = timed_dbt(
         "build", "--select", f"+{MART}", "--exclude", "resource_type:test", "--full-refresh"
     )
     no_lag = '{"watermark_lag_minutes": 0}'
-    idle_wall, idle = _dbt("run", "--select", MART, "--vars", no_lag)
+    idle_wall, idle = timed_dbt("run", "--select", MART, "--vars", no_lag)
     with db.connect() as conn:
-        idle_affected = _affected(conn)
+        idle_affected = affected_buckets(conn, MART)
         changed = datagen.mutate(conn, seed=7)
         # measure the timezone rebuild separately: put the changed account's zone back
         acc_changed = changed.get("timezone_changed_account_id")
@@ -84,10 +50,10 @@ def run(scale: float) -> dict:
             (MART, acc_changed),
         )
         conn.commit()
-    tick_wall, tick = _dbt("run", "--select", MART, "--vars", no_lag)
+    tick_wall, tick = timed_dbt("run", "--select", MART, "--vars", no_lag)
     with db.connect() as conn:
-        tick_affected = _affected(conn)
-        rows = conn.execute(f"select count(*) from marts.{MART}").fetchone()[0]
+        tick_affected = affected_buckets(conn, MART)
+        rows = count_rows(conn, f"marts.{MART}")
         # the busiest account that is rolled up
         account, tz = conn.execute(
             "select e.account_id, a.reporting_timezone from raw.reporting_events as e"
@@ -104,7 +70,7 @@ def run(scale: float) -> dict:
             "update raw.accounts set reporting_timezone = %s where id = %s", (new_tz, account)
         )
         conn.commit()
-    tz_wall, tz_tick = _dbt("run", "--select", MART, "--vars", no_lag)
+    tz_wall, tz_tick = timed_dbt("run", "--select", MART, "--vars", no_lag)
     with db.connect() as conn:
         today = conn.execute("select (now() at time zone %s)::date", (new_tz,)).fetchone()[0]
 
@@ -120,18 +86,18 @@ def run(scale: float) -> dict:
         return support_report(account, "first_response", start, end, source="raw", db=db)
 
     assert [p.count for p in rollup().periods] == [p.count for p in raw().periods]
-    rollup_ms = _median_ms(rollup, 30)
-    raw_ms = _median_ms(raw, 5, warmup=1)
+    rollup_ms = median_ms(rollup, 30, warmup=2)
+    raw_ms = median_ms(raw, 5, warmup=1)
     with reader_connection(db) as conn:  # a caller that keeps its connection
-        rollup_conn_ms = _median_ms(
-            lambda: support_report(account, "first_response", start, end, conn=conn), 30
+        rollup_conn_ms = median_ms(
+            lambda: support_report(account, "first_response", start, end, conn=conn), 30, warmup=2
         )
-        raw_conn_ms = _median_ms(
+        raw_conn_ms = median_ms(
             lambda: support_report(account, "first_response", start, end, source="raw", conn=conn),
             5,
             1,
         )
-    handoffs_week_ms = _median_ms(
+    handoffs_week_ms = median_ms(
         lambda: support_report(account, "bot_handoffs", start, end, group_by="week", db=db), 5, 1
     )
     with db.connect() as conn:
@@ -175,4 +141,4 @@ def run(scale: float) -> dict:
 
 
 if __name__ == "__main__":
-    print(json.dumps(run(float(sys.argv[1]) if len(sys.argv) > 1 else 1.0), indent=2, default=str))
+    main(run)
