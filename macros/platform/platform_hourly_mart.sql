@@ -10,33 +10,17 @@
 {%- if rollups -%}
     {%- set post_hook = ["{{ tally.platform_enqueue_rollups(" ~ rollups ~ ") }}", post_hook] -%}
 {%- endif -%}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='bucket_replace',
-        unique_key=keys,
-        bucket_column='bucket_start',
-        bucket_kind='instant',
-        full_refresh=false,
-        on_schema_change='append_new_columns',
-        sliding_window={
-            'tenants': 'stg_platform__workspaces',
-            'tenant_id': 'workspace_id',
-            'timezone': 'timezone',
-            'version': 'config_version',
-            'events': [{'model': 'stg_platform__' ~ source, 'tenant': 'workspace_id',
-                        'ts': ts, 'raw_table': source}],
-            'rebuild_var': 'rebuild_workspace_id',
-        },
-        tags=['sliding_window', 'platform_hourly'],
-        pre_hook=[
-            "{{ tally.platform_lock() }}",
-            "{{ tally.sliding_window_prepare() }}",
-            "{{ tally.platform_clamp_to_horizon('raw." ~ source ~ "') }}",
-        ],
-        post_hook=post_hook,
-    )
-}}
+{{ tally.platform_mart_config(
+    unique_key=keys,
+    events=[{'model': 'stg_platform__' ~ source, 'tenant': 'workspace_id', 'ts': ts, 'raw_table': source}],
+    tags=['sliding_window', 'platform_hourly'],
+    pre_hook=[
+        "{{ tally.platform_lock() }}",
+        "{{ tally.sliding_window_prepare() }}",
+        "{{ tally.platform_clamp_to_horizon('raw." ~ source ~ "') }}",
+    ],
+    post_hook=post_hook,
+) }}
 
 with {{ source }} as (
     select * from {{ ref('stg_platform__' ~ source) }}

@@ -6,31 +6,16 @@
     none) re-aggregating the hourly column of the same name. -#}
 {% macro platform_rollup_mart(grain, hourly, keys, measures) %}
 -- depends_on: {{ ref('stg_platform__workspaces') }}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='bucket_replace',
-        unique_key=keys,
-        bucket_column='bucket_start',
-        bucket_kind='instant',
-        full_refresh=false,
-        on_schema_change='append_new_columns',
-        sliding_window={
-            'tenants': 'stg_platform__workspaces',
-            'tenant_id': 'workspace_id',
-            'timezone': 'timezone',
-            'version': 'config_version',
-            'events': [],
-            'rebuild_var': 'rebuild_workspace_id',
-        },
-        tags=['platform_rollup'],
-        pre_hook=[
-            "{{ tally.platform_lock() }}",
-            "{{ tally.platform_rollup_prepare('" ~ grain ~ "', 'marts." ~ hourly ~ "') }}",
-        ],
-        post_hook="{{ tally.sliding_window_record() }}",
-    )
-}}
+{{ tally.platform_mart_config(
+    unique_key=keys,
+    events=[],
+    tags=['platform_rollup'],
+    pre_hook=[
+        "{{ tally.platform_lock() }}",
+        "{{ tally.platform_rollup_prepare('" ~ grain ~ "', 'marts." ~ hourly ~ "') }}",
+    ],
+    post_hook="{{ tally.sliding_window_record() }}",
+) }}
 
 with hourly as (
     select * from {{ ref(hourly) }}
