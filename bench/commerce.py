@@ -14,10 +14,6 @@ from ._common import affected_buckets, count_rows, ensure_raw, timed_dbt
 USAGE, STATS = "agg_integration_usage_daily", "agg_sending_stats_30d"
 
 
-def _dbt(*args: str) -> tuple[float, dict[str, float]]:
-    return timed_dbt("run", *args)
-
-
 def run(scale: float) -> dict:
     db = database()
     with db.connect() as conn:
@@ -26,17 +22,17 @@ def run(scale: float) -> dict:
         emails = count_rows(conn, "raw.emails")
         shops = count_rows(conn, "raw.shops")
 
-    full_wall, full = _dbt("--select", f"+{USAGE}", f"+{STATS}", "--full-refresh")
+    full_wall, full = timed_dbt("run", "--select", f"+{USAGE}", f"+{STATS}", "--full-refresh")
     with db.connect() as conn:
         changed = datagen.mutate(conn, seed=7)
         conn.commit()
-    tick_wall, tick = _dbt("--select", USAGE)
+    tick_wall, tick = timed_dbt("run", "--select", USAGE)
     with db.connect() as conn:
         tick_affected = affected_buckets(conn, USAGE)
     # a second tick right away: no new changes, but the watermark lag (10 min) re-reads
     # the same changed rows, so it recomputes the same days once more
-    _, again = _dbt("--select", USAGE)
-    rebuild_wall, rebuild = _dbt("--select", STATS)
+    _, again = timed_dbt("run", "--select", USAGE)
+    rebuild_wall, rebuild = timed_dbt("run", "--select", STATS)
     with db.connect() as conn:
         again_affected = affected_buckets(conn, USAGE)
         usage_rows = count_rows(conn, f"marts.{USAGE}")
