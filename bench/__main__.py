@@ -67,6 +67,7 @@ def main() -> int:
 
     results: dict[str, dict] = {}
     started = time.perf_counter()
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     for name in [d.strip() for d in args.only.split(",") if d.strip()]:
         try:
             module = importlib.import_module(f"bench.{name}")
@@ -77,17 +78,20 @@ def main() -> int:
         print(f"[bench] {name} at scale {scale} ...", flush=True)
         t0 = time.perf_counter()
         results[name] = module.run(scale)
-        print(f"[bench] {name} done in {time.perf_counter() - t0:.0f} s: {json.dumps(results[name])}")
+        print(f"[bench] {name} done in {time.perf_counter() - t0:.0f} s: {json.dumps(results[name], default=str)}")
+        _write(stamp, args.scale, info, results, started)  # after each domain: a cut run keeps what it measured
 
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    print(f"[bench] wrote docs/benchmarks.md and bench/results/{stamp}.json")
+    return 0
+
+
+def _write(stamp: str, scale: float, info: dict, results: dict, started: float) -> None:
     out_dir = ROOT / "bench" / "results"
     out_dir.mkdir(parents=True, exist_ok=True)
-    payload = {"stamp": stamp, "scale": args.scale, "machine": info, "results": results,
+    payload = {"stamp": stamp, "scale": scale, "machine": info, "results": results,
                "total_seconds": round(time.perf_counter() - started, 1)}
     (out_dir / f"{stamp}.json").write_text(json.dumps(payload, indent=2, default=str))
     write_markdown(payload)
-    print(f"[bench] wrote docs/benchmarks.md and bench/results/{stamp}.json")
-    return 0
 
 
 MARKER = "<!-- bench:results (everything below is rewritten by `make bench`) -->"
