@@ -12,13 +12,10 @@ from orchestration import datagen, runtime
 
 
 def ensure_raw(conn, scale: float, domain: str, table: str) -> None:
-    """Generate `domain`'s raw data (seed 42) unless raw.<table> exists and has rows."""
-    if (
-        conn.execute(f"select to_regclass('raw.{table}')").fetchone()[0] is None
-        or not conn.execute(f"select exists (select 1 from raw.{table})").fetchone()[0]
-    ):
-        datagen.generate(conn, scale=scale, seed=42, force=True, domains=[domain])
-        conn.commit()
+    """(Re)generate `domain`'s raw data at `scale` (seed 42): the figures must be of that
+    scale, whatever an earlier benchmark in the same database left behind."""
+    datagen.generate(conn, scale=scale, seed=42, force=True, domains=[domain])
+    conn.commit()
 
 
 def count_rows(conn, table: str) -> int:

@@ -30,12 +30,14 @@
 
 {#- The set of valid IANA zone names, to left-join tenants against: an invalid name
     would make `at time zone` fail the whole statement, so staging nulls it out and one
-    tenant's typo skips that tenant only (a failing check names it). Join, don't
-    correlate: the set-returning function is read once per query. -#}
+    tenant's typo skips that tenant only (a failing check names it). Read from
+    `ops.timezone_names`, a copy of pg_timezone_names refreshed at the start of every dbt
+    invocation: scanning pg_timezone_names reads the tz database from disk (~20 ms), and a
+    plan that re-evaluates the tenants view per affected bucket would pay that each time. -#}
 {% macro timezone_names() -%}
     {{ return(adapter.dispatch('timezone_names', 'tally')()) }}
 {%- endmacro %}
 
 {% macro default__timezone_names() -%}
-    (select tzn.name from pg_catalog.pg_timezone_names as tzn)
+    (select tzn.name from ops.timezone_names as tzn)
 {%- endmacro %}

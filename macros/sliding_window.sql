@@ -137,6 +137,37 @@
 {%- endmacro %}
 
 
+{#- The rows of the affected buckets as a FROM item (preferred for large tables):
+    `from {{ tally.sliding_window_rows(ref('int_x'), 'tenant_col', 'ts_col') }} as q`.
+    Drives one index range scan per affected bucket through a LATERAL subquery (OFFSET 0
+    keeps it from being flattened), so the cost follows the affected buckets, not the
+    history: a plain join or EXISTS with range conditions is mis-estimated and ends in a
+    scan of the whole table. Ranges of one tenant are disjoint: no row twice.
+    In full mode it is the relation itself. -#}
+{% macro sliding_window_rows(relation, tenant_col, ts_col, scope_col=none) -%}
+    {%- if tally.sliding_window_mode() == 'full' -%}
+    {{ relation }}
+    {%- else -%}
+    (
+        select swr.*
+        from {{ tally.sliding_window_affected() }} as sw
+        cross join lateral (
+            select r.*
+            from {{ relation }} as r
+            where r.{{ tenant_col }} = sw.tenant_id
+                and r.{{ ts_col }} >= sw.lo
+                and r.{{ ts_col }} < sw.hi
+                {%- set scope = tally.sliding_window_scope() -%}
+                {%- if scope is not none and scope_col is not none %}
+                and r.{{ scope_col }} = {{ scope[1] }}
+                {%- endif %}
+            offset 0
+        ) as swr
+    )
+    {%- endif -%}
+{%- endmacro %}
+
+
 {#- Key mode (spec `key` set, e.g. campaign_id): rows of the affected (tenant, key)
     pairs; key_value NULL = the whole tenant. Written as `= any(array(...))` so the
     planner can use raw indexes on the tenant and key columns (bitmap OR) and a hashed

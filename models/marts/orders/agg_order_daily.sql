@@ -20,8 +20,9 @@
 
 with qualified as (
     select q.*
-    from {{ ref('int_orders__attributions_qualified') }} as q
-    {{ tally.sliding_window_join('q.organization_id', 'q.ordered_at', 'q.campaign_id') }}
+    from {{ tally.sliding_window_rows(
+        ref('int_orders__attributions_qualified'), 'organization_id', 'ordered_at', 'campaign_id'
+    ) }} as q
 ),
 
 -- one row per customer and bucket first: the roll-up then counts unique customers
