@@ -13,9 +13,9 @@ from orchestration.project import tally_project
 
 def dbt_executable() -> str:
     """The dbt next to this Python (the venv's), else the one on PATH."""
-    candidate = Path(sys.executable).parent / "dbt"
-    if candidate.exists():
-        return str(candidate)
+    for candidate in (Path(sys.executable).parent / "dbt", Path(sys.prefix) / "bin" / "dbt"):
+        if candidate.exists():
+            return str(candidate)
     return shutil.which("dbt") or "dbt"
 
 

@@ -30,6 +30,11 @@ def activate(db: Database | None = None) -> Database:
     db = db or database()
     os.environ.update(db.dbt_env())
     os.environ["TALLY_DATABASE_URL"] = db.url
+    # Child processes (dagster dev's code server, dbt) find the venv's executables even
+    # when they are started through the resolved base interpreter.
+    venv_bin = str(Path(sys.executable).parent)
+    if venv_bin not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = venv_bin + os.pathsep + os.environ.get("PATH", "")
     os.environ.setdefault("DBT_PROFILES_DIR", str(PROJECT_ROOT))
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     # A test runs only when every model it references is selected or upstream of the
