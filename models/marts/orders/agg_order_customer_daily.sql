@@ -1,20 +1,7 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='bucket_replace',
-        on_schema_change='fail',
-        unique_key=['organization_id', 'campaign_id', 'day_bucket', 'is_holdout', 'customer_id'],
-        bucket_column='day_bucket',
-        bucket_kind='day',
-        sliding_window=tally.orders_sliding_window(),
-        pre_hook="{{ tally.sliding_window_prepare() }}",
-        post_hook=[
-            "{{ tally.sliding_window_record() }}",
-            "create index if not exists agg_order_customer_daily_org_day_idx on {{ this }} (organization_id, day_bucket) include (campaign_id, is_holdout, customer_id, orders, revenue)",
-        ],
-        tags=['sliding_window'],
-    )
-}}
+{{ tally.orders_day_mart_config(
+    unique_key=['organization_id', 'campaign_id', 'day_bucket', 'is_holdout', 'customer_id'],
+    index_sql="create index if not exists agg_order_customer_daily_org_day_idx on {{ this }} (organization_id, day_bucket) include (campaign_id, is_holdout, customer_id, orders, revenue)",
+) }}
 -- depends_on: {{ ref('stg_orders__organizations') }}
 -- depends_on: {{ ref('stg_orders__attributions') }}
 
