@@ -117,26 +117,6 @@
 {%- endmacro %}
 
 
-{#- The same restriction as a join (put it right after the FROM item):
-    `from raw_rows as a {{ tally.sliding_window_join('a.tenant', 'a.ts') }}`. The affected
-    ranges of a tenant are disjoint, so no row is duplicated. Prefer it over the EXISTS
-    form when the affected set can be large: the planner can drive the join from the
-    affected set into the raw (tenant, ts) index, or hash it, whereas an EXISTS with
-    range conditions degenerates into a nested loop over every raw row. Empty in full mode. -#}
-{% macro sliding_window_join(tenant_expr, ts_expr, scope_expr=none) -%}
-    {%- if tally.sliding_window_mode() != 'full' -%}
-    inner join {{ tally.sliding_window_affected() }} as sw
-        on sw.tenant_id = {{ tenant_expr }}
-        and {{ ts_expr }} >= sw.lo
-        and {{ ts_expr }} < sw.hi
-        {%- set scope = tally.sliding_window_scope() -%}
-        {%- if scope is not none and scope_expr is not none %}
-        and {{ scope_expr }} = {{ scope[1] }}
-        {%- endif -%}
-    {%- endif -%}
-{%- endmacro %}
-
-
 {#- The rows of the affected buckets as a FROM item (preferred for large tables):
     `from {{ tally.sliding_window_rows(ref('int_x'), 'tenant_col', 'ts_col') }} as q`.
     Drives one index range scan per affected bucket through a LATERAL subquery (OFFSET 0
