@@ -97,23 +97,46 @@ def _write(stamp: str, scale: float, info: dict, results: dict, started: float) 
 MARKER = "<!-- bench:results (everything below is rewritten by `make bench`) -->"
 
 
+def latest_per_domain(out_dir: Path) -> dict[str, dict]:
+    """The newest figures of every domain over all runs in `out_dir`: `--only` runs
+    replace their domains' sections and keep the others (each stamped with its run)."""
+    latest: dict[str, dict] = {}
+    for path in sorted(out_dir.glob("*.json")):
+        payload = json.loads(path.read_text())
+        for name, figures in payload.get("results", {}).items():
+            latest[name] = {"stamp": payload["stamp"], "scale": payload["scale"],
+                            "machine": payload["machine"], "figures": figures}
+    return latest
+
+
 def write_markdown(payload: dict) -> None:
     path = ROOT / "docs" / "benchmarks.md"
     head = path.read_text().split(MARKER)[0] if path.exists() else "# Benchmarks\n\n"
+    latest = latest_per_domain(ROOT / "bench" / "results")
+    for name, figures in payload["results"].items():
+        latest[name] = {"stamp": payload["stamp"], "scale": payload["scale"],
+                        "machine": payload["machine"], "figures": figures}
     lines = [
         MARKER,
         "",
-        "## Latest run",
+        "## Latest figures per benchmark",
         "",
-        f"Measured by `make bench` (scale {payload['scale']}) on {payload['stamp']}, "
-        "all figures from one run.",
-        "",
-        "Machine: " + ", ".join(f"{k} {v}" for k, v in payload["machine"].items()),
+        "Each section is the newest `make bench` run of that benchmark (`--only` runs replace",
+        "their own sections); every ratio inside a section is of two timings from that one run.",
         "",
     ]
-    for name, figures in payload["results"].items():
-        lines += [f"### {name}", "", "| figure | value |", "|---|---|"]
-        for key, value in figures.items():
+    for name in [d for d in DOMAINS if d in latest] + sorted(set(latest) - set(DOMAINS)):
+        entry = latest[name]
+        lines += [
+            f"### {name}",
+            "",
+            f"Run {entry['stamp']}, common scale {entry['scale']}. Machine: "
+            + ", ".join(f"{k} {v}" for k, v in entry["machine"].items()),
+            "",
+            "| figure | value |",
+            "|---|---|",
+        ]
+        for key, value in entry["figures"].items():
             shown = f"{value:,.3f}" if isinstance(value, float) else str(value)
             lines.append(f"| {key} | {shown} |")
         lines.append("")
