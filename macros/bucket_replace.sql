@@ -8,7 +8,8 @@
     microbatch strategies leave such rows behind.
 
     Config: unique_key (the grain), bucket_column, bucket_kind ('day' compares
-    `bucket_column = day_bucket`; 'instant' keeps `lo <= bucket_column < hi`;
+    `bucket_column = day_bucket`, and with a sliding-window `bucket_key` also the key
+    for the affected set's (tenant, key, day) rows; 'instant' keeps `lo <= bucket_column < hi`;
     'key' compares `bucket_column = key_value` for key-mode sliding windows),
     and the sliding_window spec (tenant column, rebuild scope).
     Optional `affected_relation={'relation': <temp table>, 'match': [cols]}`: delete
@@ -35,6 +36,7 @@
     {%- set bucket_kind = config.get('bucket_kind', 'day') -%}
     {%- set mode = tally.sliding_window_mode() -%}
     {%- set scope = tally.sliding_window_scope() -%}
+    {%- set bucket_key = spec.get('bucket_key') -%}
     {%- set unique_key = config.get('unique_key') -%}
     {%- if unique_key is string -%}{%- set unique_key = [unique_key] -%}{%- endif -%}
 
@@ -85,6 +87,9 @@
     where t.{{ tenant_col }} = sw.tenant_id
         {%- if bucket_kind == 'day' %}
         and t.{{ bucket_col }} = sw.day_bucket
+        {%- if bucket_key %}
+        and sw.key_value is null
+        {%- endif %}
         {%- elif bucket_kind == 'key' %}
         and t.{{ bucket_col }} = sw.key_value
         {%- else %}
@@ -95,6 +100,15 @@
         {%- if scope is not none %}
         and t.{{ scope[0] }} = {{ scope[1] }}
         {%- endif %};
+    {%- if bucket_kind == 'day' and bucket_key %}
+    -- one key's day (bucket key): its own statement, so it uses the grain's index
+    delete from {{ target }} as t
+    using {{ tally.sliding_window_affected() }} as sw
+    where t.{{ tenant_col }} = sw.tenant_id
+        and t.{{ bucket_key }} = sw.key_value
+        and t.{{ bucket_col }} = sw.day_bucket
+        and sw.key_value is not null;
+    {%- endif %}
     insert into {{ target }} ({{ cols_csv }})
     select {{ cols_csv }} from {{ source }}
     {%- endif -%}

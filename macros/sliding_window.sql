@@ -14,6 +14,7 @@
             'rebuild_var': 'rebuild_organization_id',
             'scope_column': 'campaign_id', 'scope_var': 'rebuild_campaign_id',
             'window_days': 1,                          -- optional: overrides var sliding_window_days
+            'bucket_key': 'campaign_id',               -- optional: see "bucket key" below
         },
         bucket_column='day_bucket', bucket_kind='day',   -- or 'instant' for timestamp buckets
 
@@ -34,8 +35,14 @@
                  when that var is set, only that tenant's days.
       rebuild  - var <rebuild_var> set: that whole tenant (optionally one scope value).
 
+    Bucket key (spec `bucket_key`, e.g. campaign_id): a changed row affects only its
+    (tenant, key, local day) bucket, not the tenant's whole day - 5,000 late updates then
+    re-read the rows of ~5,000 campaign-days, not of ~5,000 organization-days. Window,
+    backfill and whole-tenant rows still cover every key (key_value NULL). The mart
+    reads its rows with `sliding_window_rows(..., key_col=...)`.
+
     The affected set lives in a temporary table `<model>__affected` (tenant_id,
-    day_bucket, lo, hi) for the duration of the model's transaction; the
+    key_value, day_bucket, lo, hi) for the duration of the model's transaction; the
     `bucket_replace` strategy deletes exactly those buckets before inserting.
 -#}
 
@@ -122,12 +129,15 @@
     Drives one index range scan per affected bucket through a LATERAL subquery (OFFSET 0
     keeps it from being flattened), so the cost follows the affected buckets, not the
     history: a plain join or EXISTS with range conditions is mis-estimated and ends in a
-    scan of the whole table. Ranges of one tenant are disjoint: no row twice.
-    In full mode it is the relation itself. -#}
-{% macro sliding_window_rows(relation, tenant_col, ts_col, scope_col=none) -%}
+    scan of the whole table. With a bucket key (`key_col`), buckets of one key use an
+    index on (key, ts) and whole-day buckets one on (tenant, ts); the affected set never
+    holds a key bucket inside a whole-day bucket of the same tenant and day, so no row
+    comes twice. In full mode it is the relation itself. -#}
+{% macro sliding_window_rows(relation, tenant_col, ts_col, scope_col=none, key_col=none) -%}
     {%- if tally.sliding_window_mode() == 'full' -%}
     {{ relation }}
     {%- else -%}
+    {%- set scope = tally.sliding_window_scope() -%}
     (
         select swr.*
         from {{ tally.sliding_window_affected() }} as sw
@@ -137,12 +147,27 @@
             where r.{{ tenant_col }} = sw.tenant_id
                 and r.{{ ts_col }} >= sw.lo
                 and r.{{ ts_col }} < sw.hi
-                {%- set scope = tally.sliding_window_scope() -%}
                 {%- if scope is not none and scope_col is not none %}
                 and r.{{ scope_col }} = {{ scope[1] }}
                 {%- endif %}
             offset 0
         ) as swr
+        {%- if key_col is not none %}
+        where sw.key_value is null
+        union all
+        select swk.*
+        from {{ tally.sliding_window_affected() }} as sw
+        cross join lateral (
+            select r.*
+            from {{ relation }} as r
+            where r.{{ key_col }} = sw.key_value
+                and r.{{ tenant_col }} = sw.tenant_id
+                and r.{{ ts_col }} >= sw.lo
+                and r.{{ ts_col }} < sw.hi
+            offset 0
+        ) as swk
+        where sw.key_value is not null
+        {%- endif %}
     )
     {%- endif -%}
 {%- endmacro %}
@@ -185,6 +210,7 @@
     {%- set lag = "interval '" ~ var('watermark_lag_minutes') ~ " minutes'" -%}
     {%- set n_days = spec.get('window_days', var('sliding_window_days')) | int -%}
     {%- set key = spec.get('key') -%}
+    {%- set bucket_key = spec.get('bucket_key') -%}
     drop table if exists {{ affected }};
     create temporary table {{ affected }} on commit drop as
     with tenants as (
@@ -207,7 +233,9 @@
     ),
 
     days as (
-        select cast(null as bigint) as tenant_id, cast(null as date) as day_bucket where false
+        select cast(null as bigint) as tenant_id, cast(null as date) as day_bucket,
+            cast(null as bigint) as key_value
+        where false
     ),
 
     keys as (
@@ -219,7 +247,7 @@
     ),
 
     days as (
-        select valid.tenant_id, cast(d as date) as day_bucket
+        select valid.tenant_id, cast(d as date) as day_bucket, cast(null as bigint) as key_value
         from valid
         cross join generate_series(
             cast('{{ var("window_start") }}' as date),
@@ -276,7 +304,7 @@
         select
             ev.{{ e['tenant'] }} as tenant_id,
             ev.{{ e['ts'] }} as ts,
-            {% if key %}ev.{{ e.get('key', key) }}{% else %}cast(null as bigint){% endif %} as key_value,
+            {% if key or bucket_key %}ev.{{ e.get('key', key or bucket_key) }}{% else %}cast(null as bigint){% endif %} as key_value,
             ev.updated_at as changed_at
         from {{ ref(e['model']) }} as ev
         where ev.updated_at > (select since.watermark from since)
@@ -284,7 +312,7 @@
         select
             cast(rc.old_row ->> '{{ e.get("raw_tenant", e["tenant"]) }}' as bigint) as tenant_id,
             cast(rc.old_row ->> '{{ e.get("raw_ts", e["ts"]) }}' as timestamptz) as ts,
-            {% if key %}cast(rc.old_row ->> '{{ e.get("raw_key", e.get("key", key)) }}' as bigint){% else %}cast(null as bigint){% endif %} as key_value,
+            {% if key or bucket_key %}cast(rc.old_row ->> '{{ e.get("raw_key", e.get("key", key or bucket_key)) }}' as bigint){% else %}cast(null as bigint){% endif %} as key_value,
             rc.captured_at as changed_at
         from ops.raw_changes as rc
         where rc.table_name = '{{ e["raw_table"] }}'
@@ -297,7 +325,7 @@
 
     days as (
         -- the sliding window, stretched back to the previous run if it was long ago
-        select valid.tenant_id, cast(d as date) as day_bucket
+        select valid.tenant_id, cast(d as date) as day_bucket, cast(null as bigint) as key_value
         from valid
         left join progress on valid.tenant_id = progress.tenant_id
         cross join lateral generate_series(
@@ -309,8 +337,12 @@
             interval '1 day'
         ) as d
         union
-        -- every local day holding a row changed since this tenant's watermark
-        select changed.tenant_id, {{ tally.day_bucket('changed.ts', 'valid.tz') }} as day_bucket
+        -- every local day (with a bucket key: every key's day) holding a row changed
+        -- since this tenant's watermark; a row without a key affects the whole day
+        select
+            changed.tenant_id,
+            {{ tally.day_bucket('changed.ts', 'valid.tz') }} as day_bucket,
+            {% if bucket_key %}changed.key_value{% else %}cast(null as bigint){% endif %} as key_value
         from changed
         inner join valid on changed.tenant_id = valid.tenant_id
         inner join progress on changed.tenant_id = progress.tenant_id
@@ -351,13 +383,23 @@
         {%- else %}
         select
             days.tenant_id,
-            cast(null as bigint) as key_value,
+            days.key_value,
             days.day_bucket,
             {{ tally.local_day_start('days.day_bucket', 'valid.tz') }} as lo,
             {{ tally.local_day_start('days.day_bucket + 1', 'valid.tz') }} as hi
-        from (select distinct days.tenant_id, days.day_bucket from days) as days
+        from (select distinct days.tenant_id, days.day_bucket, days.key_value from days) as days
         inner join valid on days.tenant_id = valid.tenant_id
         where days.tenant_id not in (select whole.tenant_id from whole)
+            -- a key's day inside a whole day of the same tenant is covered already
+            and not (
+                days.key_value is not null
+                and exists (
+                    select 1 from days as whole_day
+                    where whole_day.tenant_id = days.tenant_id
+                        and whole_day.day_bucket = days.day_bucket
+                        and whole_day.key_value is null
+                )
+            )
         {%- endif %}
     )
 

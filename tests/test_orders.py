@@ -91,6 +91,7 @@ def test_mutation_rounds_stay_equal_to_raw(built: str) -> None:
             gone = query(url, """select count(*) from marts.agg_order_daily
                                  where organization_id = %s and campaign_id = %s and day_bucket = %s""", bucket)
             assert gone == [(0,)]
+        assert counts.get("attributions.moved", 0) > 0
         if counts.get("emptied_bucket_org_id"):
             assert counts["attributions.bucket_archived"] > 0
     modes = query(url, "select distinct mode from ops.mart_runs where mart = 'agg_order_daily'")
@@ -99,6 +100,34 @@ def test_mutation_rounds_stay_equal_to_raw(built: str) -> None:
                              join staging.stg_orders__organizations o on o.organization_id = p.tenant_id
                              where p.mart = 'agg_order_daily' and p.tenant_version = o.config_version""")
     assert progress[0][0] == query(url, "select count(*) from raw.organizations")[0][0]
+
+
+def test_late_change_recomputes_only_its_campaign_day(built: str) -> None:
+    """The affected unit of the day marts is (organization, campaign, local day): a late
+    update rewrites its own campaign's bucket and leaves the organization's other
+    campaigns of that day alone (their run_id stays), and the marts stay exact."""
+    url = built
+    dbt("run", "--select", MARTS)
+    org, day = query(url, """
+        select organization_id, day_bucket from marts.agg_order_daily
+        where day_bucket < current_date - 30
+        group by 1, 2 having count(distinct campaign_id) >= 2
+        order by day_bucket limit 1""")[0]
+    before = dict(query(url, """select campaign_id, max(run_id) from marts.agg_order_daily
+                                where organization_id = %s and day_bucket = %s group by 1""", (org, day)))
+    campaign = min(before)
+    execute(url, """
+        update raw.attributions a set order_value = a.order_value + 1, updated_at = now()
+        where a.id = (select q.attribution_id from intermediate.int_orders__attributions_qualified q
+                      where q.organization_id = %s and q.campaign_id = %s and q.day_bucket = %s
+                      order by q.attribution_id limit 1)""", (org, campaign, day))
+    dbt("run", "--select", MARTS)
+    after = dict(query(url, """select campaign_id, max(run_id) from marts.agg_order_daily
+                               where organization_id = %s and day_bucket = %s group by 1""", (org, day)))
+    assert after.keys() == before.keys()
+    assert after[campaign] != before[campaign]
+    assert {c: after[c] for c in after if c != campaign} == {c: before[c] for c in before if c != campaign}
+    assert_equivalent(url, "after a late change of one campaign-day")
 
 
 def test_backfill_window_recomputes_exactly_those_days(built: str) -> None:

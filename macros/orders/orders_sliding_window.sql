@@ -1,4 +1,6 @@
 {#- The sliding-window spec shared by the order marts (see docs/incremental.md).
+    Day marts: affected buckets are (organization, campaign, local day) - bucket key
+    campaign_id, read through the raw index on (campaign_id, ordered_at).
     `key` set: the affected set is (organization, campaign) instead of local days. -#}
 {% macro orders_sliding_window(key=none) %}
     {%- set spec = {
@@ -14,7 +16,10 @@
         'scope_column': 'campaign_id',
         'scope_var': 'rebuild_campaign_id',
     } -%}
-    {%- if key is not none -%}
+    {%- if key is none -%}
+        {#- day marts: a changed attribution affects its (organization, campaign, day) -#}
+        {%- do spec.update({'bucket_key': 'campaign_id'}) -%}
+    {%- else -%}
         {%- do spec.update({'key': key}) -%}
         {%- do spec['events'].append(
             {'model': 'stg_orders__campaign_recipients', 'tenant': 'organization_id', 'ts': 'sent_at',

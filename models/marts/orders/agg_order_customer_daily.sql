@@ -8,7 +8,8 @@
 with qualified as (
     select q.*
     from {{ tally.sliding_window_rows(
-        ref('int_orders__attributions_qualified'), 'organization_id', 'ordered_at', 'campaign_id'
+        ref('int_orders__attributions_qualified'), 'organization_id', 'ordered_at',
+        scope_col='campaign_id', key_col='campaign_id'
     ) }} as q
     where q.customer_id is not null
 ),
