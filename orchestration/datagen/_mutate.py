@@ -149,6 +149,19 @@ class _Round:
         )
         self.add("attributions.updated", cur.rowcount)
 
+        # re-attributed orders: another campaign of the same organization and a corrected
+        # order time a few days earlier - both the old and the new bucket change
+        to_move = rest[k_upd : k_upd + max(2, k_upd // 10)]
+        cur.execute(
+            "update raw.attributions a set campaign_id = coalesce(("
+            "   select c.id from raw.campaigns c where c.organization_id = a.organization_id"
+            "   and c.id <> a.campaign_id order by c.id limit 1), a.campaign_id),"
+            " ordered_at = a.ordered_at - interval '3 days 5 hours', updated_at = %s"
+            " where a.id = any(%s)",
+            (now, to_move),
+        )
+        self.add("attributions.moved", cur.rowcount)
+
         # a campaign launched today, with recipients
         org = int(self.pick([o[0] for o in orgs]))
         created = max(self.today0, now - timedelta(minutes=float(rng.uniform(5, 120))))

@@ -127,7 +127,9 @@ INDEXES: dict[str, list[tuple[str, str]]] = {
     "attributions": [
         ("org_ordered_at", "organization_id, ordered_at"),
         ("updated_at", "updated_at"),
-        ("campaign_id", "campaign_id"),
+        # (campaign, time): the order marts' (organization, campaign, day) buckets and
+        # the recipient totals' affected campaigns
+        ("campaign_ordered_at", "campaign_id, ordered_at"),
         ("org_recipient", "organization_id, recipient_id"),
     ],
     "campaign_recipients": [
