@@ -599,6 +599,131 @@ def test_top_entities_ranking_and_pagination(url: str) -> None:
     assert first.cache_ttl_seconds == 300
 
 
+def _ranking(url: str, first: date, last: date) -> list[tuple[str, int, int, int]]:
+    """Every entity over first..last (UTC days) straight from raw, ranked like the reader."""
+    rows = query(
+        url,
+        "select entity_id, count(*), sum(amount_cents), sum(processing_ms) from raw.analytics_events"
+        " where occurred_at >= %s and occurred_at < %s group by 1",
+        (_day(first), _day(last + timedelta(days=1))),
+    )
+    return sorted(((e, int(n), int(a), int(m)) for e, n, a, m in rows), key=lambda r: (-r[1], r[0]))
+
+
+def _day_page(first: date, last: date, **kwargs) -> reader.SnapshotReport:
+    return reader.run_report(
+        "top-entities", window="day", date_from=first, date_to=last, use_cache=False, **kwargs
+    )
+
+
+def _got(report: reader.SnapshotReport) -> list[tuple[str, int, int, int]]:
+    return [
+        (
+            r.dimension_value,
+            r.metrics["events"],
+            r.metrics["amount_cents"],
+            r.metrics["processing_ms_sum"],
+        )
+        for r in report.rows
+    ]
+
+
+def test_top_entities_day_window_edges_are_not_whole_weeks(url: str) -> None:
+    """The day-window ranking reads whole weeks from week buckets and the edge days from
+    day buckets: every range shape must still equal raw exactly."""
+    tick()
+    monday = TODAY - timedelta(days=TODAY.weekday()) - timedelta(days=35)
+    ranges = [
+        RANGE,  # 90 days ending today
+        (monday + timedelta(days=2), monday + timedelta(days=25)),  # Wed .. Fri, 3 weeks later
+        (monday, monday + timedelta(days=20)),  # Monday .. Sunday: whole weeks only
+        (monday - timedelta(days=1), monday + timedelta(days=7)),  # Sunday .. Monday
+        (monday + timedelta(days=1), monday + timedelta(days=5)),  # inside one week
+        (monday + timedelta(days=3), monday + timedelta(days=3)),  # one day
+    ]
+    for first, last in ranges:
+        want = _ranking(url, first, last)
+        report = _day_page(first, last, limit=reader.MAX_LIMIT)
+        assert report.total == len(want), (first, last)
+        assert _got(report) == want[: reader.MAX_LIMIT], (first, last)
+        assert [r.rank for r in report.rows] == list(range(1, len(report.rows) + 1))
+        middle = _day_page(first, last, limit=3, offset=2)
+        assert (
+            _got(middle) == want[2:5]
+            and [r.rank for r in middle.rows] == [3, 4, 5][: len(want[2:5])]
+        )
+        # the run ids are those of the day buckets in the range
+        ids = query(
+            url,
+            "select coalesce(array_agg(distinct run_id order by run_id), '{}') from marts.metric_snapshots"
+            " where report_slug = 'top-entities' and window_name = 'day'"
+            " and bucket_start >= %s and bucket_start < %s",
+            (_day(first), _day(last + timedelta(days=1))),
+        )[0][0]
+        assert report.run_ids == tuple(ids)
+    # the whole-weeks range was answered from week buckets (one week part per run of weeks)
+    with reader.reader_connection() as conn:
+        catalog = reader.load_catalog(conn)
+        q = reader.validate(
+            catalog,
+            "top-entities",
+            window="day",
+            date_from=monday,
+            date_to=monday + timedelta(days=20),
+            breakdown=None,
+            filters=None,
+            limit=5,
+            offset=0,
+        )
+        params = reader._params(q)
+        runs_ = {
+            (r["window_name"], r["bucket_start"].astimezone(UTC)): r["run_id"]
+            for r in conn.execute(
+                reader._SQL_BUCKET_RUNS,
+                {**params, "probe_windows": ["day", "week"], "probe_metric": "events"},
+            ).fetchall()
+        }
+    parts = reader._parts(q, runs_, params["lo"], params["hi"])
+    assert parts == [("week", _day(monday), _day(monday + timedelta(days=21)))]
+
+
+def test_top_entities_day_window_skips_a_week_recomputed_without_its_days(url: str) -> None:
+    """A recompute of the week window alone leaves the days as they were: the day-window
+    ranking must keep answering from the day buckets, not from the newer week."""
+    tick()
+    monday = TODAY - timedelta(days=TODAY.weekday()) - timedelta(days=14)
+    first, last = monday - timedelta(days=3), monday + timedelta(days=9)
+    days_before = _got(_day_page(first, last, limit=reader.MAX_LIMIT))
+    assert days_before == _ranking(url, first, last)[: reader.MAX_LIMIT]
+    execute(
+        url,
+        "update raw.analytics_events set entity_id = 'ent_moved', updated_at = now()"
+        " where occurred_at >= %s and occurred_at < %s",
+        (_day(monday + timedelta(days=1)), _day(monday + timedelta(days=2))),
+    )
+    outcome = runs.execute_recompute(monday, monday, ["top-entities"], ["week"], "test")
+    assert outcome.status == "completed"
+    # the week bucket moved on, the day buckets did not: the answer is still the days'
+    assert _got(_day_page(first, last, limit=reader.MAX_LIMIT)) == days_before
+    week = reader.run_report(
+        "top-entities",
+        window="week",
+        date_from=monday,
+        date_to=monday,
+        limit=reader.MAX_LIMIT,
+        use_cache=False,
+    )
+    assert "ent_moved" in {r.dimension_value for r in week.rows}
+    tick()  # the tick rebuilds the days too: both agree with raw again
+    assert (
+        _got(_day_page(first, last, limit=reader.MAX_LIMIT))
+        == _ranking(url, first, last)[: reader.MAX_LIMIT]
+    )
+    assert "ent_moved" in {
+        r.dimension_value for r in _day_page(first, last, limit=reader.MAX_LIMIT).rows
+    }
+
+
 def test_cache_is_served_until_a_newer_run_completes_for_the_range(url: str, monkeypatch) -> None:
     reader.clear_cache()
     time.sleep(2.2)  # beyond the commit margin of the earlier runs

@@ -75,3 +75,78 @@ def test_dbt_error_picks_the_database_error() -> None:
         "Database Error in model metric_snapshots (models/marts/snapshots/metric_snapshots.sql): "
         'relation "raw.analytics_events" does not exist'
     )
+
+
+def _parts_of(first: date, last: date, runs: dict, windows=("day", "week")) -> list[tuple]:
+    from datetime import UTC, datetime, timedelta
+
+    from orchestration.reader import snapshots as reader
+    from orchestration.snapshots.catalog import ReportDefinition
+
+    report = ReportDefinition(
+        "top-entities", "", "", 0, "week", (), "entity_id", "dimension", (), ("events",), "events"
+    )
+    q = reader._Query(report, "day", first, last, "dimension", {}, 50, 0, tuple(windows))
+    lo = datetime(first.year, first.month, first.day, tzinfo=UTC)
+    hi = datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
+    return [(w, a.date(), b.date()) for w, a, b in reader._parts(q, runs, lo, hi)]
+
+
+def _runs(first: date, last: date, week_runs: dict, day_runs: dict | None = None) -> dict:
+    """Probe results: every day of first..last written by run 'r' unless day_runs says
+    otherwise; week buckets (Mondays) with the runs in week_runs."""
+    from datetime import UTC, datetime, timedelta
+
+    def at(d: date) -> datetime:
+        return datetime(d.year, d.month, d.day, tzinfo=UTC)
+
+    out = {}
+    d = first
+    while d <= last:
+        out[("day", at(d))] = (day_runs or {}).get(d, "r")
+        d += timedelta(days=1)
+    for monday, run in week_runs.items():
+        out[("week", at(monday))] = run
+    return out
+
+
+# 2026-03-02 is a Monday
+def test_parts_weeks_inside_the_range_and_edge_days() -> None:
+    first, last = date(2026, 2, 25), date(2026, 3, 24)  # Wed .. Tue
+    runs = _runs(first, last, {date(2026, 3, d): "r" for d in (2, 9, 16, 23)})
+    assert _parts_of(first, last, runs) == [
+        ("day", date(2026, 2, 25), date(2026, 3, 2)),
+        ("week", date(2026, 3, 2), date(2026, 3, 23)),  # 2, 9, 16; the 23rd's week ends after
+        ("day", date(2026, 3, 23), date(2026, 3, 25)),
+    ]
+
+
+def test_parts_whole_weeks_and_single_days() -> None:
+    first, last = date(2026, 3, 2), date(2026, 3, 15)  # Monday .. Sunday
+    runs = _runs(first, last, {date(2026, 3, 2): "r", date(2026, 3, 9): "r"})
+    assert _parts_of(first, last, runs) == [("week", date(2026, 3, 2), date(2026, 3, 16))]
+    one = date(2026, 3, 4)
+    assert _parts_of(one, one, _runs(one, one, {})) == [("day", one, date(2026, 3, 5))]
+
+
+def test_parts_a_week_not_written_with_its_days_is_read_day_by_day() -> None:
+    first, last = date(2026, 3, 2), date(2026, 3, 22)
+    weeks = {date(2026, 3, 2): "r", date(2026, 3, 9): "newer", date(2026, 3, 16): "r"}
+    assert _parts_of(first, last, _runs(first, last, weeks)) == [
+        ("week", date(2026, 3, 2), date(2026, 3, 9)),
+        ("day", date(2026, 3, 9), date(2026, 3, 16)),
+        ("week", date(2026, 3, 16), date(2026, 3, 23)),
+    ]
+    # a day recomputed alone (other run) or without rows (None): its week is not used
+    for day_run in ("newer", None):
+        runs = _runs(first, last, dict.fromkeys(weeks, "r"), {date(2026, 3, 11): day_run})
+        assert _parts_of(first, last, runs) == [
+            ("week", date(2026, 3, 2), date(2026, 3, 9)),
+            ("day", date(2026, 3, 9), date(2026, 3, 16)),
+            ("week", date(2026, 3, 16), date(2026, 3, 23)),
+        ]
+    # a week without rows, or no week window in the catalog: days only
+    runs = _runs(first, last, dict.fromkeys(weeks))
+    assert _parts_of(first, last, runs) == [("day", first, date(2026, 3, 23))]
+    runs = _runs(first, last, dict.fromkeys(weeks, "r"))
+    assert _parts_of(first, last, runs, windows=("day",)) == [("day", first, date(2026, 3, 23))]

@@ -111,52 +111,105 @@ group by dimension_value, metric_name
 order by dimension_value, metric_name
 """
 
-# Ranked: rank on one metric (index-only scan of metric_snapshots_metric_idx), then
-# fetch the other metrics of the page's dimension values only.
+# One run id per bucket: bucket_replace rewrites a (report, window, bucket) whole in one
+# dbt invocation, so every row of a bucket carries the same run_id and one index probe
+# (metric_snapshots_metric_idx, index-only) per bucket finds it. Buckets of each window
+# in `probe_windows` whose start lies in [lo, hi); run_id is null for a bucket without
+# rows.
+_SQL_BUCKET_RUNS = """
+select
+    w.window_name,
+    b.bucket_start,
+    (
+        select m.run_id
+        from marts.metric_snapshots as m
+        where m.report_slug = %(slug)s
+            and m.window_name = w.window_name
+            and m.metric_name = %(probe_metric)s
+            and m.bucket_start = b.bucket_start
+        limit 1
+    ) as run_id
+from unnest(cast(%(probe_windows)s as text[])) as w (window_name)
+cross join lateral generate_series(
+    date_trunc(w.window_name, cast(%(lo)s as timestamptz), 'UTC'),
+    cast(%(hi)s as timestamptz) - interval '1 microsecond',
+    cast('1 ' || w.window_name as interval),
+    'UTC'
+) as b (bucket_start)
+where b.bucket_start >= %(lo)s
+order by w.window_name, b.bucket_start
+"""
+
+# The bucket ranges a ranked report reads: (window, lo, hi) parts, see _parts().
+_PARTS = """
+parts as (
+    select p.window_name, p.lo, p.hi
+    from unnest(
+        cast(%(part_windows)s as text[]),
+        cast(%(part_los)s as timestamptz[]),
+        cast(%(part_his)s as timestamptz[])
+    ) as p (window_name, lo, hi)
+)"""
+
+_PARTS_WHERE = """
+    m.report_slug = %(slug)s
+    and m.window_name = parts.window_name
+    and m.bucket_start >= parts.lo
+    and m.bucket_start < parts.hi
+    and (cast(%(values)s as text[]) is null or m.dimension_value = any(%(values)s))
+"""
+
+# Ranked: rank on one metric (index-only range scans of metric_snapshots_metric_idx, one
+# per part), keep the page (top-N sort), then fetch the other metrics of the page's
+# dimension values only (primary key, one descent per bucket).
 _SQL_RANKED = f"""
-with ranked as materialized (
-    select dimension_value, sum(metric_value) as score
-    from marts.metric_snapshots
-    where metric_name = %(rank_metric)s and {_WHERE}
-    group by dimension_value
+with {_PARTS},
+
+ranked as materialized (
+    select m.dimension_value, sum(m.metric_value) as score
+    from parts
+    inner join marts.metric_snapshots as m
+        on m.metric_name = %(rank_metric)s and {_PARTS_WHERE}
+    group by m.dimension_value
 ),
 
 page as materialized (
-    select dimension_value, score,
-        row_number() over (order by score desc, dimension_value) as rank
+    select ranked.dimension_value, ranked.score
     from ranked
-    order by score desc, dimension_value
+    order by ranked.score desc, ranked.dimension_value
     limit %(limit)s offset %(offset)s
+),
+
+ranked_page as (
+    select
+        page.dimension_value,
+        %(offset)s + row_number() over (order by page.score desc, page.dimension_value) as rank
+    from page
 ),
 
 page_metrics as (
     select m.dimension_value, m.metric_name, sum(m.metric_value) as value
-    from marts.metric_snapshots as m
-    where m.report_slug = %(slug)s
-        and m.window_name = %(window)s
-        and m.bucket_start >= %(lo)s
-        and m.bucket_start < %(hi)s
+    from parts
+    inner join marts.metric_snapshots as m
+        on {_PARTS_WHERE}
         and m.dimension_value = any(array(select page.dimension_value from page))
     group by m.dimension_value, m.metric_name
 )
 
-select page.rank, page.dimension_value, page_metrics.metric_name, page_metrics.value,
-    (select count(*) from ranked) as total
-from page
-inner join page_metrics on page_metrics.dimension_value = page.dimension_value
-order by page.rank, page_metrics.metric_name
+select ranked_page.rank, ranked_page.dimension_value, page_metrics.metric_name,
+    page_metrics.value, (select count(*) from ranked) as total
+from ranked_page
+inner join page_metrics on ranked_page.dimension_value = page_metrics.dimension_value
+order by ranked_page.rank, page_metrics.metric_name
 """
 
 _SQL_RANKED_TOTAL = f"""
-select count(distinct dimension_value)
-from marts.metric_snapshots
-where metric_name = %(rank_metric)s and {_WHERE}
-"""
+with {_PARTS}
 
-_SQL_RUN_IDS = f"""
-select coalesce(array_agg(distinct run_id order by run_id), '{{}}')
-from marts.metric_snapshots
-where {_WHERE}
+select count(distinct m.dimension_value)
+from parts
+inner join marts.metric_snapshots as m
+    on m.metric_name = %(rank_metric)s and {_PARTS_WHERE}
 """
 
 # Has a run that covers (report, window, range) completed since `since`?
@@ -186,6 +239,7 @@ class _Query:
     filters: dict[str, tuple[str, ...]]
     limit: int | None
     offset: int | None
+    windows: tuple[str, ...] = ()  # every window of the catalog
 
     @property
     def breakdown(self) -> str:
@@ -272,6 +326,7 @@ def validate(
         wanted,
         limit if ranked else None,
         offset if ranked else None,
+        tuple(catalog.windows),
     )
 
 
@@ -315,11 +370,69 @@ def _params(q: _Query) -> dict[str, Any]:
     }
 
 
+# A ranked report over day buckets reads a week bucket instead of its seven day buckets
+# when they are interchangeable: both windows in the catalog, all seven days present and
+# every one written by the same run as the week (one dbt invocation computes a week and
+# its days from the same raw rows, so the week is their exact sum). Any other week
+# (partly outside the range, an empty or pruned day, a window-restricted recompute since)
+# is read day by day.
+_COARSER = {"day": ("week", 7)}
+
+
+def _parts(
+    q: _Query, runs: dict[tuple[str, datetime], str | None], lo: datetime, hi: datetime
+) -> list[tuple[str, datetime, datetime]]:
+    """The (window, lo, hi) bucket ranges whose rows sum to q.window's buckets in [lo, hi)."""
+    coarse, days = _COARSER.get(q.window, (None, 0))
+    parts: list[tuple[str, datetime, datetime]] = []
+
+    def add(window: str, start: datetime, end: datetime) -> None:
+        if parts and parts[-1][0] == window and parts[-1][2] == start:
+            parts[-1] = (window, parts[-1][1], end)
+        elif start < end:
+            parts.append((window, start, end))
+
+    cursor = lo
+    if coarse is not None and coarse in q.windows:
+        for window, start in sorted(k for k in runs if k[0] == coarse):
+            run, end = runs[(window, start)], start + timedelta(days=days)
+            if run is None or start < cursor or end > hi:
+                continue
+            fine = [runs.get((q.window, start + timedelta(days=i))) for i in range(days)]
+            if all(f == run for f in fine):
+                add(q.window, cursor, start)
+                add(coarse, start, end)
+                cursor = end
+    add(q.window, cursor, hi)
+    return parts
+
+
 def _read(conn: psycopg.Connection, q: _Query) -> tuple[list[SnapshotRow], int, list[str]]:
     params = _params(q)
+    coarse = _COARSER.get(q.window, (None,))[0]
+    ranked = q.limit is not None
+    probe = [q.window] + ([coarse] if ranked and coarse in q.windows else [])
+    runs = {
+        (r["window_name"], r["bucket_start"].astimezone(_UTC)): r["run_id"]
+        for r in conn.execute(
+            _SQL_BUCKET_RUNS,
+            {
+                **params,
+                "probe_windows": probe,
+                "probe_metric": q.report.rank_metric or q.report.metrics[0],
+            },
+        ).fetchall()
+    }
+    run_ids = sorted({run for (window, _), run in runs.items() if window == q.window and run})
     rows: dict[tuple, SnapshotRow] = {}
     total: int | None = None
-    if q.limit is not None:
+    if ranked:
+        parts = _parts(q, runs, params["lo"], params["hi"])
+        params |= {
+            "part_windows": [p[0] for p in parts],
+            "part_los": [p[1] for p in parts],
+            "part_his": [p[2] for p in parts],
+        }
         result = conn.execute(_SQL_RANKED, params).fetchall()
         for r in result:
             key = (r["rank"], r["dimension_value"])
@@ -339,7 +452,6 @@ def _read(conn: psycopg.Connection, q: _Query) -> tuple[list[SnapshotRow], int, 
                 rows[key] = SnapshotRow(r["bucket_start"], r["dimension_value"], {})
             rows[key].metrics[r["metric_name"]] = _number(r["value"])
         total = len(rows)
-    run_ids = list(conn.execute(_SQL_RUN_IDS, params).fetchone()["coalesce"])
     out = [dataclasses.replace(row, metrics=_with_derived(row.metrics)) for row in rows.values()]
     return out, total, run_ids
 
