@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from dagster import AssetKey, AssetSelection, define_asset_job
 
-ORDER_MARTS = ("agg_order_daily", "agg_order_customer_daily", "agg_campaign_recipient_totals")
+ORDER_MARTS = (
+    "agg_order_daily",
+    "agg_order_customer_daily",
+    "agg_campaign_recipient_totals",
+    "agg_order_customer_day_pairs",
+    "agg_order_running_totals",
+)
 ORDER_MART_KEYS = [AssetKey(["marts", name]) for name in ORDER_MARTS]
 
 orders_rebuild = define_asset_job(
