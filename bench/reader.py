@@ -22,6 +22,14 @@ from orchestration.db import database
 from orchestration.reader.campaigns import bulk_campaign_stats, rolling_stats
 from orchestration.reader.connection import reader_connection
 
+MARTS = (
+    "agg_order_daily",
+    "agg_order_customer_daily",
+    "agg_campaign_recipient_totals",
+    "agg_order_customer_day_pairs",
+    "agg_order_running_totals",
+)
+
 
 def _median_ms(fn, n: int) -> float:
     fn()  # warm
@@ -38,10 +46,11 @@ def run(scale: float) -> dict:
     with db.connect() as conn:
         if datagen.is_empty(conn):
             datagen.generate(conn, scale=scale, seed=42, domains=["orders"])
-        marts = conn.execute(
-            "select to_regclass('marts.agg_campaign_recipient_totals')"
+        missing = conn.execute(
+            "select count(*) filter (where to_regclass('marts.' || t) is null) from unnest(%s::text[]) as t",
+            (list(MARTS),),
         ).fetchone()[0]
-    if marts is None:
+    if missing:
         runtime.run_dbt(["run", "--select", "+path:models/marts/orders"], capture=True)
     with db.connect() as conn:
         org, attributions = conn.execute(

@@ -161,12 +161,145 @@ from measures as m
 full join customers as c on c.campaign_id = m.campaign_id and c.is_holdout = m.is_holdout
 """
 
+# The same answer without live tail or excluded recipients, from the running totals
+# (marts.agg_order_running_totals): per arm of the organization, the last row on or
+# before the end and the last row before the start (two index probes), minus/plus the
+# customer-day pairs that span the whole range (from_day < start, day_bucket > end -
+# none when the range ends on the latest day). Derivation in docs/reader.md.
+_RUNNING_COLS = (
+    "cum_total_orders", "cum_first_purchase_orders", "cum_repeat_orders",
+    "cum_subscription_orders", "cum_discount_matched_orders", "cum_new_subscribers",
+    "cum_customer_days", "cum_returns", "cum_returns_from", "cum_revenue",
+    "cum_first_purchase_revenue", "cum_repeat_revenue", "cum_subscription_revenue",
+    "cum_revenue_product", "cum_revenue_product_from",
+)  # fmt: skip
+_RUNNING_PROBE = """
+    select {cols}
+    from marts.agg_order_running_totals as r
+    where r.organization_id = %(org)s and r.campaign_id = a.campaign_id
+        and r.is_holdout = a.is_holdout and r.day_bucket {op} %({bound})s
+    order by r.day_bucket desc
+    limit 1
+"""
+_DIFF = ",\n    ".join(f"e.cum_{m} - coalesce(b.cum_{m}, 0) as {m}" for m in MEASURES)
+BULK_RUNNING = f"""
+with arms as (
+    select campaign_id, is_holdout from marts.agg_campaign_recipient_totals
+    where organization_id = %(org)s
+),
+spanning as (
+    select campaign_id, is_holdout,
+        sum(returning_customers) as returns, sum(revenue_product) as revenue_product
+    from marts.agg_order_customer_day_pairs
+    where organization_id = %(org)s and day_bucket > %(hi)s and from_day < %(lo)s
+    group by 1, 2
+)
+select a.campaign_id, a.is_holdout,
+    {_DIFF},
+    e.cum_customer_days - coalesce(b.cum_customer_days, 0) - e.cum_returns
+        + coalesce(b.cum_returns_from, 0) - coalesce(s.returns, 0) as unique_customers,
+    e.cum_revenue_product - coalesce(b.cum_revenue_product_from, 0)
+        + coalesce(s.revenue_product, 0) as customer_revenue_sq
+from arms as a
+cross join lateral ({_RUNNING_PROBE.format(cols=", ".join(_RUNNING_COLS), op="<=", bound="hi")}) as e
+left join lateral ({_RUNNING_PROBE.format(cols=", ".join(_RUNNING_COLS), op="<", bound="lo")}) as b on true
+left join spanning as s on s.campaign_id = a.campaign_id and s.is_holdout = a.is_holdout
+where e.cum_total_orders > coalesce(b.cum_total_orders, 0)
+"""
+
 EMPTY_ROWS = f"""
     select null::bigint as campaign_id, null::boolean as is_holdout, null::date as day_bucket,
         null::bigint as customer_id, null::bigint as recipient_id,
         {", ".join(f"null::numeric as {m}" for m in MEASURES)}
     where false
 """
+
+
+# The running-totals answer corrected for the live tail and excluded recipients: the
+# measures get (today's raw rows - today's mart rows - the excluded rows in the range);
+# distinct customers and squared revenue are corrected per (campaign, arm, customer)
+# touched by those rows, against that customer's range totals in
+# agg_order_customer_daily (a customer drops out only when none of their orders in the
+# range is left). Only the touched customers are read, not the range.
+_ADJUSTED_TAIL = f"""
+live_rows as ({{live_rows}}),
+excl_rows as ({{excl_rows}}),
+mart_today as (
+    select campaign_id, is_holdout, {_COLS} from marts.agg_order_daily
+    where organization_id = %(org)s and day_bucket = %(live)s
+),
+mart_today_customers as (
+    select campaign_id, is_holdout, customer_id, orders, revenue
+    from marts.agg_order_customer_daily
+    where organization_id = %(org)s and day_bucket = %(live)s
+),
+measure_adj as (
+    select campaign_id, is_holdout, {_SUMS}
+    from (
+        select campaign_id, is_holdout, {_COLS} from live_rows
+        union all
+        select campaign_id, is_holdout, {_NEG_SUMS} from mart_today
+        union all
+        select campaign_id, is_holdout, {_NEG_SUMS} from excl_rows
+    ) as x
+    group by 1, 2
+),
+customer_adj as (
+    select campaign_id, is_holdout, customer_id, sum(orders) as orders, sum(revenue) as revenue
+    from (
+        select campaign_id, is_holdout, customer_id, 1 as orders, revenue
+        from live_rows where customer_id is not null
+        union all
+        select campaign_id, is_holdout, customer_id, -orders, -revenue from mart_today_customers
+        union all
+        select campaign_id, is_holdout, customer_id, -1, -revenue
+        from excl_rows where customer_id is not null
+    ) as x
+    group by 1, 2, 3
+),
+customer_fix as (
+    select a.campaign_id, a.is_holdout,
+        sum(case when m.orders + a.orders > 0 then 1 else 0 end
+            - case when m.orders > 0 then 1 else 0 end) as unique_customers,
+        sum(case when m.orders + a.orders > 0
+                 then (m.revenue + a.revenue) * (m.revenue + a.revenue) else 0 end
+            - case when m.orders > 0 then m.revenue * m.revenue else 0 end) as customer_revenue_sq
+    from customer_adj as a
+    cross join lateral (
+        select coalesce(sum(c.orders), 0) as orders, coalesce(sum(c.revenue), 0) as revenue
+        from marts.agg_order_customer_daily as c
+        where c.organization_id = %(org)s and c.campaign_id = a.campaign_id
+            and c.is_holdout = a.is_holdout and c.customer_id = a.customer_id
+            and c.day_bucket between %(lo)s and %(hi)s
+    ) as m
+    group by 1, 2
+),
+arms as (
+    select campaign_id, is_holdout from base
+    union
+    select campaign_id, is_holdout from measure_adj
+)
+select a.campaign_id, a.is_holdout,
+    {", ".join(f"coalesce(b.{m}, 0) + coalesce(m.{m}, 0) as {m}" for m in MEASURES)},
+    coalesce(b.unique_customers, 0) + coalesce(f.unique_customers, 0) as unique_customers,
+    coalesce(b.customer_revenue_sq, 0) + coalesce(f.customer_revenue_sq, 0) as customer_revenue_sq
+from arms as a
+left join base as b on b.campaign_id = a.campaign_id and b.is_holdout = a.is_holdout
+left join measure_adj as m on m.campaign_id = a.campaign_id and m.is_holdout = a.is_holdout
+left join customer_fix as f on f.campaign_id = a.campaign_id and f.is_holdout = a.is_holdout
+"""
+
+
+def bulk_running_sql(*, live: bool, excluded: bool) -> str:
+    """The ranged bulk query over the running totals, with the live tail and excluded
+    recipients applied as corrections when asked for."""
+    if not live and not excluded:
+        return BULK_RUNNING
+    live_rows = raw_rows("all", lo="live", hi="live") if live else EMPTY_ROWS
+    excl_rows = raw_rows("excluded") if excluded else EMPTY_ROWS
+    return f"with base as ({BULK_RUNNING}),\n" + _ADJUSTED_TAIL.format(
+        live_rows=live_rows, excl_rows=excl_rows
+    )
 
 
 def bulk_sql(source: str, *, live: bool, excluded: bool) -> str:
@@ -318,6 +451,31 @@ from marked as m
 cross join windows as w
 cross join lateral (
     values (m.day_bucket, 1), (least(m.next_day, m.day_bucket + w.win), -1)
+) as e (day_bucket, delta)
+group by 1, 2, 3
+"""
+
+# The same deltas from marts.agg_order_customer_day_pairs (no live tail): a customer's
+# first order day d counts in the windows ending on d .. d + w - 1; an order day d whose
+# previous order day is p counts in those ending on max(d, p + w) .. d + w - 1 (before
+# that, the window still holds p and the customer is counted there).
+ROLLING_CUSTOMERS_PAIRS = """
+with rows as (
+    select is_holdout, day_bucket, from_day, new_customers + returning_customers as customers
+    from marts.agg_order_customer_day_pairs
+    where organization_id = %(org)s and campaign_id = %(campaign)s
+        and day_bucket between %(lo)s and %(hi)s
+        and (new_customers > 0 or returning_customers > 0)
+),
+windows as (select unnest(%(windows)s::int[]) as win)
+select r.is_holdout, w.win, e.day_bucket, sum(e.delta) as delta
+from rows as r
+cross join windows as w
+cross join lateral (
+    values
+        (case when r.from_day = r.day_bucket then r.day_bucket
+              else greatest(r.day_bucket, r.from_day + w.win) end, r.customers),
+        (r.day_bucket + w.win, -r.customers)
 ) as e (day_bucket, delta)
 group by 1, 2, 3
 """

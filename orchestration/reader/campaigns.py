@@ -46,6 +46,7 @@ MIN_RECIPIENTS = 30  # per arm, for a verdict
 MIN_CONVERSIONS = 10  # both arms together, for a verdict
 _ALL_TIME = (date(1900, 1, 1), date(2999, 12, 30))
 _MARTS = ("agg_order_daily", "agg_order_customer_daily", "agg_campaign_recipient_totals")
+_PAIRS = "agg_order_customer_day_pairs"
 
 # --------------------------------------------------------------------------- results
 
@@ -349,20 +350,27 @@ def _connection(db: Connectable) -> Iterator[psycopg.Connection]:
         yield conn
 
 
-def _marts_ready(conn: psycopg.Connection) -> bool:
+def _marts_ready(conn: psycopg.Connection) -> tuple[bool, bool]:
+    """(the order marts exist, the customer-day-pairs mart exists too)."""
     row = conn.execute(
-        "select bool_and(to_regclass('marts.' || t) is not null) as ok from unnest(%s::text[]) as t",
-        (list(_MARTS),),
+        "select bool_and(to_regclass('marts.' || t) is not null) as ok,"
+        " to_regclass('marts.' || %s) is not null as pairs from unnest(%s::text[]) as t",
+        (_PAIRS, list(_MARTS)),
     ).fetchone()
-    return bool(row["ok"])
+    return bool(row["ok"]), bool(row["pairs"])
 
 
-def _resolve_source(conn: psycopg.Connection, source: str) -> str:
+def _resolve_source(conn: psycopg.Connection, source: str) -> tuple[str, bool]:
+    """The source to read and whether agg_order_customer_day_pairs can answer the
+    distinct-customer part (else agg_order_customer_daily, one row per customer-day)."""
     _check_source(source)
-    if source == "marts" and not _marts_ready(conn):
+    if source == "raw":
+        return "raw", False
+    ready, pairs = _marts_ready(conn)
+    if not ready:
         log.warning("order marts are not built yet: reading from raw (run `tally run`)")
-        return "raw"
-    return source
+        return "raw", False
+    return source, pairs
 
 
 # --------------------------------------------------------------------------- bulk stats
@@ -394,7 +402,7 @@ def bulk_campaign_stats(
         check_range(start, end)
     with _connection(db) as conn:
         org = _org(conn, org_id)
-        source = _resolve_source(conn, source)
+        source, pairs = _resolve_source(conn, source)
         names = {
             r["id"]: r["name"]
             for r in conn.execute(
@@ -419,7 +427,10 @@ def bulk_campaign_stats(
         else:
             live = include_live and source == "marts" and start <= org.today <= end
             params |= {"lo": start, "hi": end, "live": org.today if live else None}
-            sql = _sql.bulk_sql(source, live=live, excluded=bool(excl))
+            if pairs:
+                sql = _sql.bulk_running_sql(live=live, excluded=bool(excl))
+            else:
+                sql = _sql.bulk_sql(source, live=live, excluded=bool(excl))
             order_rows = conn.execute(sql, params).fetchall()
         if source == "raw":
             rsql = _sql.RECIPIENTS_RAW
@@ -457,16 +468,21 @@ def _dec(v: Any) -> Decimal:
     return Decimal(v) if v is not None else Decimal("0.00")
 
 
+_MONEY = frozenset(m for m in _sql.MEASURES if m.endswith("revenue"))
+_SUMMARY_MEASURES = ("total_orders", "revenue")
+
+
 def _arm(row: dict[str, Any] | None, is_holdout: bool, summary_only: bool) -> ArmStats:
     row = row or {}
     values: dict[str, Any] = {}
     for m in _sql.MEASURES:
-        if summary_only and m not in ("total_orders", "revenue"):
+        v = row.get(m)
+        if summary_only and m not in _SUMMARY_MEASURES:
             values[m] = None
-        elif m.endswith("revenue"):
-            values[m] = _dec(row.get(m))
+        elif m in _MONEY:
+            values[m] = Decimal(v) if v is not None else _ZERO
         else:
-            values[m] = _int(row.get(m))
+            values[m] = int(v) if v is not None else 0
     return ArmStats(
         is_holdout=is_holdout,
         **values,
@@ -574,7 +590,7 @@ def rolling_stats(
                 f"campaign {campaign_id} belongs to organization {row['organization_id']}, "
                 f"not {org_id}; check --org and --campaign"
             )
-        source = _resolve_source(conn, source)
+        source, pairs = _resolve_source(conn, source)
         lo = start - timedelta(days=max(wins) - 1)
         live = include_live and source == "marts" and lo <= org.today <= end
         params = {
@@ -588,7 +604,12 @@ def rolling_stats(
             "windows": sorted(set(wins) | {1}),  # 1 = the day's own distinct customers
         }
         daily = conn.execute(_sql.rolling_sql("daily", source, live=live), params).fetchall()
-        deltas = conn.execute(_sql.rolling_sql("customers", source, live=live), params).fetchall()
+        if pairs and not live:
+            deltas = conn.execute(_sql.ROLLING_CUSTOMERS_PAIRS, params).fetchall()
+        else:
+            deltas = conn.execute(
+                _sql.rolling_sql("customers", source, live=live), params
+            ).fetchall()
         recipients = {
             r["is_holdout"]: int(r["recipients"])
             for r in conn.execute(_sql.ROLLING_RECIPIENTS[source], params)

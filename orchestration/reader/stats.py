@@ -8,7 +8,8 @@
   and 95% confidence interval of the difference of means.
 
 The Student t distribution is computed from the regularized incomplete beta
-function (continued fraction, Lentz's method); quantiles by bisection on the CDF.
+function (continued fraction, Lentz's method); quantiles from Fisher's expansion
+polished by Halley steps (bisection below 3 degrees of freedom).
 Results agree with ``scipy.stats`` to ~1e-10 (see tests/test_stats.py).
 """
 
@@ -42,28 +43,37 @@ def normal_sf(x: float) -> float:
 
 
 def _betacf(a: float, b: float, x: float) -> float:
-    """Continued fraction of the incomplete beta function (modified Lentz)."""
+    """Continued fraction of the incomplete beta function (modified Lentz). Written
+    without calls in the loop: the reader evaluates it about twice per campaign."""
     tiny = 1e-300
     qab, qap, qam = a + b, a + 1.0, a - 1.0
     c, d = 1.0, 1.0 - qab * x / qap
-    d = 1.0 / (d if abs(d) > tiny else tiny)
+    if -tiny < d < tiny:
+        d = tiny
+    d = 1.0 / d
     h = d
     for m in range(1, 10_000):
         m2 = 2 * m
         aa = m * (b - m) * x / ((qam + m2) * (a + m2))
         d = 1.0 + aa * d
-        d = 1.0 / (d if abs(d) > tiny else tiny)
+        if -tiny < d < tiny:
+            d = tiny
+        d = 1.0 / d
         c = 1.0 + aa / c
-        c = c if abs(c) > tiny else tiny
+        if -tiny < c < tiny:
+            c = tiny
         h *= d * c
         aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
         d = 1.0 + aa * d
-        d = 1.0 / (d if abs(d) > tiny else tiny)
+        if -tiny < d < tiny:
+            d = tiny
+        d = 1.0 / d
         c = 1.0 + aa / c
-        c = c if abs(c) > tiny else tiny
+        if -tiny < c < tiny:
+            c = tiny
         delta = d * c
         h *= delta
-        if abs(delta - 1.0) < 1e-15:
+        if -1e-15 < delta - 1.0 < 1e-15:
             break
     return h
 
@@ -91,14 +101,62 @@ def t_sf(t: float, df: float) -> float:
     return tail if t >= 0 else 1.0 - tail
 
 
+def t_pdf(t: float, df: float) -> float:
+    """The density of Student's t with ``df`` degrees of freedom."""
+    return math.exp(
+        math.lgamma((df + 1.0) / 2.0)
+        - math.lgamma(df / 2.0)
+        - 0.5 * math.log(df * math.pi)
+        - (df + 1.0) / 2.0 * math.log1p(t * t / df)
+    )
+
+
+def _t_ppf_expansion(z: float, df: float) -> tuple[float, float]:
+    """Fisher's expansion of the t quantile around the normal quantile ``z``
+    (Abramowitz & Stegun 26.7.5), terms up to df**-5; also the size of the last term
+    (the error is a few percent of it)."""
+    z2 = z * z
+    g1 = (z2 + 1.0) * z / 4.0
+    g2 = ((5.0 * z2 + 16.0) * z2 + 3.0) * z / 96.0
+    g3 = (((3.0 * z2 + 19.0) * z2 + 17.0) * z2 - 15.0) * z / 384.0
+    g4 = ((((79.0 * z2 + 776.0) * z2 + 1482.0) * z2 - 1920.0) * z2 - 945.0) * z / 92160.0
+    g5 = (
+        (((((27.0 * z2 + 339.0) * z2 + 930.0) * z2 - 1782.0) * z2 - 765.0) * z2 + 17955.0)
+        * z
+        / 368640.0
+    )
+    last = g5 / df**5
+    return z + (g1 + (g2 + (g3 + g4 / df) / df) / df) / df + last, abs(last)
+
+
 def t_ppf(q: float, df: float) -> float:
-    """The ``q`` quantile of Student's t (bisection on the CDF; q in (0, 1))."""
+    """The ``q`` quantile of Student's t (q in (0, 1)).
+
+    From df 3 on: Fisher's expansion, returned as is when its last term is below
+    1e-10 of the result (error ~1e-12; e.g. the 97.5 % quantile from df ~100 on), else
+    polished by Halley steps on the upper tail (cubic convergence: one or two
+    evaluations of t_sf instead of ~45 for bisection - the reader computes one
+    quantile per campaign). Below df 3: bisection on the CDF."""
     if math.isinf(df) or df > 1e7:
         return _NORMAL.inv_cdf(q)
     if q == 0.5:
         return 0.0
     if q < 0.5:
         return -t_ppf(1.0 - q, df)
+    if df >= 3.0:
+        x, last = _t_ppf_expansion(_NORMAL.inv_cdf(q), df)
+        if last < 1e-10 * abs(x):
+            return x
+        upper = 1.0 - q
+        for _ in range(8):
+            f = upper - t_sf(x, df)  # = cdf(x) - q, increasing in x
+            d1 = f / t_pdf(x, df)
+            curvature = -(df + 1.0) * x / (df + x * x)  # pdf'(x) / pdf(x)
+            step = d1 / (1.0 - 0.5 * d1 * curvature)
+            x -= step
+            if abs(step) < 1e-5 * max(1.0, abs(x)):  # next error ~ step**3
+                break
+        return x
     lo, hi = 0.0, 1.0
     while 1.0 - t_sf(hi, df) < q:
         hi *= 2.0
