@@ -108,6 +108,7 @@ def test_full_build_equals_raw_for_every_report_and_window(url: str) -> None:
     assert want, "no raw events in retention"
     assert got == want
     assert {k[0] for k in got} == {"volume-by-period", "status-counts", "top-entities"}
+    assert_rank_prefix_matches_raw(url)
     assert {k[1] for k in got} == {"day", "week"}
     # seeds and the retention the test assumes agree
     assert {w.window_name: w.retention_days for w in seed_windows()} == RETENTION
@@ -142,6 +143,50 @@ def test_weekly_buckets_start_on_monday(url: str) -> None:
     assert raw > 0 and int(snap) == raw
 
 
+# Running totals of top-entities' events over week buckets, straight from raw: blocks of 13
+# ISO weeks (91 days) from Monday 2001-01-01; one row per week bucket and entity seen in
+# the block by then.
+PREFIX_SQL = """
+with e as (
+    select entity_id, date_trunc('week', occurred_at at time zone 'UTC') as week
+    from raw.analytics_events
+    where date_trunc('week', occurred_at at time zone 'UTC')
+        >= date_trunc('week', (now() at time zone 'UTC') - interval '730 days')
+),
+counts as (select week, entity_id, count(*) as n from e group by 1, 2),
+weeks as (
+    select distinct week,
+        date '2001-01-01' + 91 * ((cast(week as date) - date '2001-01-01') / 91) as block
+    from counts
+)
+select w.week, c.entity_id,
+    sum(c.n) filter (where c.week < w.week),
+    sum(c.n),
+    count(*) filter (where c.week < w.week),
+    count(*)
+from weeks w
+join counts c on c.week >= w.block and c.week <= w.week
+group by 1, 2
+"""
+
+
+def assert_rank_prefix_matches_raw(url: str) -> None:
+    want = {
+        (week, entity): (int(before or 0), int(through), int(nb), int(nt))
+        for week, entity, before, through, nb, nt in query(url, PREFIX_SQL)
+    }
+    got = {
+        (week, entity): (int(before), int(through), nb, nt)
+        for week, entity, before, through, nb, nt in query(
+            url,
+            "select bucket_start at time zone 'UTC', dimension_value, score_before, score_through,"
+            " buckets_before, buckets_through from marts.metric_snapshots_rank_prefix"
+            " where report_slug = 'top-entities'",
+        )
+    }
+    assert want and got == want
+
+
 def test_snapshots_equal_raw_after_mutation_rounds(url: str) -> None:
     for seed in (11, 12):
         with psycopg.connect(url) as conn:
@@ -150,6 +195,7 @@ def test_snapshots_equal_raw_after_mutation_rounds(url: str) -> None:
         assert counts.get("analytics_events.late_inserted", 0) > 0
         tick()
         assert actual(url) == expected(url)
+        assert_rank_prefix_matches_raw(url)
     # every row's run_id joins to a completed run
     orphans = query(
         url,
@@ -641,6 +687,32 @@ def test_top_entities_day_window_edges_are_not_whole_weeks(url: str) -> None:
         (monday + timedelta(days=1), monday + timedelta(days=5)),  # inside one week
         (monday + timedelta(days=3), monday + timedelta(days=3)),  # one day
     ]
+    # 13-week blocks of running totals start every 91 days from Monday 2001-01-01
+    boundary = date(2001, 1, 1) + timedelta(days=91 * ((TODAY - date(2001, 1, 1)).days // 91))
+    if (TODAY - boundary).days < 10:
+        boundary -= timedelta(days=91)
+    for first, last in [
+        (boundary - timedelta(days=16), boundary + timedelta(days=8)),  # Wed .. Tue, 2 blocks
+        (boundary - timedelta(days=91), boundary + timedelta(days=6)),  # a whole block + 1 week
+        (boundary - timedelta(days=89), boundary - timedelta(days=3)),  # inside one block
+    ]:
+        # week window: the weeks whose Monday is in first..last, whole
+        monday0 = first + timedelta(days=-first.weekday() % 7)
+        monday1 = last - timedelta(days=last.weekday())
+        for window, want in (
+            ("week", _ranking(url, monday0, monday1 + timedelta(days=6))),
+            ("day", _ranking(url, first, last)),
+        ):
+            report = reader.run_report(
+                "top-entities",
+                window=window,
+                date_from=first,
+                date_to=last,
+                limit=reader.MAX_LIMIT,
+                use_cache=False,
+            )
+            assert report.total == len(want), (window, first, last)
+            assert _got(report) == want[: reader.MAX_LIMIT], (window, first, last)
     for first, last in ranges:
         want = _ranking(url, first, last)
         report = _day_page(first, last, limit=reader.MAX_LIMIT)
@@ -722,6 +794,7 @@ def test_top_entities_day_window_skips_a_week_recomputed_without_its_days(url: s
     assert "ent_moved" in {
         r.dimension_value for r in _day_page(first, last, limit=reader.MAX_LIMIT).rows
     }
+    assert_rank_prefix_matches_raw(url)
 
 
 def test_cache_is_served_until_a_newer_run_completes_for_the_range(url: str, monkeypatch) -> None:

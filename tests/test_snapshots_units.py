@@ -150,3 +150,51 @@ def test_parts_a_week_not_written_with_its_days_is_read_day_by_day() -> None:
     assert _parts_of(first, last, runs) == [("day", first, date(2026, 3, 23))]
     runs = _runs(first, last, dict.fromkeys(weeks, "r"))
     assert _parts_of(first, last, runs, windows=("day",)) == [("day", first, date(2026, 3, 23))]
+
+
+def test_plan_terms_per_block_and_part() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from orchestration.reader import snapshots as reader
+    from orchestration.snapshots.catalog import ReportDefinition
+
+    report = ReportDefinition(
+        "top-entities", "", "", 0, "week", (), "entity_id", "dimension", (), ("events",), "events"
+    )
+
+    def at(d: date) -> datetime:
+        return datetime(d.year, d.month, d.day, tzinfo=UTC)
+
+    # 13-week blocks from Monday 2001-01-01: 2026-08-31 starts one (91 * 106 days later)
+    boundary = date(2026, 8, 31)
+    assert reader._block(at(boundary + timedelta(days=90))) == at(boundary)
+    assert reader._block(at(boundary - timedelta(days=1))) == at(boundary - timedelta(days=91))
+    first, last = boundary - timedelta(days=21), boundary + timedelta(days=20)
+    q = reader._Query(report, "week", first, last, "dimension", {}, 50, 0, ("day", "week"))
+    weeks = [boundary + timedelta(days=7 * i) for i in range(-3, 3)]
+    runs = {("week", at(w)): "r" for w in weeks}
+    plan = reader._plan(q, runs, at(first), at(last + timedelta(days=1)))
+    assert plan["scans_windows"] == []
+    terms = sorted(zip(plan["term_buckets"], plan["term_through"], plan["term_signs"], strict=True))
+    assert terms == [
+        (at(weeks[0]), False, -1),  # -before at the first week in range of the old block
+        (at(weeks[2]), True, 1),  # +through at its last
+        (at(weeks[5]), True, 1),  # the new block starts at its first week: no -before
+    ]
+    # day window, a week in the middle written without its days: two week parts in one
+    # block keep their own terms (the day part between is scanned, not counted twice)
+    q = reader._Query(report, "day", first, last, "dimension", {}, 50, 0, ("day", "week"))
+    runs = {("day", at(first + timedelta(days=i))): "r" for i in range(42)}
+    runs |= {("week", at(w)): "r" for w in weeks}
+    runs[("week", at(weeks[1]))] = "newer"
+    plan = reader._plan(q, runs, at(first), at(last + timedelta(days=1)))
+    assert plan["scans_windows"] == ["day"]
+    assert plan["scans_los"] == [at(weeks[1])] and plan["scans_his"] == [at(weeks[2])]
+    terms = sorted(zip(plan["term_buckets"], plan["term_through"], plan["term_signs"], strict=True))
+    assert terms == [
+        (at(weeks[0]), False, -1),
+        (at(weeks[0]), True, 1),
+        (at(weeks[2]), False, -1),
+        (at(weeks[2]), True, 1),
+        (at(weeks[5]), True, 1),
+    ]

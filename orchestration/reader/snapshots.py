@@ -140,38 +140,75 @@ where b.bucket_start >= %(lo)s
 order by w.window_name, b.bucket_start
 """
 
-# The bucket ranges a ranked report reads: (window, lo, hi) parts, see _parts().
-_PARTS = """
-parts as (
+
+def _unnest_parts(name: str) -> str:
+    """A CTE `name` (window_name, lo, hi) from the array parameters `name`_windows/_los/_his."""
+    return f"""
+{name} as (
     select p.window_name, p.lo, p.hi
     from unnest(
-        cast(%(part_windows)s as text[]),
-        cast(%(part_los)s as timestamptz[]),
-        cast(%(part_his)s as timestamptz[])
+        cast(%({name}_windows)s as text[]),
+        cast(%({name}_los)s as timestamptz[]),
+        cast(%({name}_his)s as timestamptz[])
     ) as p (window_name, lo, hi)
 )"""
 
-_PARTS_WHERE = """
+
+def _in_parts(name: str) -> str:
+    return f"""
     m.report_slug = %(slug)s
-    and m.window_name = parts.window_name
-    and m.bucket_start >= parts.lo
-    and m.bucket_start < parts.hi
+    and m.window_name = {name}.window_name
+    and m.bucket_start >= {name}.lo
+    and m.bucket_start < {name}.hi
     and (cast(%(values)s as text[]) is null or m.dimension_value = any(%(values)s))
 """
 
-# Ranked: rank on one metric (index-only range scans of metric_snapshots_metric_idx, one
-# per part), keep the page (top-N sort), then fetch the other metrics of the page's
-# dimension values only (primary key, one descent per bucket).
-_SQL_RANKED = f"""
-with {_PARTS},
+
+# Ranked reports: the rank metric summed per dimension value over `scans` (bucket ranges
+# read row by row: index-only range scans of metric_snapshots_metric_idx) plus `terms`
+# (+through / -before running totals of whole weeks, two per 13-week block, from
+# marts.metric_snapshots_rank_prefix); `present` counts the buckets holding the value, so
+# a value is ranked iff it has a row in the range. See _plan().
+_RANKED_CTES = f"""
+with {_unnest_parts("parts")},
+
+{_unnest_parts("scans")},
+
+terms as (
+    select t.bucket_start, t.through, t.sign
+    from unnest(
+        cast(%(term_buckets)s as timestamptz[]),
+        cast(%(term_through)s as boolean[]),
+        cast(%(term_signs)s as integer[])
+    ) as t (bucket_start, through, sign)
+),
 
 ranked as materialized (
-    select m.dimension_value, sum(m.metric_value) as score
-    from parts
-    inner join marts.metric_snapshots as m
-        on m.metric_name = %(rank_metric)s and {_PARTS_WHERE}
-    group by m.dimension_value
-),
+    select s.dimension_value, sum(s.score) as score
+    from (
+        select m.dimension_value, m.metric_value as score, 1 as present
+        from scans
+        inner join marts.metric_snapshots as m
+            on m.metric_name = %(rank_metric)s and {_in_parts("scans")}
+        union all
+        select
+            x.dimension_value,
+            terms.sign * case when terms.through then x.score_through else x.score_before end,
+            terms.sign * case when terms.through then x.buckets_through else x.buckets_before end
+        from terms
+        inner join marts.metric_snapshots_rank_prefix as x
+            on x.report_slug = %(slug)s
+            and x.bucket_start = terms.bucket_start
+            and (cast(%(values)s as text[]) is null or x.dimension_value = any(%(values)s))
+    ) as s
+    group by s.dimension_value
+    having sum(s.present) > 0
+)"""
+
+# Rank, keep the page (top-N sort), then fetch every metric of the page's dimension
+# values only (primary key, one descent per bucket range).
+_SQL_RANKED = f"""
+{_RANKED_CTES},
 
 page as materialized (
     select ranked.dimension_value, ranked.score
@@ -191,7 +228,7 @@ page_metrics as (
     select m.dimension_value, m.metric_name, sum(m.metric_value) as value
     from parts
     inner join marts.metric_snapshots as m
-        on {_PARTS_WHERE}
+        on {_in_parts("parts")}
         and m.dimension_value = any(array(select page.dimension_value from page))
     group by m.dimension_value, m.metric_name
 )
@@ -204,12 +241,9 @@ order by ranked_page.rank, page_metrics.metric_name
 """
 
 _SQL_RANKED_TOTAL = f"""
-with {_PARTS}
+{_RANKED_CTES}
 
-select count(distinct m.dimension_value)
-from parts
-inner join marts.metric_snapshots as m
-    on m.metric_name = %(rank_metric)s and {_PARTS_WHERE}
+select count(*) from ranked
 """
 
 # Has a run that covers (report, window, range) completed since `since`?
@@ -407,6 +441,51 @@ def _parts(
     return parts
 
 
+# Whole weeks of a ranked report come from the running totals in
+# marts.metric_snapshots_rank_prefix: blocks of 13 ISO weeks counted from Monday
+# 2001-01-01 (macros/snapshots/snapshot_rank_prefix.sql, snapshot_rank_block).
+_BLOCK_EPOCH = datetime(2001, 1, 1, tzinfo=_UTC)
+_BLOCK_DAYS = 91
+
+
+def _block(bucket_start: datetime) -> datetime:
+    return _BLOCK_EPOCH + timedelta(
+        days=_BLOCK_DAYS * ((bucket_start - _BLOCK_EPOCH).days // _BLOCK_DAYS)
+    )
+
+
+def _plan(
+    q: _Query, runs: dict[tuple[str, datetime], str | None], lo: datetime, hi: datetime
+) -> dict[str, list]:
+    """Query parameters of a ranked read: `parts` (every bucket range, for the page's
+    metrics), `scans` (the ranges read row by row) and `terms` (running totals that
+    replace the week ranges: per block, +through at its last week bucket in the range and
+    -before at its first)."""
+    parts = _parts(q, runs, lo, hi)
+    scans = [p for p in parts if p[0] != "week"]
+    weeks = sorted(b for (w, b), run in runs.items() if w == "week" and run is not None)
+    first_last: dict[tuple[int, datetime], list[datetime]] = {}
+    for i, (window, start, end) in enumerate(parts):
+        for bucket in weeks if window == "week" else ():
+            if start <= bucket < end:
+                span = first_last.setdefault((i, _block(bucket)), [bucket, bucket])
+                span[1] = bucket
+    terms = [(last, True, 1) for _, last in first_last.values()]
+    # nothing precedes a block's first week: its `before` is 0 for every value
+    terms += [(first, False, -1) for first, _ in first_last.values() if first != _block(first)]
+    return {
+        "parts_windows": [p[0] for p in parts],
+        "parts_los": [p[1] for p in parts],
+        "parts_his": [p[2] for p in parts],
+        "scans_windows": [p[0] for p in scans],
+        "scans_los": [p[1] for p in scans],
+        "scans_his": [p[2] for p in scans],
+        "term_buckets": [t[0] for t in terms],
+        "term_through": [t[1] for t in terms],
+        "term_signs": [t[2] for t in terms],
+    }
+
+
 def _read(conn: psycopg.Connection, q: _Query) -> tuple[list[SnapshotRow], int, list[str]]:
     params = _params(q)
     coarse = _COARSER.get(q.window, (None,))[0]
@@ -427,12 +506,7 @@ def _read(conn: psycopg.Connection, q: _Query) -> tuple[list[SnapshotRow], int, 
     rows: dict[tuple, SnapshotRow] = {}
     total: int | None = None
     if ranked:
-        parts = _parts(q, runs, params["lo"], params["hi"])
-        params |= {
-            "part_windows": [p[0] for p in parts],
-            "part_los": [p[1] for p in parts],
-            "part_his": [p[2] for p in parts],
-        }
+        params |= _plan(q, runs, params["lo"], params["hi"])
         result = conn.execute(_SQL_RANKED, params).fetchall()
         for r in result:
             key = (r["rank"], r["dimension_value"])

@@ -1,0 +1,174 @@
+{#-
+    metric_snapshots (seed 001): running totals of the rank metric over week buckets, so
+    a ranked report over many weeks reads two rows per entity and block instead of one
+    per entity and week.
+
+        marts.metric_snapshots_rank_prefix
+            (report_slug, block_start, bucket_start, dimension_value,
+             score_before, score_through, buckets_before, buckets_through, run_id)
+
+    Weeks are grouped in blocks of 13 ISO weeks (91 days) counted from Monday
+    2001-01-01 (snapshot_rank_block). For every week bucket of a ranked report (a
+    report_definitions line with rank_metric) and every entity seen in its block up to
+    that week: score_through = the rank metric summed over the block's weeks up to and
+    including this one, score_before = the same without this week; buckets_* count the
+    week buckets holding the entity (an entity is in a range iff the difference is > 0).
+    Weeks w1..w2 of one block sum to through(w2) - before(w1), for every entity at once.
+    The reader (orchestration/reader/snapshots.py) knows the same block arithmetic.
+
+    Maintained by metric_snapshots' post-hook in the same transaction as the snapshot
+    rows: every block holding a replaced week range is rebuilt from the week buckets of
+    that block (at most 13 weeks of snapshot rows, never raw), blocks older than the
+    week window's retention are dropped, a whole rebuild rebuilds every block.
+-#}
+
+{#- Start of the 13-week block holding instant `ts` (blocks start on Mondays). -#}
+{% macro snapshot_rank_block(ts) -%}
+    to_timestamp(978307200 + 7862400 * floor((extract(epoch from {{ ts }}) - 978307200) / 7862400))
+{%- endmacro %}
+
+
+{% macro snapshot_rank_prefix_refresh() %}
+    {%- set prefix = this.schema ~ '.metric_snapshots_rank_prefix' -%}
+    create table if not exists {{ prefix }} (
+        report_slug text not null,
+        block_start timestamptz not null,
+        bucket_start timestamptz not null,
+        dimension_value text not null,
+        score_before numeric(24, 4) not null,
+        score_through numeric(24, 4) not null,
+        buckets_before integer not null,
+        buckets_through integer not null,
+        run_id text not null,
+        primary key (report_slug, bucket_start, dimension_value)
+    );
+
+    drop table if exists metric_snapshots__prefix_blocks;
+    create temporary table metric_snapshots__prefix_blocks on commit drop as
+    with ranked_reports as (
+        select reports.slug as report_slug, reports.rank_metric
+        from {{ ref('report_definitions') }} as reports
+        where coalesce(reports.rank_metric, '') <> ''
+    ),
+
+    week_ranges as (
+        select
+            ranges.report_slug,
+            ranges.lo,
+            least(
+                ranges.hi,
+                coalesce(
+                    (select max(t.bucket_start) from {{ this }} as t
+                     where t.report_slug = ranges.report_slug and t.window_name = 'week') + interval '1 second',
+                    ranges.lo
+                )
+            ) as hi
+        from metric_snapshots__ranges as ranges
+        where ranges.window_name = 'week'
+    )
+
+    select distinct
+        ranked_reports.report_slug,
+        ranked_reports.rank_metric,
+        block.block_start
+    from week_ranges
+    inner join ranked_reports on week_ranges.report_slug = ranked_reports.report_slug
+    cross join lateral generate_series(
+        {{ tally.snapshot_rank_block('week_ranges.lo') }},
+        week_ranges.hi - interval '1 microsecond',
+        interval '7862400 seconds'
+    ) as block (block_start)
+    where week_ranges.hi > week_ranges.lo;
+
+    delete from {{ prefix }} as p
+    where (select run.whole from metric_snapshots__run as run)
+        or exists (
+            select 1 from metric_snapshots__prefix_blocks as blocks
+            where blocks.report_slug = p.report_slug and blocks.block_start = p.block_start
+        )
+        or p.bucket_start < (
+            select {{ tally.snapshot_cutoff('windows.window_name', 'windows.retention_days') }}
+            from {{ ref('aggregate_windows') }} as windows
+            where windows.window_name = 'week'
+        );
+
+    insert into {{ prefix }} (
+        report_slug, block_start, bucket_start, dimension_value,
+        score_before, score_through, buckets_before, buckets_through, run_id
+    )
+    with week_values as (
+        select
+            blocks.report_slug,
+            blocks.block_start,
+            t.bucket_start,
+            t.dimension_value,
+            t.metric_value
+        from metric_snapshots__prefix_blocks as blocks
+        inner join {{ this }} as t
+            on blocks.report_slug = t.report_slug
+            and t.window_name = 'week'
+            and blocks.rank_metric = t.metric_name
+            and t.bucket_start >= blocks.block_start
+            and t.bucket_start < blocks.block_start + interval '7862400 seconds'
+    ),
+
+    weeks as (
+        select distinct week_values.report_slug, week_values.block_start, week_values.bucket_start
+        from week_values
+    ),
+
+    firsts as (
+        select
+            week_values.report_slug,
+            week_values.block_start,
+            week_values.dimension_value,
+            min(week_values.bucket_start) as first_bucket
+        from week_values
+        group by week_values.report_slug, week_values.block_start, week_values.dimension_value
+    ),
+
+    grid as (
+        -- every week of the block x every entity seen in the block by then
+        select weeks.report_slug, weeks.block_start, weeks.bucket_start, firsts.dimension_value
+        from weeks
+        inner join firsts
+            on weeks.report_slug = firsts.report_slug
+            and weeks.block_start = firsts.block_start
+            and firsts.first_bucket <= weeks.bucket_start
+    ),
+
+    running as (
+        select
+            grid.report_slug,
+            grid.block_start,
+            grid.bucket_start,
+            grid.dimension_value,
+            coalesce(week_values.metric_value, 0) as value,
+            case when week_values.metric_value is null then 0 else 1 end as present,
+            sum(coalesce(week_values.metric_value, 0)) over blocks_so_far as score_through,
+            sum(case when week_values.metric_value is null then 0 else 1 end) over blocks_so_far as buckets_through
+        from grid
+        left join week_values
+            on grid.report_slug = week_values.report_slug
+            and grid.bucket_start = week_values.bucket_start
+            and grid.dimension_value = week_values.dimension_value
+        window blocks_so_far as (
+            partition by grid.report_slug, grid.block_start, grid.dimension_value
+            order by grid.bucket_start
+            rows between unbounded preceding and current row
+        )
+    )
+
+    select
+        running.report_slug,
+        running.block_start,
+        running.bucket_start,
+        running.dimension_value,
+        running.score_through - running.value as score_before,
+        running.score_through,
+        cast(running.buckets_through - running.present as integer) as buckets_before,
+        cast(running.buckets_through as integer) as buckets_through,
+        '{{ invocation_id }}' as run_id
+    from running
+    order by running.report_slug, running.bucket_start, running.dimension_value
+{% endmacro %}
