@@ -53,24 +53,35 @@ def _median(xs: list[float]) -> float:
 
 
 def _ticks(conn, repeats: int) -> dict[str, float]:
-    out: dict[str, list[float]] = {"tick_nochange_sql": [], "tick_nochange_wall": [],
-                                   "tick_late5k_sql": [], "tick_late5k_wall": [], "tick_late5k_daily_sql": []}
+    out: dict[str, list[float]] = {}
+
+    def add(key: str, value: float) -> None:
+        out.setdefault(key, []).append(value)
+
     # lag 0: otherwise every tick within watermark_lag_minutes re-processes the previous
     # round's updates and "no change" is not no change
     lag0 = {"watermark_lag_minutes": 0}
     for i in range(repeats):
-        wall, sql = _dbt("run", "--select", MARTS, vars=lag0)
-        out["tick_nochange_sql"].append(sum(sql.values()))
-        out["tick_nochange_wall"].append(wall)
-        conn.execute(
-            "update raw.attributions set order_value = order_value + 0.01, updated_at = now()"
-            " where id in (select id from raw.attributions tablesample bernoulli (1) repeatable (%s) limit 5000)",
-            (i,),
-        )
-        wall, sql = _dbt("run", "--select", MARTS, vars=lag0)
-        out["tick_late5k_sql"].append(sum(sql.values()))
-        out["tick_late5k_daily_sql"].append(sql.get("agg_order_daily", 0.0))
-        out["tick_late5k_wall"].append(wall)
+        for label in ("nochange", "late5k"):
+            if label == "late5k":
+                conn.execute(
+                    "update raw.attributions set order_value = order_value + 0.01, updated_at = now()"
+                    " where id in (select id from raw.attributions tablesample bernoulli (1) repeatable (%s)"
+                    " limit 5000)",
+                    (i,),
+                )
+            wall, sql = _dbt("run", "--select", MARTS, vars=lag0)
+            models = {k: v for k, v in sql.items() if not k.startswith("tally-on-run")}
+            add(f"tick_{label}_sql", sum(models.values()))
+            add(f"tick_{label}_wall", wall)
+            add(f"tick_{label}_fixed_cost", wall - sum(models.values()))
+            for name, seconds in models.items():
+                add(f"tick_{label}_{name}_sql", seconds)
+            row = conn.execute(
+                "select affected_buckets from ops.mart_runs where mart = 'agg_order_daily'"
+                " order by finished_at desc nulls last, started_at desc limit 1"
+            ).fetchone()
+            add(f"tick_{label}_agg_order_daily_affected_buckets", float(row[0] or 0) if row else 0.0)
     return {k: _median(v) for k, v in out.items()}
 
 
@@ -110,7 +121,9 @@ def run(scale: float, repeats: int = 3) -> dict:
         for k, v in _ticks(conn, repeats).items():
             figures[f"history210_{k}"] = v
     full_sql = figures["full_rebuild_agg_order_daily_sql_s"]
-    figures["tick_late5k_daily_vs_full_pct"] = round(100 * figures["history420_tick_late5k_daily_sql"] / full_sql, 1)
+    for label in ("nochange", "late5k"):
+        figures[f"tick_{label}_daily_vs_full_pct"] = round(
+            100 * figures[f"history420_tick_{label}_agg_order_daily_sql"] / full_sql, 1)
     return figures
 
 

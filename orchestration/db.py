@@ -203,7 +203,7 @@ def embedded_settings() -> dict[str, str]:
     4 MB work_mem, a checkpoint every 1 GB of WAL, JIT on). Bulk deletes and inserts into
     large marts write full-page images after every checkpoint, so fewer checkpoints and
     compressed WAL matter most; `fsync` and `synchronous_commit` stay on (durable).
-    A server behind TALLY_DATABASE_URL is left alone: docs/operations.md lists these."""
+    A server behind TALLY_DATABASE_URL is left alone (the README lists these)."""
     try:
         ram_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
     except (ValueError, OSError):

@@ -328,49 +328,75 @@ def gen_campaign_recipients(ctx: Ctx) -> Iterator[bytes]:
         )
 
 
+def attribution_orders(ctx: Ctx) -> tuple[np.ndarray, np.ndarray]:
+    """(recipient index, ordered_at) of every attribution, sorted by ordered_at: ids then
+    grow with time as in an append-only production table, so a day's rows sit together
+    on disk (late rows still arrive late: `created_at`, `updated_at`)."""
+
+    def build() -> tuple[np.ndarray, np.ndarray]:
+        r = recipients(ctx)
+        n_rec = len(r["camp"])
+        total = ctx.n(100_000, 200)
+        now = ctx.now
+        dst = us_dst_transitions(ctx.start, now)
+        all_idx: list[np.ndarray] = []
+        all_ordered: list[np.ndarray] = []
+        for no, _first, n in chunks(total):
+            rng = ctx.rng(4, no)
+            picked: list[np.ndarray] = []
+            got = 0
+            while got < n:
+                m = int(n * 1.6) + 64
+                cand = rng.integers(0, n_rec, m)
+                # holdout recipients convert a little less than treatment
+                cand = cand[~r["hold"][cand] | (rng.random(m) < 0.85)]
+                sent = r["sent"][cand]
+                t = sent + (rng.exponential(4 * DAY, len(cand)) + 600).astype(np.int64)
+                over = t >= now
+                t[over] = sent[over] + (rng.random(int(over.sum())) * (now - sent[over])).astype(
+                    np.int64
+                )
+                day = t // DAY
+                dt = (
+                    day * DAY
+                    + rng.choice(24, len(t), p=HOUR_WEIGHTS) * 3600
+                    + rng.integers(0, 3600, len(t))
+                )
+                ok = (dt >= sent) & (dt < now)
+                t[ok] = dt[ok]
+                weekend = (t // DAY + 3) % 7 >= 5
+                keep = ~weekend | (rng.random(len(t)) < 0.75)
+                picked.append(np.stack([cand[keep], t[keep]]))
+                got += int(keep.sum())
+            both = np.concatenate(picked, axis=1)[:, :n]
+            idx, ordered = both[0], both[1].copy()
+            org = r["org"][idx]
+            if no == 0 and dst:  # orders right around the US DST switches (org 1 is New York)
+                taken = np.zeros(n, bool)
+                for tr in dst:
+                    ok = np.flatnonzero((org == 1) & (r["sent"][idx] < tr - 4 * 3600) & ~taken)
+                    pick = ok[:12]
+                    taken[pick] = True
+                    ordered[pick] = tr + rng.integers(-3 * 3600, 3 * 3600, len(pick))
+            all_idx.append(idx)
+            all_ordered.append(ordered)
+        idx = np.concatenate(all_idx)
+        ordered = np.concatenate(all_ordered)
+        order = np.argsort(ordered, kind="stable")
+        return idx[order], ordered[order]
+
+    return ctx.memo("attribution_orders", build)
+
+
 def gen_attributions(ctx: Ctx) -> Iterator[bytes]:
     r = recipients(ctx)
-    n_rec = len(r["camp"])
-    total = ctx.n(100_000, 200)
     now = ctx.now
-    dst = us_dst_transitions(ctx.start, now)
-    for no, first, n in chunks(total):
-        rng = ctx.rng(4, no)
-        picked: list[np.ndarray] = []
-        got = 0
-        while got < n:
-            m = int(n * 1.6) + 64
-            cand = rng.integers(0, n_rec, m)
-            # holdout recipients convert a little less than treatment
-            cand = cand[~r["hold"][cand] | (rng.random(m) < 0.85)]
-            sent = r["sent"][cand]
-            t = sent + (rng.exponential(4 * DAY, len(cand)) + 600).astype(np.int64)
-            over = t >= now
-            t[over] = sent[over] + (rng.random(int(over.sum())) * (now - sent[over])).astype(
-                np.int64
-            )
-            day = t // DAY
-            dt = (
-                day * DAY
-                + rng.choice(24, len(t), p=HOUR_WEIGHTS) * 3600
-                + rng.integers(0, 3600, len(t))
-            )
-            ok = (dt >= sent) & (dt < now)
-            t[ok] = dt[ok]
-            weekend = (t // DAY + 3) % 7 >= 5
-            keep = ~weekend | (rng.random(len(t)) < 0.75)
-            picked.append(np.stack([cand[keep], t[keep]]))
-            got += int(keep.sum())
-        both = np.concatenate(picked, axis=1)[:, :n]
-        idx, ordered = both[0], both[1].copy()
+    all_idx, all_ordered = attribution_orders(ctx)
+    for no, first, n in chunks(len(all_idx)):
+        rng = ctx.rng(5, no)
+        idx = all_idx[first - 1 : first - 1 + n]
+        ordered = all_ordered[first - 1 : first - 1 + n]
         org = r["org"][idx]
-        if no == 0 and dst:  # orders right around the US DST switches (org 1 is New York)
-            taken = np.zeros(n, bool)
-            for tr in dst:
-                ok = np.flatnonzero((org == 1) & (r["sent"][idx] < tr - 4 * 3600) & ~taken)
-                pick = ok[:12]
-                taken[pick] = True
-                ordered[pick] = tr + rng.integers(-3 * 3600, 3 * 3600, len(pick))
         rid = r["rid"][idx]
         other = r["pool_base"][org - 1] + rng.integers(0, r["pool"][org - 1]) + 1
         person = np.where(rng.random(n) < 0.08, other, rid)

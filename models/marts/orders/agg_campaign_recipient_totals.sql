@@ -4,7 +4,9 @@
     whose configuration changed, and the rebuild scope. Orders, revenue and unique
     customers and converted recipients (distinct recipients with >= 1 qualifying order;
     holdout side as recorded on the attribution) from the qualifying attributions of
-    the affected campaigns (raw index on campaign_id), recipients from staging. It does
+    the affected campaigns (one index probe per affected campaign or whole tenant via
+    `orders_campaign_rows`; a filter form was planned as two full scans of raw even
+    when nothing changed), recipients from staging. It does
     not ref the other order marts on purpose: an in-asset dependency between partitioned
     dbt assets breaks Dagster's unpartitioned (tick/rebuild) runs. -#}
 {{
@@ -29,14 +31,14 @@ with organizations as (
 ),
 
 recipients as (
-    select * from {{ ref('stg_orders__campaign_recipients') }} as r
-    where {{ tally.sliding_window_key_filter('r.organization_id', 'r.campaign_id') }}
-        and r.campaign_id is not null
+    select r.*
+    from {{ tally.orders_campaign_rows(ref('stg_orders__campaign_recipients')) }} as r
+    where r.campaign_id is not null
 ),
 
 qualified as (
-    select * from {{ ref('int_orders__attributions_qualified') }} as q
-    where {{ tally.sliding_window_key_filter('q.organization_id', 'q.campaign_id') }}
+    select q.*
+    from {{ tally.orders_campaign_rows(ref('int_orders__attributions_qualified')) }} as q
 ),
 
 recipient_counts as (
