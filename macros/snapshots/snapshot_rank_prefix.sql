@@ -17,9 +17,10 @@
     The reader (orchestration/reader/snapshots.py) knows the same block arithmetic.
 
     Maintained by metric_snapshots' post-hook in the same transaction as the snapshot
-    rows: every block holding a replaced week range is rebuilt from the week buckets of
-    that block (at most 13 weeks of snapshot rows, never raw), blocks older than the
-    week window's retention are dropped, a whole rebuild rebuilds every block.
+    rows: in every block holding a replaced week range, the rows from its first replaced
+    week to the block's end are rewritten, computed from the block's week buckets (at
+    most 13 weeks of snapshot rows, never raw); rows older than the week window's
+    retention are dropped; a whole rebuild rebuilds every block.
 -#}
 
 {#- Start of the 13-week block holding instant `ts` (blocks start on Mondays). -#}
@@ -67,10 +68,12 @@
         where ranges.window_name = 'week'
     )
 
-    select distinct
+    -- per block: the first replaced week (rows before it keep their running totals)
+    select
         ranked_reports.report_slug,
         ranked_reports.rank_metric,
-        block.block_start
+        block.block_start,
+        min(greatest(block.block_start, week_ranges.lo)) as from_bucket
     from week_ranges
     inner join ranked_reports on week_ranges.report_slug = ranked_reports.report_slug
     cross join lateral generate_series(
@@ -78,25 +81,32 @@
         week_ranges.hi - interval '1 microsecond',
         interval '7862400 seconds'
     ) as block (block_start)
-    where week_ranges.hi > week_ranges.lo;
+    where week_ranges.hi > week_ranges.lo
+    group by ranked_reports.report_slug, ranked_reports.rank_metric, block.block_start;
+    analyze metric_snapshots__prefix_blocks;
+
+    delete from {{ prefix }}
+    where (select run.whole from metric_snapshots__run as run);
 
     delete from {{ prefix }} as p
-    where (select run.whole from metric_snapshots__run as run)
-        or exists (
-            select 1 from metric_snapshots__prefix_blocks as blocks
-            where blocks.report_slug = p.report_slug and blocks.block_start = p.block_start
-        )
-        or p.bucket_start < (
-            select {{ tally.snapshot_cutoff('windows.window_name', 'windows.retention_days') }}
-            from {{ ref('aggregate_windows') }} as windows
-            where windows.window_name = 'week'
-        );
+    using metric_snapshots__prefix_blocks as blocks
+    where p.report_slug = blocks.report_slug
+        and p.bucket_start >= blocks.from_bucket
+        and p.bucket_start < blocks.block_start + interval '7862400 seconds';
+
+    delete from {{ prefix }} as p
+    where p.bucket_start < (
+        select {{ tally.snapshot_cutoff('windows.window_name', 'windows.retention_days') }}
+        from {{ ref('aggregate_windows') }} as windows
+        where windows.window_name = 'week'
+    );
 
     insert into {{ prefix }} (
         report_slug, block_start, bucket_start, dimension_value,
         score_before, score_through, buckets_before, buckets_through, run_id
     )
     with week_values as (
+        -- the block's week buckets (one index range scan per block)
         select
             blocks.report_slug,
             blocks.block_start,
@@ -104,12 +114,15 @@
             t.dimension_value,
             t.metric_value
         from metric_snapshots__prefix_blocks as blocks
-        inner join {{ this }} as t
-            on blocks.report_slug = t.report_slug
-            and t.window_name = 'week'
-            and blocks.rank_metric = t.metric_name
-            and t.bucket_start >= blocks.block_start
-            and t.bucket_start < blocks.block_start + interval '7862400 seconds'
+        cross join lateral (
+            select m.bucket_start, m.dimension_value, m.metric_value
+            from {{ this }} as m
+            where m.report_slug = blocks.report_slug
+                and m.window_name = 'week'
+                and m.metric_name = blocks.rank_metric
+                and m.bucket_start >= blocks.block_start
+                and m.bucket_start < blocks.block_start + interval '7862400 seconds'
+        ) as t
     ),
 
     weeks as (
@@ -170,5 +183,9 @@
         cast(running.buckets_through as integer) as buckets_through,
         '{{ invocation_id }}' as run_id
     from running
+    inner join metric_snapshots__prefix_blocks as blocks
+        on running.report_slug = blocks.report_slug
+        and running.block_start = blocks.block_start
+    where running.bucket_start >= blocks.from_bucket
     order by running.report_slug, running.bucket_start, running.dimension_value
 {% endmacro %}
