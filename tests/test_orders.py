@@ -85,7 +85,9 @@ def test_mutation_rounds_stay_equal_to_raw(built: str) -> None:
                 select organization_id, campaign_id, recipient_id, customer_id, 'late-1', 42.00, 'sms',
                     is_holdout, true, false, false, false, true, false, ordered_at - interval '1 hour', now(), now()
                 from raw.attributions where ordered_at < now() - interval '380 days' order by id limit 1""")
-        dbt("run", "--select", MARTS)
+        # round 2: the per-campaign marts read their affected campaigns with one scan
+        # instead of one index lookup per campaign (tally.orders_campaign_rows)
+        dbt("run", "--select", MARTS, vars={"orders_campaign_lookups_max": 0} if round_no == 2 else None)
         assert_equivalent(url, f"round {round_no}")
         if round_no == 2:
             gone = query(url, """select count(*) from marts.agg_order_daily

@@ -1,18 +1,25 @@
 {#- The rows of the affected (organization, campaign) pairs of a key-mode sliding window
-    as a FROM item: `from {{ tally.orders_campaign_rows(ref('int_x')) }} as q`. One
-    LATERAL lookup per affected campaign (raw index on campaign_id) and per whole tenant
-    (index on organization_id), OFFSET 0 so it is not flattened: the OR form of
-    sliding_window_key_filter is planned as a scan of every raw row when the model reads
-    the rows more than once. In full mode it is the relation itself; a campaign-scoped
-    rebuild keeps only that campaign. -#}
+    as a FROM item: `from {{ tally.orders_campaign_rows(ref('int_x')) }} as q`.
+
+    Up to var('orders_campaign_lookups_max', 500) affected campaigns: one LATERAL lookup
+    per campaign (raw index on campaign_id; OFFSET 0 so it is not flattened). Above that,
+    one scan of the relation with a hashed (organization, campaign) check - thousands of
+    index lookups of whole campaign histories cost more than reading raw once. The
+    choice is made at run time (one-time filters on the affected set's size), so both
+    forms are planned and one runs. Whole tenants: one lookup per tenant (index on
+    organization_id). Full mode: the relation itself; a campaign-scoped rebuild keeps
+    that campaign. -#}
 {% macro orders_campaign_rows(relation, tenant_col='organization_id', key_col='campaign_id') -%}
     {%- if tally.sliding_window_mode() == 'full' -%}
     {{ relation }}
     {%- else -%}
     {%- set scope = tally.sliding_window_scope() -%}
+    {%- set affected = tally.sliding_window_affected() -%}
+    {%- set max_lookups = var('orders_campaign_lookups_max', 500) | int -%}
+    {%- set n_keys = "(select count(*) from " ~ affected ~ " as swn where swn.key_value is not null)" -%}
     (
         select ocr.*
-        from {{ tally.sliding_window_affected() }} as sw
+        from {{ affected }} as sw
         cross join lateral (
             select r.*
             from {{ relation }} as r
@@ -24,9 +31,20 @@
             offset 0
         ) as ocr
         where sw.key_value is not null
+            and {{ n_keys }} <= {{ max_lookups }}
+        union all
+        select r.*
+        from {{ relation }} as r
+        where {{ n_keys }} > {{ max_lookups }}
+            and (r.{{ tenant_col }}, r.{{ key_col }}) in (
+                select sw.tenant_id, sw.key_value from {{ affected }} as sw where sw.key_value is not null
+            )
+            {%- if scope is not none %}
+            and r.{{ key_col }} = {{ scope[1] }}
+            {%- endif %}
         union all
         select ocr.*
-        from {{ tally.sliding_window_affected() }} as sw
+        from {{ affected }} as sw
         cross join lateral (
             select r.*
             from {{ relation }} as r
