@@ -141,33 +141,52 @@
     ),
 
     grid as (
-        -- every week of the block x every entity seen in the block by then
-        select weeks.report_slug, weeks.block_start, weeks.bucket_start, firsts.dimension_value
+        -- every week of the block x every entity seen in the block by then (value 0),
+        -- plus the entity's own value rows: summed per week below (no join on estimates)
+        select
+            weeks.report_slug,
+            weeks.block_start,
+            weeks.bucket_start,
+            firsts.dimension_value,
+            cast(0 as numeric) as value,
+            0 as present
         from weeks
         inner join firsts
             on weeks.report_slug = firsts.report_slug
             and weeks.block_start = firsts.block_start
             and firsts.first_bucket <= weeks.bucket_start
+        union all
+        select
+            week_values.report_slug,
+            week_values.block_start,
+            week_values.bucket_start,
+            week_values.dimension_value,
+            week_values.metric_value,
+            1
+        from week_values
     ),
 
-    running as (
+    per_week as (
         select
             grid.report_slug,
             grid.block_start,
             grid.bucket_start,
             grid.dimension_value,
-            coalesce(week_values.metric_value, 0) as value,
-            case when week_values.metric_value is null then 0 else 1 end as present,
-            sum(coalesce(week_values.metric_value, 0)) over blocks_so_far as score_through,
-            sum(case when week_values.metric_value is null then 0 else 1 end) over blocks_so_far as buckets_through
+            sum(grid.value) as value,
+            sum(grid.present) as present
         from grid
-        left join week_values
-            on grid.report_slug = week_values.report_slug
-            and grid.bucket_start = week_values.bucket_start
-            and grid.dimension_value = week_values.dimension_value
+        group by grid.report_slug, grid.block_start, grid.bucket_start, grid.dimension_value
+    ),
+
+    running as (
+        select
+            per_week.*,
+            sum(per_week.value) over blocks_so_far as score_through,
+            sum(per_week.present) over blocks_so_far as buckets_through
+        from per_week
         window blocks_so_far as (
-            partition by grid.report_slug, grid.block_start, grid.dimension_value
-            order by grid.bucket_start
+            partition by per_week.report_slug, per_week.block_start, per_week.dimension_value
+            order by per_week.bucket_start
             rows between unbounded preceding and current row
         )
     )
