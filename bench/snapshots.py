@@ -56,14 +56,15 @@ def _rank_rows(conn, window: str, date_from, date_to) -> tuple[int, int]:
     )
     params = reader._params(q)
     probe = [window] + (["week"] if window == "day" else [])
-    runs = {
-        (r["window_name"], r["bucket_start"].astimezone(UTC)): r["run_id"]
-        for r in conn.execute(
-            reader._SQL_BUCKET_RUNS,
-            {**params, "probe_windows": probe, "probe_metric": "events"},
-        ).fetchall()
-    }
-    plan = reader._plan(q, runs, params["lo"], params["hi"])
+    probed = conn.execute(
+        reader._SQL_BUCKET_RUNS,
+        {**params, "probe_windows": probe, "probe_metric": "events", "verify": len(probe) > 1},
+    ).fetchall()
+    runs = {(r["window_name"], r["bucket_start"].astimezone(UTC)): r["run_id"] for r in probed}
+    verified = frozenset(
+        (r["window_name"], r["bucket_start"].astimezone(UTC)) for r in probed if r["verified"]
+    )
+    plan = reader._plan(q, runs, params["lo"], params["hi"], verified)
     scanned = 0
     for w, lo, hi in zip(plan["scans_windows"], plan["scans_los"], plan["scans_his"], strict=True):
         scanned += conn.execute(

@@ -734,29 +734,9 @@ def test_top_entities_day_window_edges_are_not_whole_weeks(url: str) -> None:
         )[0][0]
         assert report.run_ids == tuple(ids)
     # the whole-weeks range was answered from week buckets (one week part per run of weeks)
-    with reader.reader_connection() as conn:
-        catalog = reader.load_catalog(conn)
-        q = reader.validate(
-            catalog,
-            "top-entities",
-            window="day",
-            date_from=monday,
-            date_to=monday + timedelta(days=20),
-            breakdown=None,
-            filters=None,
-            limit=5,
-            offset=0,
-        )
-        params = reader._params(q)
-        runs_ = {
-            (r["window_name"], r["bucket_start"].astimezone(UTC)): r["run_id"]
-            for r in conn.execute(
-                reader._SQL_BUCKET_RUNS,
-                {**params, "probe_windows": ["day", "week"], "probe_metric": "events"},
-            ).fetchall()
-        }
-    parts = reader._parts(q, runs_, params["lo"], params["hi"])
-    assert parts == [("week", _day(monday), _day(monday + timedelta(days=21)))]
+    assert _day_plan_parts(monday, monday + timedelta(days=20)) == [
+        ("week", _day(monday), _day(monday + timedelta(days=21)))
+    ]
 
 
 def test_top_entities_day_window_skips_a_week_recomputed_without_its_days(url: str) -> None:
@@ -775,6 +755,8 @@ def test_top_entities_day_window_skips_a_week_recomputed_without_its_days(url: s
     )
     outcome = runs.execute_recompute(monday, monday, ["top-entities"], ["week"], "test")
     assert outcome.status == "completed"
+    # the week bucket moved on, the day buckets did not: not verified, not used
+    assert [p[0] for p in _day_plan_parts(first, last)] == ["day"]
     # the week bucket moved on, the day buckets did not: the answer is still the days'
     assert _got(_day_page(first, last, limit=reader.MAX_LIMIT)) == days_before
     week = reader.run_report(
@@ -795,6 +777,80 @@ def test_top_entities_day_window_skips_a_week_recomputed_without_its_days(url: s
         r.dimension_value for r in _day_page(first, last, limit=reader.MAX_LIMIT).rows
     }
     assert_rank_prefix_matches_raw(url)
+
+
+def _day_plan_parts(first: date, last: date) -> list[tuple]:
+    """The bucket ranges the reader plans for a day-window top-entities ranking."""
+    with reader.reader_connection() as conn:
+        q = reader.validate(
+            reader.load_catalog(conn),
+            "top-entities",
+            window="day",
+            date_from=first,
+            date_to=last,
+            breakdown=None,
+            filters=None,
+            limit=5,
+            offset=0,
+        )
+        params = reader._params(q)
+        probed = conn.execute(
+            reader._SQL_BUCKET_RUNS,
+            {**params, "probe_windows": ["day", "week"], "probe_metric": "events", "verify": True},
+        ).fetchall()
+    runs = {(r["window_name"], r["bucket_start"].astimezone(UTC)): r["run_id"] for r in probed}
+    verified = frozenset(
+        (r["window_name"], r["bucket_start"].astimezone(UTC)) for r in probed if r["verified"]
+    )
+    return reader._parts(q, runs, params["lo"], params["hi"], verified)
+
+
+def test_week_checks_let_a_day_recompute_keep_its_week_usable(url: str) -> None:
+    """A one-day recompute (every window) rewrites the day and its week, not the other six
+    days: the week is verified equal to its days and still read as one bucket."""
+    tick()
+    monday = TODAY - timedelta(days=TODAY.weekday()) - timedelta(days=28)
+    outcome = runs.execute_recompute(
+        monday + timedelta(days=2), monday + timedelta(days=2), [], [], "t"
+    )
+    assert outcome.status == "completed"
+    day_runs = {
+        r[0]
+        for r in query(
+            url,
+            "select distinct run_id from marts.metric_snapshots where report_slug = 'top-entities'"
+            " and window_name = 'day' and bucket_start >= %s and bucket_start < %s",
+            (_day(monday), _day(monday + timedelta(days=7))),
+        )
+    }
+    assert len(day_runs) == 2  # the recomputed day and the six others
+    first, last = monday - timedelta(days=2), monday + timedelta(days=8)
+    assert ("week", _day(monday), _day(monday + timedelta(days=7))) in _day_plan_parts(first, last)
+    assert (
+        _got(_day_page(first, last, limit=reader.MAX_LIMIT))
+        == _ranking(url, first, last)[: reader.MAX_LIMIT]
+    )
+    # every verified week holds: written by that run, equal to the sum of its days
+    bad = query(
+        url,
+        """
+        select c.bucket_start from marts.metric_snapshots_week_check c
+        where c.report_slug = 'top-entities' and (
+            not exists (select 1 from marts.metric_snapshots w where w.report_slug = c.report_slug
+                and w.window_name = 'week' and w.bucket_start = c.bucket_start and w.run_id = c.run_id)
+            or exists (
+                select 1 from (
+                    select dimension_value, metric_name, metric_value as v from marts.metric_snapshots
+                    where report_slug = c.report_slug and window_name = 'week' and bucket_start = c.bucket_start
+                    union all
+                    select dimension_value, metric_name, -metric_value from marts.metric_snapshots
+                    where report_slug = c.report_slug and window_name = 'day'
+                        and bucket_start >= c.bucket_start and bucket_start < c.bucket_start + interval '168 hours'
+                ) x group by dimension_value, metric_name having sum(v) <> 0))
+        """,
+    )
+    assert bad == []
+    assert query(url, "select count(*) from marts.metric_snapshots_week_check")[0][0] > 10
 
 
 def test_cache_is_served_until_a_newer_run_completes_for_the_range(url: str, monkeypatch) -> None:

@@ -198,3 +198,25 @@ def test_plan_terms_per_block_and_part() -> None:
         (at(weeks[2]), True, 1),
         (at(weeks[5]), True, 1),
     ]
+
+
+def test_parts_a_week_verified_equal_to_its_days_is_used_across_runs() -> None:
+    from datetime import UTC, datetime
+
+    first, last = date(2026, 3, 2), date(2026, 3, 15)
+    weeks = {date(2026, 3, 2): "r", date(2026, 3, 9): "newer"}
+    runs = _runs(first, last, weeks, {date(2026, 3, 11): "newer"})  # a one-day recompute
+    assert _parts_of(first, last, runs) == [
+        ("week", date(2026, 3, 2), date(2026, 3, 9)),
+        ("day", date(2026, 3, 9), date(2026, 3, 16)),
+    ]
+    from orchestration.reader import snapshots as reader
+    from orchestration.snapshots.catalog import ReportDefinition
+
+    report = ReportDefinition(
+        "top-entities", "", "", 0, "week", (), "entity_id", "dimension", (), ("events",), "events"
+    )
+    q = reader._Query(report, "day", first, last, "dimension", {}, 50, 0, ("day", "week"))
+    lo, hi = datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 16, tzinfo=UTC)
+    verified = frozenset({("week", datetime(2026, 3, 9, tzinfo=UTC))})
+    assert reader._parts(q, runs, lo, hi, verified) == [("week", lo, hi)]

@@ -141,33 +141,52 @@
     ),
 
     grid as (
-        -- every week of the block x every entity seen in the block by then
-        select weeks.report_slug, weeks.block_start, weeks.bucket_start, firsts.dimension_value
+        -- every week of the block x every entity seen in the block by then (value 0),
+        -- plus the entity's own value rows: summed per week below (no join on estimates)
+        select
+            weeks.report_slug,
+            weeks.block_start,
+            weeks.bucket_start,
+            firsts.dimension_value,
+            cast(0 as numeric) as value,
+            0 as present
         from weeks
         inner join firsts
             on weeks.report_slug = firsts.report_slug
             and weeks.block_start = firsts.block_start
             and firsts.first_bucket <= weeks.bucket_start
+        union all
+        select
+            week_values.report_slug,
+            week_values.block_start,
+            week_values.bucket_start,
+            week_values.dimension_value,
+            week_values.metric_value,
+            1
+        from week_values
     ),
 
-    running as (
+    per_week as (
         select
             grid.report_slug,
             grid.block_start,
             grid.bucket_start,
             grid.dimension_value,
-            coalesce(week_values.metric_value, 0) as value,
-            case when week_values.metric_value is null then 0 else 1 end as present,
-            sum(coalesce(week_values.metric_value, 0)) over blocks_so_far as score_through,
-            sum(case when week_values.metric_value is null then 0 else 1 end) over blocks_so_far as buckets_through
+            sum(grid.value) as value,
+            sum(grid.present) as present
         from grid
-        left join week_values
-            on grid.report_slug = week_values.report_slug
-            and grid.bucket_start = week_values.bucket_start
-            and grid.dimension_value = week_values.dimension_value
+        group by grid.report_slug, grid.block_start, grid.bucket_start, grid.dimension_value
+    ),
+
+    running as (
+        select
+            per_week.*,
+            sum(per_week.value) over blocks_so_far as score_through,
+            sum(per_week.present) over blocks_so_far as buckets_through
+        from per_week
         window blocks_so_far as (
-            partition by grid.report_slug, grid.block_start, grid.dimension_value
-            order by grid.bucket_start
+            partition by per_week.report_slug, per_week.block_start, per_week.dimension_value
+            order by per_week.bucket_start
             rows between unbounded preceding and current row
         )
     )
@@ -188,4 +207,109 @@
         and running.block_start = blocks.block_start
     where running.bucket_start >= blocks.from_bucket
     order by running.report_slug, running.bucket_start, running.dimension_value
+{% endmacro %}
+
+
+{#- Weeks verified equal to the sum of their day buckets, so a day-window ranking may read
+    the week bucket instead of seven day buckets although they were written by different
+    runs (a one-day recompute rewrites the day and its week, not the other six days).
+
+        marts.metric_snapshots_week_check (report_slug, bucket_start, run_id)
+            a row iff, for every dimension value and metric, the week bucket (written by
+            run_id) equals the sum of the day buckets of its seven days.
+
+    Same transaction as the snapshot rows: every run re-verifies the weeks of ranked
+    reports that overlap a replaced day or week range (a whole rebuild: all weeks) and
+    drops the rows of weeks starting before the day window's retention cutoff (their first
+    days are pruned). -#}
+{% macro snapshot_week_check_refresh() %}
+    {%- set checks = this.schema ~ '.metric_snapshots_week_check' -%}
+    create table if not exists {{ checks }} (
+        report_slug text not null,
+        bucket_start timestamptz not null,
+        run_id text not null,
+        primary key (report_slug, bucket_start)
+    );
+
+    drop table if exists metric_snapshots__check_weeks;
+    create temporary table metric_snapshots__check_weeks on commit drop as
+    with ranked_reports as (
+        select reports.slug as report_slug
+        from {{ ref('report_definitions') }} as reports
+        where coalesce(reports.rank_metric, '') <> ''
+    ),
+
+    day_cutoff as (
+        select {{ tally.snapshot_cutoff('windows.window_name', 'windows.retention_days') }} as cutoff
+        from {{ ref('aggregate_windows') }} as windows
+        where windows.window_name = 'day'
+    ),
+
+    replaced as (
+        select
+            ranges.report_slug,
+            greatest(ranges.lo, (select day_cutoff.cutoff from day_cutoff)) as lo,
+            least(
+                ranges.hi,
+                coalesce(
+                    (select max(t.bucket_start) from {{ this }} as t
+                     where t.report_slug = ranges.report_slug and t.window_name = 'week') + interval '168 hours',
+                    ranges.lo
+                )
+            ) as hi
+        from metric_snapshots__ranges as ranges
+        inner join ranked_reports on ranges.report_slug = ranked_reports.report_slug
+        where ranges.window_name in ('day', 'week')
+    )
+
+    select distinct replaced.report_slug, week.bucket_start
+    from replaced
+    cross join lateral generate_series(
+        date_trunc('week', replaced.lo, 'UTC'),
+        replaced.hi - interval '1 microsecond',
+        interval '168 hours'
+    ) as week (bucket_start)
+    where replaced.hi > replaced.lo
+        and week.bucket_start >= (select day_cutoff.cutoff from day_cutoff);
+    analyze metric_snapshots__check_weeks;
+
+    delete from {{ checks }} as c
+    where (select run.whole from metric_snapshots__run as run)
+        or exists (
+            select 1 from metric_snapshots__check_weeks as w
+            where w.report_slug = c.report_slug and w.bucket_start = c.bucket_start
+        )
+        or c.bucket_start < (
+            select {{ tally.snapshot_cutoff('windows.window_name', 'windows.retention_days') }}
+            from {{ ref('aggregate_windows') }} as windows
+            where windows.window_name = 'day'
+        );
+
+    insert into {{ checks }} (report_slug, bucket_start, run_id)
+    select w.report_slug, w.bucket_start, week_run.run_id
+    from metric_snapshots__check_weeks as w
+    cross join lateral (
+        select t.run_id from {{ this }} as t
+        where t.report_slug = w.report_slug and t.window_name = 'week' and t.bucket_start = w.bucket_start
+        limit 1
+    ) as week_run
+    where not exists (
+        select 1
+        from (
+            select t.dimension_value, t.metric_name, t.metric_value as value
+            from {{ this }} as t
+            where t.report_slug = w.report_slug
+                and t.window_name = 'week'
+                and t.bucket_start = w.bucket_start
+            union all
+            select t.dimension_value, t.metric_name, -t.metric_value
+            from {{ this }} as t
+            where t.report_slug = w.report_slug
+                and t.window_name = 'day'
+                and t.bucket_start >= w.bucket_start
+                and t.bucket_start < w.bucket_start + interval '168 hours'
+        ) as both_windows
+        group by both_windows.dimension_value, both_windows.metric_name
+        having sum(both_windows.value) <> 0
+    )
 {% endmacro %}

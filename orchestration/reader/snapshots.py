@@ -116,19 +116,20 @@ order by dimension_value, metric_name
 # (metric_snapshots_metric_idx, index-only) per bucket finds it. Buckets of each window
 # in `probe_windows` whose start lies in [lo, hi); run_id is null for a bucket without
 # rows.
+# For week buckets also whether marts.metric_snapshots_week_check verified this very
+# bucket (same run id) equal to the sum of its day buckets.
 _SQL_BUCKET_RUNS = """
 select
     w.window_name,
     b.bucket_start,
-    (
-        select m.run_id
-        from marts.metric_snapshots as m
-        where m.report_slug = %(slug)s
-            and m.window_name = w.window_name
-            and m.metric_name = %(probe_metric)s
-            and m.bucket_start = b.bucket_start
-        limit 1
-    ) as run_id
+    r.run_id,
+    %(verify)s and exists (
+        select 1
+        from marts.metric_snapshots_week_check as c
+        where c.report_slug = %(slug)s
+            and c.bucket_start = b.bucket_start
+            and c.run_id = r.run_id
+    ) as verified
 from unnest(cast(%(probe_windows)s as text[])) as w (window_name)
 cross join lateral generate_series(
     date_trunc(w.window_name, cast(%(lo)s as timestamptz), 'UTC'),
@@ -136,6 +137,15 @@ cross join lateral generate_series(
     cast('1 ' || w.window_name as interval),
     'UTC'
 ) as b (bucket_start)
+left join lateral (
+    select m.run_id
+    from marts.metric_snapshots as m
+    where m.report_slug = %(slug)s
+        and m.window_name = w.window_name
+        and m.metric_name = %(probe_metric)s
+        and m.bucket_start = b.bucket_start
+    limit 1
+) as r on true
 where b.bucket_start >= %(lo)s
 order by w.window_name, b.bucket_start
 """
@@ -405,18 +415,25 @@ def _params(q: _Query) -> dict[str, Any]:
 
 
 # A ranked report over day buckets reads a week bucket instead of its seven day buckets
-# when they are interchangeable: both windows in the catalog, all seven days present and
-# every one written by the same run as the week (one dbt invocation computes a week and
-# its days from the same raw rows, so the week is their exact sum). Any other week
-# (partly outside the range, an empty or pruned day, a window-restricted recompute since)
-# is read day by day.
+# when they are interchangeable: both windows in the catalog, and either all seven days
+# present and written by the same run as the week (one dbt invocation computes a week and
+# its days from the same raw rows, so the week is their exact sum), or the week verified
+# equal to the sum of its days by the run that last replaced it or one of its days
+# (marts.metric_snapshots_week_check, same transaction as the rows). Any other week
+# (partly outside the range, a week or day recomputed alone after raw changed) is read
+# day by day.
 _COARSER = {"day": ("week", 7)}
 
 
 def _parts(
-    q: _Query, runs: dict[tuple[str, datetime], str | None], lo: datetime, hi: datetime
+    q: _Query,
+    runs: dict[tuple[str, datetime], str | None],
+    lo: datetime,
+    hi: datetime,
+    verified: frozenset[tuple[str, datetime]] = frozenset(),
 ) -> list[tuple[str, datetime, datetime]]:
-    """The (window, lo, hi) bucket ranges whose rows sum to q.window's buckets in [lo, hi)."""
+    """The (window, lo, hi) bucket ranges whose rows sum to q.window's buckets in [lo, hi);
+    `verified`: coarse buckets known to equal the sum of their fine ones."""
     coarse, days = _COARSER.get(q.window, (None, 0))
     parts: list[tuple[str, datetime, datetime]] = []
 
@@ -433,7 +450,7 @@ def _parts(
             if run is None or start < cursor or end > hi:
                 continue
             fine = [runs.get((q.window, start + timedelta(days=i))) for i in range(days)]
-            if all(f == run for f in fine):
+            if all(f == run for f in fine) or (window, start) in verified:
                 add(q.window, cursor, start)
                 add(coarse, start, end)
                 cursor = end
@@ -455,13 +472,17 @@ def _block(bucket_start: datetime) -> datetime:
 
 
 def _plan(
-    q: _Query, runs: dict[tuple[str, datetime], str | None], lo: datetime, hi: datetime
+    q: _Query,
+    runs: dict[tuple[str, datetime], str | None],
+    lo: datetime,
+    hi: datetime,
+    verified: frozenset[tuple[str, datetime]] = frozenset(),
 ) -> dict[str, list]:
     """Query parameters of a ranked read: `parts` (every bucket range, for the page's
     metrics), `scans` (the ranges read row by row) and `terms` (running totals that
     replace the week ranges: per block, +through at its last week bucket in the range and
     -before at its first)."""
-    parts = _parts(q, runs, lo, hi)
+    parts = _parts(q, runs, lo, hi, verified)
     scans = [p for p in parts if p[0] != "week"]
     weeks = sorted(b for (w, b), run in runs.items() if w == "week" and run is not None)
     first_last: dict[tuple[int, datetime], list[datetime]] = {}
@@ -494,22 +515,24 @@ def _read(conn: psycopg.Connection, q: _Query) -> tuple[list[SnapshotRow], int, 
     coarse = _COARSER.get(q.window, (None,))[0]
     ranked = q.limit is not None
     probe = [q.window] + ([coarse] if ranked and coarse in q.windows else [])
-    runs = {
-        (r["window_name"], r["bucket_start"].astimezone(_UTC)): r["run_id"]
-        for r in conn.execute(
-            _SQL_BUCKET_RUNS,
-            {
-                **params,
-                "probe_windows": probe,
-                "probe_metric": q.report.rank_metric or q.report.metrics[0],
-            },
-        ).fetchall()
-    }
+    probed = conn.execute(
+        _SQL_BUCKET_RUNS,
+        {
+            **params,
+            "probe_windows": probe,
+            "probe_metric": q.report.rank_metric or q.report.metrics[0],
+            "verify": len(probe) > 1,
+        },
+    ).fetchall()
+    runs = {(r["window_name"], r["bucket_start"].astimezone(_UTC)): r["run_id"] for r in probed}
+    verified = frozenset(
+        (r["window_name"], r["bucket_start"].astimezone(_UTC)) for r in probed if r["verified"]
+    )
     run_ids = sorted({run for (window, _), run in runs.items() if window == q.window and run})
     rows: dict[tuple, SnapshotRow] = {}
     total: int | None = None
     if ranked:
-        params |= _plan(q, runs, params["lo"], params["hi"])
+        params |= _plan(q, runs, params["lo"], params["hi"], verified)
         result = conn.execute(_SQL_RANKED, params).fetchall()
         for r in result:
             key = (r["rank"], r["dimension_value"])
