@@ -173,33 +173,6 @@
 {%- endmacro %}
 
 
-{#- Key mode (spec `key` set, e.g. campaign_id): rows of the affected (tenant, key)
-    pairs; key_value NULL = the whole tenant. Written as `= any(array(...))` so the
-    planner can use raw indexes on the tenant and key columns (bitmap OR) and a hashed
-    subplan for the pair check, never a per-row scan of the affected set. -#}
-{% macro sliding_window_key_filter(tenant_expr, key_expr) -%}
-    {%- set mode = tally.sliding_window_mode() -%}
-    {%- if mode == 'full' -%}
-        true
-    {%- else -%}
-        (
-            {{ tenant_expr }} = any(array(
-                select sw.tenant_id from {{ tally.sliding_window_affected() }} as sw where sw.key_value is null))
-            or (
-                {{ key_expr }} = any(array(
-                    select sw.key_value from {{ tally.sliding_window_affected() }} as sw where sw.key_value is not null))
-                and ({{ tenant_expr }}, {{ key_expr }}) in (
-                    select sw.tenant_id, sw.key_value from {{ tally.sliding_window_affected() }} as sw)
-            )
-        )
-        {%- set scope = tally.sliding_window_scope() -%}
-        {%- if scope is not none %}
-        and {{ key_expr }} = {{ scope[1] }}
-        {%- endif -%}
-    {%- endif -%}
-{%- endmacro %}
-
-
 {% macro sliding_window_prepare() %}
     {%- set mode = tally.sliding_window_mode() -%}
     {%- if mode == 'full' -%}

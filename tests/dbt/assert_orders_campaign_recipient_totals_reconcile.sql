@@ -3,16 +3,8 @@
     var('reconcile_days') days. -#}
 {{ config(severity='error', meta={'dagster': {'ref': {'name': 'agg_campaign_recipient_totals'}}}) }}
 
-with organizations as (
-    select organization_id from {{ ref('stg_orders__organizations') }}
-    where aggregation_timezone is not null
-),
-
-campaigns as (
-    select c.campaign_id, c.organization_id
-    from {{ ref('stg_orders__campaigns') }} as c
-    inner join organizations on c.organization_id = organizations.organization_id
-    where c.created_at >= now() - interval '{{ var("reconcile_days") | int }} days'
+with campaigns as (
+    {{ tally.orders_recent_campaigns() }}
 ),
 
 recipients as (

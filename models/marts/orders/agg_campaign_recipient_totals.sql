@@ -9,20 +9,9 @@
     when nothing changed), recipients from staging. It does
     not ref the other order marts on purpose: an in-asset dependency between partitioned
     dbt assets breaks Dagster's unpartitioned (tick/rebuild) runs. -#}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='bucket_replace',
-        on_schema_change='fail',
-        unique_key=['organization_id', 'campaign_id', 'is_holdout'],
-        bucket_column='campaign_id',
-        bucket_kind='key',
-        sliding_window=tally.orders_sliding_window(key='campaign_id'),
-        pre_hook="{{ tally.sliding_window_prepare() }}",
-        post_hook="{{ tally.sliding_window_record() }}",
-        tags=['sliding_window'],
-    )
-}}
+{{ tally.orders_campaign_mart_config(
+    unique_key=['organization_id', 'campaign_id', 'is_holdout'],
+) }}
 -- depends_on: {{ ref('stg_orders__attributions') }}
 
 with organizations as (

@@ -26,23 +26,10 @@
     a tenant whose configuration changed, and the rebuild scope - whole, from the
     qualifying attributions of those campaigns (raw index on campaign_id). Like
     agg_campaign_recipient_totals, it does not ref the other order marts. -#}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='bucket_replace',
-        on_schema_change='fail',
-        unique_key=['organization_id', 'campaign_id', 'day_bucket', 'is_holdout', 'from_day'],
-        bucket_column='campaign_id',
-        bucket_kind='key',
-        sliding_window=tally.orders_sliding_window(key='campaign_id'),
-        pre_hook="{{ tally.sliding_window_prepare() }}",
-        post_hook=[
-            "{{ tally.sliding_window_record() }}",
-            "create index if not exists agg_order_customer_day_pairs_org_day_idx on {{ this }} (organization_id, day_bucket) include (campaign_id, is_holdout, from_day, new_customers, returning_customers, revenue_product)",
-        ],
-        tags=['sliding_window'],
-    )
-}}
+{{ tally.orders_campaign_mart_config(
+    unique_key=['organization_id', 'campaign_id', 'day_bucket', 'is_holdout', 'from_day'],
+    index_sql="create index if not exists agg_order_customer_day_pairs_org_day_idx on {{ this }} (organization_id, day_bucket) include (campaign_id, is_holdout, from_day, new_customers, returning_customers, revenue_product)",
+) }}
 -- depends_on: {{ ref('stg_orders__organizations') }}
 -- depends_on: {{ ref('stg_orders__attributions') }}
 -- depends_on: {{ ref('stg_orders__campaign_recipients') }}

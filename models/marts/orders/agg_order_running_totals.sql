@@ -18,20 +18,9 @@
     Key mode per (organization, campaign), like agg_order_customer_day_pairs: a late
     order changes every later running total of its campaign, so a run recomputes whole
     campaigns. It does not ref the other order marts (see agg_campaign_recipient_totals). -#}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='bucket_replace',
-        on_schema_change='fail',
-        unique_key=['organization_id', 'campaign_id', 'is_holdout', 'day_bucket'],
-        bucket_column='campaign_id',
-        bucket_kind='key',
-        sliding_window=tally.orders_sliding_window(key='campaign_id'),
-        pre_hook="{{ tally.sliding_window_prepare() }}",
-        post_hook="{{ tally.sliding_window_record() }}",
-        tags=['sliding_window'],
-    )
-}}
+{{ tally.orders_campaign_mart_config(
+    unique_key=['organization_id', 'campaign_id', 'is_holdout', 'day_bucket'],
+) }}
 -- depends_on: {{ ref('stg_orders__organizations') }}
 -- depends_on: {{ ref('stg_orders__attributions') }}
 -- depends_on: {{ ref('stg_orders__campaign_recipients') }}
