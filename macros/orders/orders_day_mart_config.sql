@@ -1,19 +1,39 @@
-{#- The config the day-bucketed order marts share (agg_order_daily,
-    agg_order_customer_daily): bucket_replace on (organization, local day) with the
-    orders sliding-window spec. `unique_key`: the mart's grain; `index_sql`: the
-    reader's covering index, created after every run (idempotent). -#}
-{% macro orders_day_mart_config(unique_key, index_sql) %}
+{#- The config of the order marts: bucket_replace on the orders sliding window, progress
+    hooks, tag sliding_window. Two shapes:
+
+      orders_day_mart_config       agg_order_daily, agg_order_customer_daily - buckets are
+                                   (organization, campaign, local day) / (organization,
+                                   local day) (bucket key campaign_id)
+      orders_campaign_mart_config  agg_campaign_recipient_totals, agg_order_customer_day_pairs,
+                                   agg_order_running_totals - whole (organization,
+                                   campaign) pairs (key mode)
+
+    `unique_key`: the mart's grain; `index_sql`: an optional reader index, created after
+    every run (idempotent). -#}
+{% macro orders_day_mart_config(unique_key, index_sql=none) %}
+{{ tally._orders_mart_config(unique_key, index_sql, 'day_bucket', 'day', none) }}
+{% endmacro %}
+
+{% macro orders_campaign_mart_config(unique_key, index_sql=none) %}
+{{ tally._orders_mart_config(unique_key, index_sql, 'campaign_id', 'key', 'campaign_id') }}
+{% endmacro %}
+
+{% macro _orders_mart_config(unique_key, index_sql, bucket_column, bucket_kind, key) %}
+{%- set post_hook = ["{{ tally.sliding_window_record() }}"] -%}
+{%- if index_sql is not none -%}
+    {%- do post_hook.append(index_sql) -%}
+{%- endif -%}
 {{
     config(
         materialized='incremental',
         incremental_strategy='bucket_replace',
         on_schema_change='fail',
         unique_key=unique_key,
-        bucket_column='day_bucket',
-        bucket_kind='day',
-        sliding_window=tally.orders_sliding_window(),
+        bucket_column=bucket_column,
+        bucket_kind=bucket_kind,
+        sliding_window=tally.orders_sliding_window(key=key),
         pre_hook="{{ tally.sliding_window_prepare() }}",
-        post_hook=["{{ tally.sliding_window_record() }}", index_sql],
+        post_hook=post_hook,
         tags=['sliding_window'],
     )
 }}

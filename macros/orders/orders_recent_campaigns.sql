@@ -1,0 +1,9 @@
+{#- The campaigns the reconcile checks compare: created in the last
+    var('reconcile_days') days, of organizations with a valid configuration. -#}
+{% macro orders_recent_campaigns() %}
+    select c.campaign_id, c.organization_id
+    from {{ ref('stg_orders__campaigns') }} as c
+    inner join {{ ref('stg_orders__organizations') }} as o on c.organization_id = o.organization_id
+    where o.aggregation_timezone is not null
+        and c.created_at >= now() - interval '{{ var("reconcile_days") | int }} days'
+{% endmacro %}
