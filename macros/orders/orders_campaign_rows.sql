@@ -18,19 +18,7 @@
     {%- set max_lookups = var('orders_campaign_lookups_max', 500) | int -%}
     {%- set n_keys = "(select count(*) from " ~ affected ~ " as swn where swn.key_value is not null)" -%}
     (
-        select ocr.*
-        from {{ affected }} as sw
-        cross join lateral (
-            select r.*
-            from {{ relation }} as r
-            where r.{{ tenant_col }} = sw.tenant_id
-                and r.{{ key_col }} = sw.key_value
-                {%- if scope is not none %}
-                and r.{{ key_col }} = {{ scope[1] }}
-                {%- endif %}
-            offset 0
-        ) as ocr
-        where sw.key_value is not null
+        {{ tally._orders_campaign_lookup(relation, tenant_col, key_col, scope, by_key=true) }}
             and {{ n_keys }} <= {{ max_lookups }}
         union all
         select r.*
@@ -43,18 +31,28 @@
             and r.{{ key_col }} = {{ scope[1] }}
             {%- endif %}
         union all
+        {{ tally._orders_campaign_lookup(relation, tenant_col, key_col, scope, by_key=false) }}
+    )
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- One LATERAL lookup per affected row: by (tenant, key) for key rows, by tenant for
+    whole-tenant rows (key_value NULL). -#}
+{% macro _orders_campaign_lookup(relation, tenant_col, key_col, scope, by_key) -%}
         select ocr.*
-        from {{ affected }} as sw
+        from {{ tally.sliding_window_affected() }} as sw
         cross join lateral (
             select r.*
             from {{ relation }} as r
             where r.{{ tenant_col }} = sw.tenant_id
+                {%- if by_key %}
+                and r.{{ key_col }} = sw.key_value
+                {%- endif %}
                 {%- if scope is not none %}
                 and r.{{ key_col }} = {{ scope[1] }}
                 {%- endif %}
             offset 0
         ) as ocr
-        where sw.key_value is null
-    )
-    {%- endif -%}
+        where sw.key_value is {{ 'not null' if by_key else 'null' }}
 {%- endmacro %}
