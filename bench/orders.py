@@ -4,14 +4,19 @@ ticks (no changes; ~5,000 late updates spread over history) at two history lengt
     .venv/bin/python -m bench.orders 10        # scale 10 ~ 1M attributions
 
 Uses the database Tally resolves (TALLY_DATABASE_URL or the embedded server) and
-REPLACES its raw orders data. SQL times come from dbt's run_results.json; the fixed
-cost (process start, parse, hooks) is the wall time of the same dbt invocation with
-every model excluded.
+REPLACES its raw orders data. SQL times come from dbt's run_results.json of runs with
+one thread (two models on two cores would slow each other and the per-model figures
+would measure the contention); each model's tick is compared with its own full rebuild.
+The fixed cost (process start, parse, hooks) is the wall time of the same dbt
+invocation with every model excluded; the Dagster run around it is the wall time of a
+`tick` job run for the order marts minus that of the same dbt run from the CLI.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import statistics
 import sys
 import time
@@ -39,8 +44,9 @@ group by 1, 2, 3, 4
 """
 
 
-def _dbt(*args: str, vars: dict | None = None) -> tuple[float, dict[str, float]]:
+def _dbt(*args: str, vars: dict | None = None, threads: int | None = 1) -> tuple[float, dict[str, float]]:
     cmd = list(args) + (["--vars", json.dumps(vars)] if vars else [])
+    cmd += ["--threads", str(threads)] if threads else []
     started = time.perf_counter()
     runtime.run_dbt(cmd, capture=True, quiet=True)
     wall = time.perf_counter() - started
@@ -108,15 +114,22 @@ def run(scale: float, repeats: int = 3) -> dict:
         figures["bare_group_by_s"] = _median(bare)
         figures["full_rebuild_agg_order_daily_sql_s"] = _median(full)
         figures["full_rebuild_vs_bare"] = round(_median(full) / _median(bare), 2)
-        _dbt("run", "--select", MARTS, "--full-refresh")
+        _, full_sql = _dbt("run", "--select", MARTS, "--full-refresh")
+        for name, seconds in full_sql.items():
+            if not name.startswith("tally-on-run"):
+                figures[f"history420_full_{name}_sql"] = round(seconds, 3)
         _dbt("run", "--select", MARTS)  # first tick after a full build
         for k, v in _ticks(conn, repeats).items():
             figures[f"history420_{k}"] = v
+        figures.update(_dagster_tick(conn, repeats))
         # half the history: drop the older half (capture off) and rebuild
         conn.execute("set tally.capture = 'off'")
         conn.execute("delete from raw.attributions where ordered_at < now() - interval '210 days'")
         conn.execute("reset tally.capture")
-        _dbt("run", "--select", MARTS, "--full-refresh")
+        _, full_sql = _dbt("run", "--select", MARTS, "--full-refresh")
+        for name, seconds in full_sql.items():
+            if not name.startswith("tally-on-run"):
+                figures[f"history210_full_{name}_sql"] = round(seconds, 3)
         _dbt("run", "--select", MARTS)
         for k, v in _ticks(conn, repeats).items():
             figures[f"history210_{k}"] = v
@@ -125,11 +138,53 @@ def run(scale: float, repeats: int = 3) -> dict:
     # the models' summed SQL time is not it)
     noop = [_dbt("run", "--select", MARTS, "--exclude", MARTS)[0] for _ in range(repeats)]
     figures["fixed_cost_dbt_invocation_wall"] = _median(noop)
-    full_sql = figures["full_rebuild_agg_order_daily_sql_s"]
-    for label in ("nochange", "late5k"):
-        figures[f"tick_{label}_daily_vs_full_pct"] = round(
-            100 * figures[f"history420_tick_{label}_agg_order_daily_sql"] / full_sql, 1)
+    figures["fixed_cost_per_tick"] = round(
+        figures["fixed_cost_dbt_invocation_wall"] + figures["dagster_run_overhead_wall"], 3)
+    # every model's tick against its own full rebuild (same history, same run)
+    for history in ("history420", "history210"):
+        for label in ("nochange", "late5k"):
+            tick_total = full_total = 0.0
+            for key in [k for k in figures if k.startswith(f"{history}_full_")]:
+                name = key[len(f"{history}_full_"):-len("_sql")]
+                tick = figures.get(f"{history}_tick_{label}_{name}_sql")
+                if tick is None:
+                    continue
+                tick_total += tick
+                full_total += figures[key]
+                figures[f"{history}_tick_{label}_{name}_vs_full_pct"] = round(100 * tick / figures[key], 1)
+            figures[f"{history}_tick_{label}_all_vs_full_pct"] = round(100 * tick_total / full_total, 1)
     return figures
+
+
+def _dagster_tick(conn, repeats: int) -> dict[str, float]:
+    """Wall time of a Dagster `tick` run of the order marts (no changes: `dbt build`, so
+    with their reconcile checks) and of the same `dbt build` from the CLI (default
+    threads, as the Dagster run uses). The Dagster run passes the default watermark lag:
+    the late updates of the tick rounds are moved an hour back first (capture off), so
+    neither run re-reads them."""
+    from orchestration.orders.jobs import ORDER_MART_KEYS
+
+    conn.execute("set tally.capture = 'off'")
+    conn.execute("update raw.attributions set updated_at = updated_at - interval '1 hour'"
+                 " where updated_at > now() - interval '1 hour'")
+    conn.execute("reset tally.capture")
+    conn.execute("update ops.raw_changes set captured_at = captured_at - interval '1 hour'"
+                 " where captured_at > now() - interval '1 hour'")
+    cli, dagster = [], []
+    _dbt("run", "--select", MARTS, threads=None)  # watermark after the moved updates
+    for _ in range(repeats):
+        cli.append(_dbt("build", "--select", MARTS, threads=None)[0])
+        started = time.perf_counter()
+        with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
+            result = runtime.execute_job("tick", asset_selection=ORDER_MART_KEYS)
+        dagster.append(time.perf_counter() - started)
+        if not result.success:
+            raise RuntimeError(runtime.failure_summary(result))
+    return {
+        "dagster_tick_nochange_wall": _median(dagster),
+        "dbt_cli_tick_nochange_wall": _median(cli),
+        "dagster_run_overhead_wall": round(_median(dagster) - _median(cli), 3),
+    }
 
 
 if __name__ == "__main__":

@@ -16,6 +16,12 @@
     `lo <= bucket_column < hi` per row of that table, matching the listed columns
     (metric_snapshots: per report and window, weeks widened - see macros/snapshots/).
 
+    Only rows whose values change are written: a target row of an affected bucket is
+    deleted unless the recomputed set holds the same row (same grain, same measures),
+    and a recomputed row is inserted unless that row is still there. A tick that
+    recomputes the window without finding a change writes nothing, and a row's
+    `last_updated`/`run_id` say when and by which run its current values were written.
+
     Admin rebuild with `full_refresh_sweep: true` is mark-and-sweep instead (seed 000):
     upsert every recomputed row (refreshing last_updated), then delete the rows of the
     scope this run did not touch. Readers see the old rows until the new ones commit.
@@ -72,7 +78,8 @@
     insert into {{ target }} ({{ cols_csv }})
     select {{ cols_csv }} from {{ source }}
     {%- else -%}
-    {%- set whole_col = 'key_value' if bucket_kind == 'key' else 'day_bucket' %}
+    {%- set whole_col = 'key_value' if bucket_kind == 'key' else 'day_bucket' -%}
+    {%- set unchanged = tally._bucket_replace_unchanged(source, unique_key, dest_cols) %}
     -- whole tenants (new, re-versioned, gone, rebuilt)
     delete from {{ target }} as t
     using {{ tally.sliding_window_affected() }} as sw
@@ -80,7 +87,8 @@
         and sw.{{ whole_col }} is null
         {%- if scope is not none %}
         and t.{{ scope[0] }} = {{ scope[1] }}
-        {%- endif %};
+        {%- endif %}
+        {{ unchanged }};
     -- single buckets: separate statement so the join can use an index on (tenant, bucket)
     delete from {{ target }} as t
     using {{ tally.sliding_window_affected() }} as sw
@@ -99,7 +107,8 @@
         {%- endif %}
         {%- if scope is not none %}
         and t.{{ scope[0] }} = {{ scope[1] }}
-        {%- endif %};
+        {%- endif %}
+        {{ unchanged }};
     {%- if bucket_kind == 'day' and bucket_key %}
     -- one key's day (bucket key): its own statement, so it uses the grain's index
     delete from {{ target }} as t
@@ -107,12 +116,39 @@
     where t.{{ tenant_col }} = sw.tenant_id
         and t.{{ bucket_key }} = sw.key_value
         and t.{{ bucket_col }} = sw.day_bucket
-        and sw.key_value is not null;
+        and sw.key_value is not null
+        {{ unchanged }};
     {%- endif %}
+    -- the rows that are not there yet (every row left in the affected buckets is equal to
+    -- its recomputed row)
     insert into {{ target }} ({{ cols_csv }})
-    select {{ cols_csv }} from {{ source }}
+    select {{ cols_csv }} from {{ source }} as s
+    {%- if unique_key %}
+    where not exists (
+        select 1 from {{ target }} as t
+        where {% for c in unique_key %}t.{{ c }} = s.{{ c }}{{ ' and ' if not loop.last }}{% endfor %}
+    )
+    {%- endif %}
     {%- endif -%}
 {% endmacro %}
+
+
+{#- `and not exists (<the same row among the recomputed ones>)` for a delete from
+    target `t`: same grain (unique_key), same values in every column but the lineage.
+    Empty without a unique_key (every row of the affected buckets is replaced). -#}
+{% macro _bucket_replace_unchanged(source, unique_key, dest_cols) -%}
+    {%- if unique_key -%}
+    {%- set values = dest_cols | reject('in', unique_key + ['last_updated', 'run_id']) | list -%}
+    and not exists (
+            select 1 from {{ source }} as s
+            where {% for c in unique_key %}s.{{ c }} = t.{{ c }}{{ ' and ' if not loop.last }}{% endfor %}
+            {%- if values %}
+                and ({% for c in values %}s.{{ c }}{{ ', ' if not loop.last }}{% endfor %})
+                    is not distinct from ({% for c in values %}t.{{ c }}{{ ', ' if not loop.last }}{% endfor %})
+            {%- endif %}
+        )
+    {%- endif -%}
+{%- endmacro %}
 
 
 {#- The lineage columns every mart row carries. -#}

@@ -132,6 +132,39 @@ def test_late_change_recomputes_only_its_campaign_day(built: str) -> None:
     assert_equivalent(url, "after a late change of one campaign-day")
 
 
+def _last_run(url: str, mart: str) -> tuple[str, int | None]:
+    return query(url, "select run_id, affected_buckets from ops.mart_runs where mart = %s"
+                      " order by started_at desc limit 1", (mart,))[0]
+
+
+def test_tick_writes_only_the_rows_that_change(built: str) -> None:
+    """bucket_replace keeps the rows its recomputation finds unchanged: a tick that
+    re-reads the window without a change writes no row, and a late change of one
+    campaign-day writes that bucket's rows and none of the window's."""
+    url = built
+    dbt("run", "--select", MARTS)
+    dbt("run", "--select", MARTS)  # nothing changed since the previous tick
+    for mart in EXPECTED:
+        run_id, affected = _last_run(url, mart)
+        if mart in ("agg_order_daily", "agg_order_customer_daily"):
+            assert affected > 0, f"{mart}: the window's days are recomputed on every tick"
+        assert query(url, f"select count(*) from marts.{mart} where run_id = %s", (run_id,)) == [(0,)], mart
+    org, campaign, day, holdout, attribution = query(url, """
+        select q.organization_id, q.campaign_id, q.day_bucket, q.is_holdout, q.attribution_id
+        from intermediate.int_orders__attributions_qualified q
+        where q.day_bucket < current_date - 30
+        order by q.attribution_id limit 1""")[0]
+    execute(url, "update raw.attributions set order_value = order_value + 1, updated_at = now() where id = %s",
+            (attribution,))
+    dbt("run", "--select", MARTS)
+    run_id, affected = _last_run(url, "agg_order_daily")
+    assert affected > 1  # the window's days and the changed campaign-day
+    written = query(url, """select organization_id, campaign_id, day_bucket, is_holdout
+                            from marts.agg_order_daily where run_id = %s""", (run_id,))
+    assert written == [(org, campaign, day, holdout)]
+    assert_equivalent(url, "after a tick that wrote one bucket")
+
+
 def test_backfill_window_recomputes_exactly_those_days(built: str) -> None:
     url = built
     # silently corrupt two old days (capture off: no change record, as if missed)

@@ -1,7 +1,11 @@
 {{ tally.orders_day_mart_config(
     unique_key=['organization_id', 'campaign_id', 'day_bucket', 'is_holdout'],
-    index_sql="create index if not exists agg_order_daily_org_day_idx on {{ this }} (organization_id, day_bucket) include (campaign_id, is_holdout, total_orders, revenue, unique_customers)",
+    index_sql="drop index if exists {{ this.schema }}.agg_order_daily_org_day_idx; create index if not exists agg_order_daily_org_day_key_idx on {{ this }} (organization_id, day_bucket)",
 ) }}
+{#- The reader's org + day range path. No INCLUDE list: the reader reads every measure,
+    so a covering index would have to carry the whole row; a narrow one costs a tick's
+    inserts less. (`agg_order_daily_org_day_idx`, a covering index of three measures
+    that no query could use index-only, is dropped where an older build left it.) -#}
 -- depends_on: {{ ref('stg_orders__organizations') }}
 -- depends_on: {{ ref('stg_orders__attributions') }}
 
