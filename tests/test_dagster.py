@@ -80,3 +80,37 @@ def test_every_mart_has_a_freshness_policy_from_its_refresh_interval() -> None:
     assert windows["agg_sending_stats_30d"] == timedelta(days=14)
     staging = [k for k in graph.get_all_asset_keys() if k.path[0] == "staging"]
     assert all(graph.get(k).freshness_policy is None for k in staging)
+
+
+def test_tick_reconciles_three_days_and_the_full_window_once_a_day() -> None:
+    """The 15-minute tick's reconcile checks compare 3 local days; the tick of 03:00 UTC
+    compares the project's reconcile_days. The run config is valid for the tick job and
+    reaches dbt as the var."""
+    runtime.ensure_manifest()
+    from datetime import UTC, datetime
+
+    from dagster import build_asset_context, build_schedule_context, validate_run_config
+
+    from orchestration.assets.dbt import IncrementalRunConfig, _vars
+    from orchestration.definitions import defs
+    from orchestration.errors import TallyError
+    from orchestration.schedules import tick_schedule
+
+    job = defs.resolve_job_def("tick")
+
+    def config_at(hour: int, minute: int) -> dict:
+        at = datetime(2026, 11, 23, hour, minute, tzinfo=UTC)
+        (request,) = tick_schedule.evaluate_tick(
+            build_schedule_context(scheduled_execution_time=at)
+        ).run_requests
+        assert validate_run_config(job, request.run_config) is not None
+        return request.run_config.get("ops", {}).get("incremental_marts", {}).get("config", {})
+
+    assert config_at(10, 15) == {"reconcile_days": 3}
+    assert config_at(3, 0) == {}
+    assert config_at(3, 15) == {"reconcile_days": 3}
+    context = build_asset_context()
+    assert _vars(context, IncrementalRunConfig(reconcile_days=3)) == {"reconcile_days": 3}
+    assert _vars(context, IncrementalRunConfig()) == {}
+    with pytest.raises(TallyError, match="reconcile_days must be >= 1"):
+        _vars(context, IncrementalRunConfig(reconcile_days=0))

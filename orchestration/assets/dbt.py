@@ -28,6 +28,9 @@ class IncrementalRunConfig(Config):
     full_refresh: bool = False
     # support: with a partition range, backfill only this account's local days
     backfill_account_id: int | None = None
+    # days the reconcile checks compare with raw (dbt var reconcile_days); None = the
+    # project default. The 15-minute tick passes a short window (see schedules.py).
+    reconcile_days: int | None = None
 
     def rebuild_scope(self) -> RebuildScope | None:
         if self.rebuild_organization_id is not None:
@@ -54,6 +57,10 @@ def _vars(context: AssetExecutionContext, config: IncrementalRunConfig) -> dict:
         if window is None:
             raise TallyError("backfill_account_id needs a partition range (--start/--end)")
         out["backfill_account_id"] = config.backfill_account_id
+    if config.reconcile_days is not None:
+        if config.reconcile_days < 1:
+            raise TallyError(f"reconcile_days must be >= 1, got {config.reconcile_days}")
+        out["reconcile_days"] = config.reconcile_days
     return out
 
 

@@ -39,6 +39,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_run)
 
     p = sub.add_parser("tick", help="one sliding-window tick of every incremental mart")
+    p.add_argument(
+        "--full-reconcile",
+        action="store_true",
+        help="reconcile checks over `reconcile_days` (60) instead of the tick's 3 days",
+    )
     p.set_defaults(handler=cmd_tick)
 
     p = sub.add_parser("backfill", help="recompute exactly the local days --start..--end")
@@ -175,9 +180,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_tick(args: argparse.Namespace) -> int:
+    from orchestration.schedules import tick_run_config
+
     runtime.activate()
     started = time.perf_counter()
-    _run_job("tick")
+    _run_job("tick", run_config=tick_run_config(args.full_reconcile))
     print(f"tick done in {time.perf_counter() - started:.1f} s")
     return 0
 

@@ -17,9 +17,11 @@ with qualified as (
     ) }} as q
 ),
 
--- one row per customer and bucket first: the roll-up then counts unique customers
--- with count(*), no count(distinct) sort
-per_customer as (
+{%- set full = tally.sliding_window_mode() == 'full' %}
+{%- if full %}
+-- full build (every row of raw): one row per customer and bucket first, so the roll-up
+-- counts unique customers with count(*) - no count(distinct) sort of the whole table
+customer_rows as (
     select
         qualified.organization_id,
         qualified.campaign_id,
@@ -37,27 +39,49 @@ per_customer as (
     from qualified
     group by 1, 2, 3, 4, 5
 ),
+{%- else %}
+-- incremental runs (the affected buckets' rows): one level, count(distinct) per bucket -
+-- the two hash levels cost twice as much on a few hundred thousand rows (0.67 vs 0.31 s
+-- for a late-5k tick at scale 100)
+customer_rows as (
+    select
+        qualified.organization_id,
+        qualified.campaign_id,
+        qualified.day_bucket,
+        qualified.is_holdout,
+        qualified.customer_id,
+        1 as orders,
+        qualified.order_value as revenue,
+        case when qualified.is_first_purchase then 1 else 0 end as first_purchase_orders,
+        case when qualified.is_first_purchase then qualified.order_value end as first_purchase_revenue,
+        case when qualified.is_subscription then 1 else 0 end as subscription_orders,
+        case when qualified.is_subscription then qualified.order_value end as subscription_revenue,
+        case when qualified.is_discount_matched then 1 else 0 end as discount_matched_orders,
+        case when qualified.is_new_subscriber then 1 else 0 end as new_subscribers
+    from qualified
+),
+{%- endif %}
 
 final as (
     select
-        per_customer.organization_id,
-        per_customer.campaign_id,
-        per_customer.day_bucket,
-        per_customer.is_holdout,
-        cast(sum(per_customer.orders) as bigint) as total_orders,
-        cast(sum(per_customer.revenue) as numeric(16, 2)) as revenue,
-        cast(sum(per_customer.first_purchase_orders) as bigint) as first_purchase_orders,
-        cast(coalesce(sum(per_customer.first_purchase_revenue), 0) as numeric(16, 2)) as first_purchase_revenue,
-        cast(sum(per_customer.orders - per_customer.first_purchase_orders) as bigint) as repeat_orders,
-        cast(sum(per_customer.revenue) - coalesce(sum(per_customer.first_purchase_revenue), 0) as numeric(16, 2))
+        customer_rows.organization_id,
+        customer_rows.campaign_id,
+        customer_rows.day_bucket,
+        customer_rows.is_holdout,
+        cast(sum(customer_rows.orders) as bigint) as total_orders,
+        cast(sum(customer_rows.revenue) as numeric(16, 2)) as revenue,
+        cast(sum(customer_rows.first_purchase_orders) as bigint) as first_purchase_orders,
+        cast(coalesce(sum(customer_rows.first_purchase_revenue), 0) as numeric(16, 2)) as first_purchase_revenue,
+        cast(sum(customer_rows.orders - customer_rows.first_purchase_orders) as bigint) as repeat_orders,
+        cast(sum(customer_rows.revenue) - coalesce(sum(customer_rows.first_purchase_revenue), 0) as numeric(16, 2))
             as repeat_revenue,
-        cast(sum(per_customer.subscription_orders) as bigint) as subscription_orders,
-        cast(coalesce(sum(per_customer.subscription_revenue), 0) as numeric(16, 2)) as subscription_revenue,
-        cast(sum(per_customer.discount_matched_orders) as bigint) as discount_matched_orders,
-        cast(count(per_customer.customer_id) as bigint) as unique_customers,
-        cast(sum(per_customer.new_subscribers) as bigint) as new_subscribers,
+        cast(sum(customer_rows.subscription_orders) as bigint) as subscription_orders,
+        cast(coalesce(sum(customer_rows.subscription_revenue), 0) as numeric(16, 2)) as subscription_revenue,
+        cast(sum(customer_rows.discount_matched_orders) as bigint) as discount_matched_orders,
+        cast(count({{ '' if full else 'distinct ' }}customer_rows.customer_id) as bigint) as unique_customers,
+        cast(sum(customer_rows.new_subscribers) as bigint) as new_subscribers,
         {{ tally.lineage_columns() }}
-    from per_customer
+    from customer_rows
     group by 1, 2, 3, 4
 )
 
