@@ -7,7 +7,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import run_tally
+from conftest import query, run_tally
 
 from orchestration.db import Database, parse_url
 from orchestration.errors import TallyError
@@ -106,6 +106,16 @@ def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
     proc = run_tally("tick", url="postgresql://nobody@127.0.0.1:1/nothing")
     line = _one_line_error(proc)
     assert "cannot reach PostgreSQL" in line and "TALLY_DATABASE_URL" in line
+
+
+@pytest.mark.slow
+def test_tick_on_an_unbuilt_database_says_run_first(new_database) -> None:
+    url = new_database("unbuilt")
+    for args in (("tick",), ("backfill", "--start", "2026-05-01", "--end", "2026-05-02")):
+        line = _one_line_error(run_tally(*args, url=url))
+        assert "not built" in line and "`tally run` first" in line, line
+    assert query(url, "select count(*) from information_schema.schemata"
+                      " where schema_name in ('marts', 'staging', 'intermediate')") == [(0,)]
 
 
 def test_malformed_url_is_one_line() -> None:

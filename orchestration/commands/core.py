@@ -179,10 +179,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _require_built(db: dbmod.Database) -> None:
+    """The tick and backfills run the incremental marts only: their staging and
+    intermediate views must exist (built by `tally run`)."""
+    with db.connect() as conn:
+        built = conn.execute(
+            "select to_regclass('intermediate.int_orders__attributions_qualified') is not null"
+        ).fetchone()[0]
+    if not built:
+        raise TallyError(
+            f"the dbt project is not built in {db.describe()}: run `tally run` first "
+            "(it builds every asset once; ticks and backfills refresh the incremental marts)"
+        )
+
+
 def cmd_tick(args: argparse.Namespace) -> int:
     from orchestration.schedules import tick_run_config
 
-    runtime.activate()
+    _require_built(runtime.activate())
     started = time.perf_counter()
     _run_job("tick", run_config=tick_run_config(args.full_reconcile))
     print(f"tick done in {time.perf_counter() - started:.1f} s")
@@ -204,7 +218,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         from orchestration.commands import support_backfill  # provided by the support domain
 
         return support_backfill.run(args)
-    runtime.activate()
+    _require_built(runtime.activate())
     started = time.perf_counter()
     _run_job("tick", partition_range=(args.start.isoformat(), args.end.isoformat()))
     days = (args.end - args.start).days + 1
