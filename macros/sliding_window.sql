@@ -138,38 +138,35 @@
     {{ relation }}
     {%- else -%}
     {%- set scope = tally.sliding_window_scope() -%}
+    {%- set in_bucket = ['r.' ~ tenant_col ~ ' = sw.tenant_id', 'r.' ~ ts_col ~ ' >= sw.lo', 'r.' ~ ts_col ~ ' < sw.hi'] -%}
+    {%- set day_conditions = in_bucket + (['r.' ~ scope_col ~ ' = ' ~ scope[1]] if scope is not none and scope_col is not none else []) -%}
     (
+        {{ tally.sliding_window_lateral(relation, day_conditions, 'sw.key_value is null' if key_col is not none else none) }}
+        {%- if key_col is not none %}
+        union all
+        {{ tally.sliding_window_lateral(relation, ['r.' ~ key_col ~ ' = sw.key_value'] + in_bucket, 'sw.key_value is not null') }}
+        {%- endif %}
+    )
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The rows of `relation` (alias r) matching `conditions` (SQL over r and the affected
+    row sw), one LATERAL lookup per affected row passing `sw_filter` (none: every row).
+    OFFSET 0 keeps the subquery from being flattened, so each lookup is an index scan.
+    Shared by sliding_window_rows and orders_campaign_rows. -#}
+{% macro sliding_window_lateral(relation, conditions, sw_filter=none) -%}
         select swr.*
         from {{ tally.sliding_window_affected() }} as sw
         cross join lateral (
             select r.*
             from {{ relation }} as r
-            where r.{{ tenant_col }} = sw.tenant_id
-                and r.{{ ts_col }} >= sw.lo
-                and r.{{ ts_col }} < sw.hi
-                {%- if scope is not none and scope_col is not none %}
-                and r.{{ scope_col }} = {{ scope[1] }}
-                {%- endif %}
+            where {{ conditions | join('\n                and ') }}
             offset 0
         ) as swr
-        {%- if key_col is not none %}
-        where sw.key_value is null
-        union all
-        select swk.*
-        from {{ tally.sliding_window_affected() }} as sw
-        cross join lateral (
-            select r.*
-            from {{ relation }} as r
-            where r.{{ key_col }} = sw.key_value
-                and r.{{ tenant_col }} = sw.tenant_id
-                and r.{{ ts_col }} >= sw.lo
-                and r.{{ ts_col }} < sw.hi
-            offset 0
-        ) as swk
-        where sw.key_value is not null
+        {%- if sw_filter is not none %}
+        where {{ sw_filter }}
         {%- endif %}
-    )
-    {%- endif -%}
 {%- endmacro %}
 
 

@@ -40,19 +40,8 @@
 {#- One LATERAL lookup per affected row: by (tenant, key) for key rows, by tenant for
     whole-tenant rows (key_value NULL). -#}
 {% macro _orders_campaign_lookup(relation, tenant_col, key_col, scope, by_key) -%}
-        select ocr.*
-        from {{ tally.sliding_window_affected() }} as sw
-        cross join lateral (
-            select r.*
-            from {{ relation }} as r
-            where r.{{ tenant_col }} = sw.tenant_id
-                {%- if by_key %}
-                and r.{{ key_col }} = sw.key_value
-                {%- endif %}
-                {%- if scope is not none %}
-                and r.{{ key_col }} = {{ scope[1] }}
-                {%- endif %}
-            offset 0
-        ) as ocr
-        where sw.key_value is {{ 'not null' if by_key else 'null' }}
+    {%- set conditions = ['r.' ~ tenant_col ~ ' = sw.tenant_id'] -%}
+    {%- if by_key -%}{%- do conditions.append('r.' ~ key_col ~ ' = sw.key_value') -%}{%- endif -%}
+    {%- if scope is not none -%}{%- do conditions.append('r.' ~ key_col ~ ' = ' ~ scope[1]) -%}{%- endif -%}
+    {{ tally.sliding_window_lateral(relation, conditions, 'sw.key_value is ' ~ ('not null' if by_key else 'null')) }}
 {%- endmacro %}
