@@ -35,6 +35,15 @@
                  when that var is set, only that tenant's days.
       rebuild  - var <rebuild_var> set: that whole tenant (optionally one scope value).
 
+    Follow (event key `follow`, e.g. 'customer_id', needs `bucket_key`): a changed row
+    also affects the later buckets of the same (key, follow) entity - for a mart whose
+    bucket for day X depends on the entity's earlier days (agg_order_customer_day_pairs:
+    a customer's previous order day). Every (tenant, key, local day) holding a row of
+    that entity at or after the changed row's time is added (one index lookup on
+    (key, follow) per changed row); a backfill of such a mart recomputes from
+    window_start through today. `window_days: 0`: no window days - the mart is
+    recomputed only where rows changed (plus whole tenants).
+
     Bucket key (spec `bucket_key`, e.g. campaign_id): a changed row affects only its
     (tenant, key, local day) bucket, not the tenant's whole day - 5,000 late updates then
     re-read the rows of ~5,000 campaign-days, not of ~5,000 organization-days. Window,
@@ -181,6 +190,10 @@
     {%- set n_days = spec.get('window_days', var('sliding_window_days')) | int -%}
     {%- set key = spec.get('key') -%}
     {%- set bucket_key = spec.get('bucket_key') -%}
+    {%- set follows = spec['events'] | selectattr('follow', 'defined') | list -%}
+    {%- if follows and not bucket_key -%}
+        {{ exceptions.raise_compiler_error("sliding window of " ~ this ~ ": an event with `follow` needs `bucket_key`") }}
+    {%- endif -%}
     drop table if exists {{ affected }};
     create temporary table {{ affected }} on commit drop as
     with tenants as (
@@ -221,7 +234,12 @@
         from valid
         cross join generate_series(
             cast('{{ var("window_start") }}' as date),
+            {%- if follows %}
+            -- later buckets depend on these days (spec `follow`): recompute through today
+            greatest(cast('{{ var("window_end") }}' as date), {{ tally.local_today('valid.tz') }}),
+            {%- else %}
             cast('{{ var("window_end") }}' as date),
+            {%- endif %}
             interval '1 day'
         ) as d
         {%- if spec.get('backfill_tenant_var') and var(spec['backfill_tenant_var'], none) is not none %}
@@ -275,6 +293,8 @@
             ev.{{ e['tenant'] }} as tenant_id,
             ev.{{ e['ts'] }} as ts,
             {% if key or bucket_key %}ev.{{ e.get('key', key or bucket_key) }}{% else %}cast(null as bigint){% endif %} as key_value,
+            {% if e.get('follow') %}ev.{{ e['follow'] }}{% else %}cast(null as bigint){% endif %} as follow_value,
+            {{ loop.index }} as event_no,
             ev.updated_at as changed_at
         from {{ ref(e['model']) }} as ev
         where ev.updated_at > (select since.watermark from since)
@@ -283,6 +303,8 @@
             cast(rc.old_row ->> '{{ e.get("raw_tenant", e["tenant"]) }}' as bigint) as tenant_id,
             cast(rc.old_row ->> '{{ e.get("raw_ts", e["ts"]) }}' as timestamptz) as ts,
             {% if key or bucket_key %}cast(rc.old_row ->> '{{ e.get("raw_key", e.get("key", key or bucket_key)) }}' as bigint){% else %}cast(null as bigint){% endif %} as key_value,
+            {% if e.get('follow') %}cast(rc.old_row ->> '{{ e.get("raw_follow", e["follow"]) }}' as bigint){% else %}cast(null as bigint){% endif %} as follow_value,
+            {{ loop.index }} as event_no,
             rc.captured_at as changed_at
         from ops.raw_changes as rc
         where rc.table_name = '{{ e["raw_table"] }}'
@@ -294,6 +316,7 @@
     ),
 
     days as (
+        {%- if n_days > 0 %}
         -- the sliding window, stretched back to the previous run if it was long ago
         select valid.tenant_id, cast(d as date) as day_bucket, cast(null as bigint) as key_value
         from valid
@@ -307,6 +330,27 @@
             interval '1 day'
         ) as d
         union
+        {%- endif %}
+        {%- for e in spec['events'] %}{% if e.get('follow') %}
+        -- the later buckets of each changed row's (key, follow) entity (spec `follow`)
+        select changed.tenant_id, {{ tally.day_bucket('later.ts', 'valid.tz') }} as day_bucket, changed.key_value
+        from changed
+        inner join valid on changed.tenant_id = valid.tenant_id
+        inner join progress on changed.tenant_id = progress.tenant_id
+        cross join lateral (
+            select ev.{{ e['ts'] }} as ts
+            from {{ ref(e['model']) }} as ev
+            where ev.{{ e.get('key', bucket_key) }} = changed.key_value
+                and ev.{{ e['follow'] }} = changed.follow_value
+                and ev.{{ e['tenant'] }} = changed.tenant_id
+                and ev.{{ e['ts'] }} > changed.ts
+            offset 0
+        ) as later
+        where changed.event_no = {{ loop.index }}
+            and changed.ts is not null
+            and changed.changed_at > progress.watermark - {{ lag }}
+        union
+        {%- endif %}{% endfor %}
         -- every local day (with a bucket key: every key's day) holding a row changed
         -- since this tenant's watermark; a row without a key affects the whole day
         select

@@ -132,6 +132,41 @@ def test_late_change_recomputes_only_its_campaign_day(built: str) -> None:
     assert_equivalent(url, "after a late change of one campaign-day")
 
 
+def test_pairs_follow_a_changed_order_to_the_customers_later_days(built: str) -> None:
+    """agg_order_customer_day_pairs is recomputed per (campaign, day): a change to a
+    customer's first order also rewrites the pair rows of that customer's later order
+    days in the campaign (their revenue products include the first day), and no other
+    day of the campaign is touched (no window days, no whole campaign)."""
+    url = built
+    dbt("run", "--select", MARTS)
+    org, campaign, holdout, customer = query(url, """
+        select organization_id, campaign_id, is_holdout, customer_id
+        from intermediate.int_orders__attributions_qualified
+        where customer_id is not null and day_bucket < current_date - 5
+        group by 1, 2, 3, 4 having count(distinct day_bucket) >= 3
+        order by count(distinct day_bucket) desc, 1, 2, 4 limit 1""")[0]
+    days = [d for (d,) in query(url, """
+        select distinct day_bucket from intermediate.int_orders__attributions_qualified
+        where organization_id = %s and campaign_id = %s and is_holdout = %s and customer_id = %s
+        order by 1""", (org, campaign, holdout, customer))]
+    first = query(url, """
+        select attribution_id from intermediate.int_orders__attributions_qualified
+        where organization_id = %s and campaign_id = %s and is_holdout = %s and customer_id = %s
+            and day_bucket = %s order by attribution_id limit 1""", (org, campaign, holdout, customer, days[0]))[0][0]
+    execute(url, "update raw.attributions set order_value = order_value + 7, updated_at = now() where id = %s",
+            (first,))
+    dbt("run", "--select", MARTS)
+    run_id, _ = _last_run(url, "agg_order_customer_day_pairs")
+    written = {d for (d,) in query(url, """select distinct day_bucket from marts.agg_order_customer_day_pairs
+                                           where run_id = %s""", (run_id,))}
+    assert written == set(days)
+    other = query(url, """select count(*) from marts.agg_order_customer_day_pairs
+                          where run_id = %s and (organization_id, campaign_id) <> (%s, %s)""",
+                  (run_id, org, campaign))
+    assert other == [(0,)]
+    assert_equivalent(url, "after a change to a customer's first order")
+
+
 def _last_run(url: str, mart: str) -> tuple[str, int | None]:
     return query(url, "select run_id, affected_buckets from ops.mart_runs where mart = %s"
                       " order by started_at desc limit 1", (mart,))[0]

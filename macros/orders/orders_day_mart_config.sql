@@ -3,22 +3,23 @@
 
       orders_day_mart_config       agg_order_daily, agg_order_customer_daily - buckets are
                                    (organization, campaign, local day) / (organization,
-                                   local day) (bucket key campaign_id)
-      orders_campaign_mart_config  agg_campaign_recipient_totals, agg_order_customer_day_pairs,
-                                   agg_order_running_totals - whole (organization,
+                                   local day) (bucket key campaign_id); with `follow`
+                                   also the later days of a changed row's customer and
+                                   no window days (agg_order_customer_day_pairs)
+      orders_campaign_mart_config  agg_campaign_recipient_totals, agg_order_running_totals - whole (organization,
                                    campaign) pairs (key mode)
 
     `unique_key`: the mart's grain; `index_sql`: an optional reader index, created after
     every run (idempotent). -#}
-{% macro orders_day_mart_config(unique_key, index_sql=none) %}
-{{ tally._orders_mart_config(unique_key, index_sql, 'day_bucket', 'day', none) }}
+{% macro orders_day_mart_config(unique_key, index_sql=none, follow=none) %}
+{{ tally._orders_mart_config(unique_key, index_sql, 'day_bucket', 'day', none, follow) }}
 {% endmacro %}
 
 {% macro orders_campaign_mart_config(unique_key, index_sql=none) %}
 {{ tally._orders_mart_config(unique_key, index_sql, 'campaign_id', 'key', 'campaign_id') }}
 {% endmacro %}
 
-{% macro _orders_mart_config(unique_key, index_sql, bucket_column, bucket_kind, key) %}
+{% macro _orders_mart_config(unique_key, index_sql, bucket_column, bucket_kind, key, follow=none) %}
 {%- set post_hook = ["{{ tally.sliding_window_record() }}"] -%}
 {%- if index_sql is not none -%}
     {%- do post_hook.append(index_sql) -%}
@@ -31,7 +32,7 @@
         unique_key=unique_key,
         bucket_column=bucket_column,
         bucket_kind=bucket_kind,
-        sliding_window=tally.orders_sliding_window(key=key),
+        sliding_window=tally.orders_sliding_window(key=key, follow=follow),
         pre_hook="{{ tally.sliding_window_prepare() }}",
         post_hook=post_hook,
         tags=['sliding_window'],

@@ -1,8 +1,11 @@
 {#- The sliding-window spec shared by the order marts (see docs/incremental.md).
     Day marts: affected buckets are (organization, campaign, local day) - bucket key
     campaign_id, read through the raw index on (campaign_id, ordered_at).
-    `key` set: the affected set is (organization, campaign) instead of local days. -#}
-{% macro orders_sliding_window(key=none) %}
+    `key` set: the affected set is (organization, campaign) instead of local days.
+    `follow` set (e.g. 'customer_id', day marts only): a changed attribution also affects
+    the later days of the same (campaign, customer) - raw index (campaign_id,
+    customer_id) - and there are no window days (agg_order_customer_day_pairs). -#}
+{% macro orders_sliding_window(key=none, follow=none) %}
     {%- set spec = {
         'tenants': 'stg_orders__organizations',
         'tenant_id': 'organization_id',
@@ -19,6 +22,10 @@
     {%- if key is none -%}
         {#- day marts: a changed attribution affects its (organization, campaign, day) -#}
         {%- do spec.update({'bucket_key': 'campaign_id'}) -%}
+        {%- if follow is not none -%}
+            {%- do spec['events'][0].update({'follow': follow}) -%}
+            {%- do spec.update({'window_days': 0}) -%}
+        {%- endif -%}
     {%- else -%}
         {%- do spec.update({'key': key}) -%}
         {%- do spec['events'].append(

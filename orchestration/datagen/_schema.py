@@ -131,6 +131,10 @@ INDEXES: dict[str, list[tuple[str, str]]] = {
         # the recipient totals' affected campaigns
         ("campaign_ordered_at", "campaign_id, ordered_at"),
         ("org_recipient", "organization_id, recipient_id"),
+        # (campaign, customer): agg_order_customer_day_pairs reads the campaign history of
+        # the customers of its affected days and follows a changed order to the
+        # customer's later days
+        ("campaign_customer", "campaign_id, customer_id"),
     ],
     "campaign_recipients": [
         ("org_campaign", "organization_id, campaign_id"),

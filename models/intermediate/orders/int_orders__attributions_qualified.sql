@@ -36,7 +36,7 @@ final as (
         and attributions.order_value > 0
         and attributions.campaign_id is not null
         and attributions.ordered_at is not null
-        and not coalesce(organizations.excluded_attributions ? attributions.attribution_type, false)
+        and not coalesce(organizations.exclusion_set ? attributions.attribution_type, false)
 )
 
 select * from final

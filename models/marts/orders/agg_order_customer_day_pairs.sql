@@ -20,25 +20,77 @@
 
     (the diagonal rows carry new_customers, the off-diagonal ones returning_customers).
 
-    Incremental in key mode, per (organization, campaign): an order on day d changes the
-    previous order day and the pairs of that customer's later days, so a run recomputes
-    every campaign holding a changed attribution (or recipient row), every campaign of
-    a tenant whose configuration changed, and the rebuild scope - whole, from the
-    qualifying attributions of those campaigns (raw index on campaign_id). Like
-    agg_campaign_recipient_totals, it does not ref the other order marts. -#}
-{{ tally.orders_campaign_mart_config(
+    Incremental per (organization, campaign, local day) like agg_order_daily: the pair
+    rows of day X depend on the customers ordering on X and their earlier order days, so
+    a changed attribution affects its own campaign-day and the later order days of the
+    same customer in that campaign (sliding-window `follow` on customer_id, raw index
+    (campaign_id, customer_id)); no window days. A run reads the affected buckets' rows,
+    then the whole campaign history of each of their customers (one index lookup per
+    customer), and keeps the pairs whose later day is an affected bucket. Whole tenants
+    (new, re-configured, rebuilt) read the tenant. Like agg_campaign_recipient_totals,
+    it does not ref the other order marts. -#}
+{{ tally.orders_day_mart_config(
     unique_key=['organization_id', 'campaign_id', 'day_bucket', 'is_holdout', 'from_day'],
     index_sql="create index if not exists agg_order_customer_day_pairs_org_day_idx on {{ this }} (organization_id, day_bucket) include (campaign_id, is_holdout, from_day, new_customers, returning_customers, revenue_product)",
+    follow='customer_id',
 ) }}
 -- depends_on: {{ ref('stg_orders__organizations') }}
 -- depends_on: {{ ref('stg_orders__attributions') }}
--- depends_on: {{ ref('stg_orders__campaign_recipients') }}
 
-with qualified as (
+{%- set full = tally.sliding_window_mode() == 'full' %}
+{%- set qualified_relation = ref('int_orders__attributions_qualified') %}
+
+with bucket_rows as (
     select q.*
-    from {{ tally.orders_campaign_rows(ref('int_orders__attributions_qualified')) }} as q
+    from {{ tally.sliding_window_rows(
+        qualified_relation, 'organization_id', 'ordered_at', scope_col='campaign_id', key_col='campaign_id'
+    ) }} as q
     where q.customer_id is not null
 ),
+
+{%- if full %}
+
+qualified as (
+    select bucket_rows.* from bucket_rows
+),
+{%- else %}
+
+-- whole tenants: their rows are whole histories already
+whole_tenants as (
+    select sw.tenant_id
+    from {{ tally.sliding_window_affected() }} as sw
+    where sw.day_bucket is null and sw.key_value is null
+),
+
+bucket_days as (
+    select distinct bucket_rows.organization_id, bucket_rows.campaign_id, bucket_rows.day_bucket
+    from bucket_rows
+),
+
+bucket_customers as (
+    select distinct bucket_rows.organization_id, bucket_rows.campaign_id, bucket_rows.customer_id
+    from bucket_rows
+    where bucket_rows.organization_id not in (select whole_tenants.tenant_id from whole_tenants)
+),
+
+-- every qualifying order of those customers in the campaign (both arms, all days)
+qualified as (
+    select bucket_rows.*
+    from bucket_rows
+    where bucket_rows.organization_id in (select whole_tenants.tenant_id from whole_tenants)
+    union all
+    select history.*
+    from bucket_customers
+    cross join lateral (
+        select q.*
+        from {{ qualified_relation }} as q
+        where q.campaign_id = bucket_customers.campaign_id
+            and q.customer_id = bucket_customers.customer_id
+            and q.organization_id = bucket_customers.organization_id
+        offset 0
+    ) as history
+),
+{%- endif %}
 
 {{ tally.orders_customer_day_pairs('qualified') }},
 
@@ -54,6 +106,14 @@ final as (
         day_pairs.revenue_product,
         {{ tally.lineage_columns() }}
     from day_pairs
+    {%- if not full %}
+    -- only the pairs whose later day is an affected bucket (the customers' other days
+    -- belong to buckets this run does not replace)
+    where (day_pairs.organization_id, day_pairs.campaign_id, day_pairs.day_bucket) in (
+        select bucket_days.organization_id, bucket_days.campaign_id, bucket_days.day_bucket
+        from bucket_days
+    )
+    {%- endif %}
 )
 
 select * from final

@@ -5,6 +5,7 @@
       statement on a typo, so one tenant's bad value must not reach it).
     * `excluded_attributions`: the configured json array of attribution types, or
       NULL (and `has_valid_exclusions = false`) when it is not an array of strings.
+    * `exclusion_set`: the same types as configured (unsorted; for membership tests).
     * `aggregation_timezone`: the zone the marts aggregate in - NULL when either the
       timezone or the exclusions are invalid, so the sliding window skips the tenant
       (its rows stay as they were) and assert_orders_valid_configuration names it.
@@ -65,6 +66,15 @@ final as (
                 '[]'::jsonb
             )
         end as excluded_attributions,
+        -- the same set as configured (unsorted, no aggregate): what the qualified
+        -- attributions test membership against - it is evaluated per attribution row
+        -- where the planner nests the organization lookup, and the sorted form above
+        -- costs a sort and an aggregate each time
+        case
+            when not checked.has_valid_exclusions then null
+            when jsonb_typeof(checked.raw_exclusions) = 'array' then checked.raw_exclusions
+            else '[]'::jsonb
+        end as exclusion_set,
         checked.has_valid_exclusions,
         case when checked.has_valid_exclusions then checked.timezone end as aggregation_timezone,
         concat_ws(
