@@ -810,20 +810,32 @@ def test_week_checks_let_a_day_recompute_keep_its_week_usable(url: str) -> None:
     days: the week is verified equal to its days and still read as one bucket."""
     tick()
     monday = TODAY - timedelta(days=TODAY.weekday()) - timedelta(days=28)
-    outcome = runs.execute_recompute(
-        monday + timedelta(days=2), monday + timedelta(days=2), [], [], "t"
-    )
-    assert outcome.status == "completed"
-    day_runs = {
-        r[0]
-        for r in query(
+    recomputed = monday + timedelta(days=2)
+
+    def day_runs() -> dict[datetime, set[str]]:
+        out: dict[datetime, set[str]] = {}
+        for bucket, run_id in query(
             url,
-            "select distinct run_id from marts.metric_snapshots where report_slug = 'top-entities'"
-            " and window_name = 'day' and bucket_start >= %s and bucket_start < %s",
+            "select distinct bucket_start, run_id from marts.metric_snapshots"
+            " where report_slug = 'top-entities' and window_name = 'day'"
+            " and bucket_start >= %s and bucket_start < %s",
             (_day(monday), _day(monday + timedelta(days=7))),
-        )
+        ):
+            out.setdefault(bucket.astimezone(UTC), set()).add(run_id)
+        return out
+
+    # which run wrote each day depends on the date (an earlier test's change may fall
+    # in this week and the tick rewrites that day): compare with the state after the tick
+    before = day_runs()
+    outcome = runs.execute_recompute(recomputed, recomputed, [], [], "t")
+    assert outcome.status == "completed"
+    after = day_runs()
+    assert after.keys() == before.keys()
+    assert len(after[_day(recomputed)]) == 1 and after[_day(recomputed)] != before[_day(recomputed)]
+    # the other six days were not rewritten
+    assert {d: r for d, r in after.items() if d != _day(recomputed)} == {
+        d: r for d, r in before.items() if d != _day(recomputed)
     }
-    assert len(day_runs) == 2  # the recomputed day and the six others
     first, last = monday - timedelta(days=2), monday + timedelta(days=8)
     assert ("week", _day(monday), _day(monday + timedelta(days=7))) in _day_plan_parts(first, last)
     assert (
