@@ -8,7 +8,8 @@
     microbatch strategies leave such rows behind.
 
     Config: unique_key (the grain), bucket_column, bucket_kind ('day' compares
-    `bucket_column = day_bucket`, and with a sliding-window `bucket_key` also the key
+    `bucket_column = day_bucket` - with `bucket_suffix: true` `>=`: the affected day and
+    every later one, for marts that accumulate over days - and with a sliding-window `bucket_key` also the key
     for the affected set's (tenant, key, day) rows; 'instant' keeps `lo <= bucket_column < hi`;
     'key' compares `bucket_column = key_value` for key-mode sliding windows),
     and the sliding_window spec (tenant column, rebuild scope).
@@ -94,7 +95,7 @@
     using {{ tally.sliding_window_affected() }} as sw
     where t.{{ tenant_col }} = sw.tenant_id
         {%- if bucket_kind == 'day' %}
-        and t.{{ bucket_col }} = sw.day_bucket
+        and t.{{ bucket_col }} {{ '>=' if config.get('bucket_suffix', false) else '=' }} sw.day_bucket
         {%- if bucket_key %}
         and sw.key_value is null
         {%- endif %}
@@ -111,11 +112,12 @@
         {{ unchanged }};
     {%- if bucket_kind == 'day' and bucket_key %}
     -- one key's day (bucket key): its own statement, so it uses the grain's index
+    -- (config bucket_suffix: the key's rows from that day on - running totals)
     delete from {{ target }} as t
     using {{ tally.sliding_window_affected() }} as sw
     where t.{{ tenant_col }} = sw.tenant_id
         and t.{{ bucket_key }} = sw.key_value
-        and t.{{ bucket_col }} = sw.day_bucket
+        and t.{{ bucket_col }} {{ '>=' if config.get('bucket_suffix', false) else '=' }} sw.day_bucket
         and sw.key_value is not null
         {{ unchanged }};
     {%- endif %}

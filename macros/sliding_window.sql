@@ -41,8 +41,10 @@
     a customer's previous order day). Every (tenant, key, local day) holding a row of
     that entity at or after the changed row's time is added (one index lookup on
     (key, follow) per changed row); a backfill of such a mart recomputes from
-    window_start through today. `window_days: 0`: no window days - the mart is
-    recomputed only where rows changed (plus whole tenants).
+    window_start through today. With `follow_earlier: true` the entity's earlier buckets
+    are added too (running totals by the earlier day of a pair). `window_days: 0`: no
+    window days - the mart is recomputed only where rows changed (plus whole tenants).
+    `backfill_whole: true`: a backfill recomputes every tenant whole.
 
     Bucket key (spec `bucket_key`, e.g. campaign_id): a changed row affects only its
     (tenant, key, local day) bucket, not the tenant's whole day - 5,000 late updates then
@@ -224,6 +226,25 @@
     keys as (
         select cast(null as bigint) as tenant_id, cast(null as bigint) as key_value where false
     ),
+    {% elif mode == 'backfill' and spec.get('backfill_whole') %}
+    -- spec backfill_whole: a backfill recomputes every tenant whole (a mart whose rows
+    -- depend on every earlier day, e.g. running totals)
+    whole as (
+        select valid.tenant_id from valid
+        {%- if spec.get('backfill_tenant_var') and var(spec['backfill_tenant_var'], none) is not none %}
+        where valid.tenant_id = {{ var(spec['backfill_tenant_var']) | int }}
+        {%- endif %}
+    ),
+
+    days as (
+        select cast(null as bigint) as tenant_id, cast(null as date) as day_bucket,
+            cast(null as bigint) as key_value
+        where false
+    ),
+
+    keys as (
+        select cast(null as bigint) as tenant_id, cast(null as bigint) as key_value where false
+    ),
     {% elif mode == 'backfill' %}
     whole as (
         select cast(null as bigint) as tenant_id where false
@@ -343,7 +364,9 @@
             where ev.{{ e.get('key', bucket_key) }} = changed.key_value
                 and ev.{{ e['follow'] }} = changed.follow_value
                 and ev.{{ e['tenant'] }} = changed.tenant_id
+                {%- if not e.get('follow_earlier') %}
                 and ev.{{ e['ts'] }} > changed.ts
+                {%- endif %}
             offset 0
         ) as later
         where changed.event_no = {{ loop.index }}

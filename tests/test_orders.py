@@ -167,6 +167,43 @@ def test_pairs_follow_a_changed_order_to_the_customers_later_days(built: str) ->
     assert_equivalent(url, "after a change to a customer's first order")
 
 
+def test_running_totals_replace_a_campaign_from_its_customers_first_day(built: str) -> None:
+    """agg_order_running_totals rewrites a touched campaign from the earliest affected
+    day on: a change to a customer's middle order day moves every later running total
+    and the by-earlier-day sums from the customer's first day, so the run writes rows
+    of that campaign on or after the first day only (and the arm's last row), none
+    before it and none of another campaign - and the mart stays exact."""
+    url = built
+    dbt("run", "--select", MARTS)
+    org, campaign, holdout, customer = query(url, """
+        select organization_id, campaign_id, is_holdout, customer_id
+        from intermediate.int_orders__attributions_qualified
+        where customer_id is not null and day_bucket < current_date - 5
+        group by 1, 2, 3, 4 having count(distinct day_bucket) >= 3
+        order by count(distinct day_bucket) desc, 1, 2, 4 desc limit 1""")[0]
+    days = [d for (d,) in query(url, """
+        select distinct day_bucket from intermediate.int_orders__attributions_qualified
+        where organization_id = %s and campaign_id = %s and is_holdout = %s and customer_id = %s
+        order by 1""", (org, campaign, holdout, customer))]
+    middle = query(url, """
+        select attribution_id from intermediate.int_orders__attributions_qualified
+        where organization_id = %s and campaign_id = %s and is_holdout = %s and customer_id = %s
+            and day_bucket = %s order by attribution_id limit 1""", (org, campaign, holdout, customer, days[1]))[0][0]
+    execute(url, "update raw.attributions set order_value = order_value + 5, updated_at = now() where id = %s",
+            (middle,))
+    dbt("run", "--select", MARTS)
+    run_id, _ = _last_run(url, "agg_order_running_totals")
+    written = query(url, """select organization_id, campaign_id, is_holdout, day_bucket
+                            from marts.agg_order_running_totals where run_id = %s""", (run_id,))
+    assert {(o, c) for o, c, _, _ in written} == {(org, campaign)}
+    assert min(d for _, _, _, d in written) == days[0]
+    last_day = query(url, """select max(day_bucket) from marts.agg_order_running_totals
+                             where organization_id = %s and campaign_id = %s and is_holdout = %s""",
+                     (org, campaign, holdout))[0][0]
+    assert (org, campaign, holdout, last_day) in written
+    assert_equivalent(url, "after a change to a customer's middle order day")
+
+
 def _last_run(url: str, mart: str) -> tuple[str, int | None]:
     return query(url, "select run_id, affected_buckets from ops.mart_runs where mart = %s"
                       " order by started_at desc limit 1", (mart,))[0]

@@ -5,21 +5,24 @@
                                    (organization, campaign, local day) / (organization,
                                    local day) (bucket key campaign_id); with `follow`
                                    also the later days of a changed row's customer and
-                                   no window days (agg_order_customer_day_pairs)
-      orders_campaign_mart_config  agg_campaign_recipient_totals, agg_order_running_totals - whole (organization,
+                                   no window days (agg_order_customer_day_pairs); with
+                                   `follow_earlier` and `suffix` also the customer's
+                                   earlier days, and rows are replaced from the earliest
+                                   affected day of a campaign on (agg_order_running_totals)
+      orders_campaign_mart_config  agg_campaign_recipient_totals - whole (organization,
                                    campaign) pairs (key mode)
 
     `unique_key`: the mart's grain; `index_sql`: an optional reader index, created after
     every run (idempotent). -#}
-{% macro orders_day_mart_config(unique_key, index_sql=none, follow=none) %}
-{{ tally._orders_mart_config(unique_key, index_sql, 'day_bucket', 'day', none, follow) }}
+{% macro orders_day_mart_config(unique_key, index_sql=none, follow=none, follow_earlier=false, suffix=false) %}
+{{ tally._orders_mart_config(unique_key, index_sql, 'day_bucket', 'day', none, follow, follow_earlier, suffix) }}
 {% endmacro %}
 
 {% macro orders_campaign_mart_config(unique_key, index_sql=none) %}
 {{ tally._orders_mart_config(unique_key, index_sql, 'campaign_id', 'key', 'campaign_id') }}
 {% endmacro %}
 
-{% macro _orders_mart_config(unique_key, index_sql, bucket_column, bucket_kind, key, follow=none) %}
+{% macro _orders_mart_config(unique_key, index_sql, bucket_column, bucket_kind, key, follow=none, follow_earlier=false, suffix=false) %}
 {%- set post_hook = ["{{ tally.sliding_window_record() }}"] -%}
 {%- if index_sql is not none -%}
     {%- do post_hook.append(index_sql) -%}
@@ -32,7 +35,8 @@
         unique_key=unique_key,
         bucket_column=bucket_column,
         bucket_kind=bucket_kind,
-        sliding_window=tally.orders_sliding_window(key=key, follow=follow),
+        sliding_window=tally.orders_sliding_window(key=key, follow=follow, follow_earlier=follow_earlier),
+        bucket_suffix=suffix,
         pre_hook="{{ tally.sliding_window_prepare() }}",
         post_hook=post_hook,
         tags=['sliding_window'],

@@ -4,8 +4,10 @@
     `key` set: the affected set is (organization, campaign) instead of local days.
     `follow` set (e.g. 'customer_id', day marts only): a changed attribution also affects
     the later days of the same (campaign, customer) - raw index (campaign_id,
-    customer_id) - and there are no window days (agg_order_customer_day_pairs). -#}
-{% macro orders_sliding_window(key=none, follow=none) %}
+    customer_id) - and there are no window days (agg_order_customer_day_pairs);
+    `follow_earlier`: also the customer's earlier days, and a backfill recomputes whole
+    tenants (agg_order_running_totals). -#}
+{% macro orders_sliding_window(key=none, follow=none, follow_earlier=false) %}
     {%- set spec = {
         'tenants': 'stg_orders__organizations',
         'tenant_id': 'organization_id',
@@ -23,8 +25,12 @@
         {#- day marts: a changed attribution affects its (organization, campaign, day) -#}
         {%- do spec.update({'bucket_key': 'campaign_id'}) -%}
         {%- if follow is not none -%}
-            {%- do spec['events'][0].update({'follow': follow}) -%}
+            {%- do spec['events'][0].update({'follow': follow, 'follow_earlier': follow_earlier}) -%}
             {%- do spec.update({'window_days': 0}) -%}
+            {%- if follow_earlier -%}
+                {#- running totals: every later day depends on the backfilled ones -#}
+                {%- do spec.update({'backfill_whole': true}) -%}
+            {%- endif -%}
         {%- endif -%}
     {%- else -%}
         {%- do spec.update({'key': key}) -%}

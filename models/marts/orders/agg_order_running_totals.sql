@@ -15,44 +15,72 @@
     day_bucket > e (none when the range ends on the latest day). Derivation in
     docs/reader.md. cum(x) is the row with the largest day_bucket <= x (0 without one).
 
-    Key mode per (organization, campaign), like agg_order_customer_day_pairs: a late
-    order changes every later running total of its campaign, so a run recomputes whole
-    campaigns. It does not ref the other order marts (see agg_campaign_recipient_totals). -#}
-{{ tally.orders_campaign_mart_config(
+    Incremental from the earliest affected day of each campaign on. The per-day
+    increment of day Y (orders, revenue, ..., customer days, returns by the later and by
+    the earlier day of a pair, revenue products by either day) depends on the orders of
+    Y and on the other order days of Y's customers, so a changed attribution affects its
+    campaign-day and every other order day of the same customer in the campaign
+    (sliding-window `follow` with `follow_earlier`; raw index (campaign_id, customer_id)).
+    A run recomputes the increments of those days from raw (their rows, then the
+    campaign history of their customers), takes every other day's increment from the
+    mart's own rows (cum(day) - cum(previous row)), and re-accumulates each arm from its
+    last row before the campaign's earliest affected day; `bucket_replace` with
+    `bucket_suffix` replaces the campaign's rows from that day on (rows whose values did
+    not change are kept). Whole tenants (new, re-configured, rebuilt; every tenant in a
+    backfill) are recomputed from raw as in the full build. It does not ref the other
+    order marts (see agg_campaign_recipient_totals). -#}
+{{ tally.orders_day_mart_config(
     unique_key=['organization_id', 'campaign_id', 'is_holdout', 'day_bucket'],
+    follow='customer_id',
+    follow_earlier=true,
+    suffix=true,
 ) }}
 -- depends_on: {{ ref('stg_orders__organizations') }}
 -- depends_on: {{ ref('stg_orders__attributions') }}
--- depends_on: {{ ref('stg_orders__campaign_recipients') }}
 
-with qualified as (
+{%- set full = tally.sliding_window_mode() == 'full' %}
+{%- set qualified_relation = ref('int_orders__attributions_qualified') %}
+{%- set counts = ['total_orders', 'first_purchase_orders', 'repeat_orders', 'subscription_orders',
+                  'discount_matched_orders', 'new_subscribers', 'customer_days', 'returns', 'returns_from'] %}
+{%- set amounts = ['revenue', 'first_purchase_revenue', 'repeat_revenue', 'subscription_revenue'] %}
+{%- set products = ['revenue_product', 'revenue_product_from'] %}
+{%- set measures = counts + amounts + products %}
+{%- set types = {} %}
+{%- for m in counts %}{% do types.update({m: 'bigint'}) %}{% endfor %}
+{%- for m in amounts %}{% do types.update({m: 'numeric(18, 2)'}) %}{% endfor %}
+{%- for m in products %}{% do types.update({m: 'numeric(38, 4)'}) %}{% endfor %}
+
+with bucket_rows as (
+    -- full build: every qualifying attribution; incremental: the affected buckets' rows
+    -- (whole tenants: their whole history; key days: that campaign-day)
     select q.*
-    from {{ tally.orders_campaign_rows(ref('int_orders__attributions_qualified')) }} as q
+    from {{ tally.sliding_window_rows(
+        qualified_relation, 'organization_id', 'ordered_at', scope_col='campaign_id', key_col='campaign_id'
+    ) }} as q
+),
+
+{%- if not full %}
+
+whole_tenants as (
+    select sw.tenant_id
+    from {{ tally.sliding_window_affected() }} as sw
+    where sw.day_bucket is null and sw.key_value is null
+),
+{%- endif %}
+
+-- whole histories (full build, whole tenants): increments of every order day
+qualified as (
+    select bucket_rows.*
+    from bucket_rows
+    {%- if not full %}
+    where bucket_rows.organization_id in (select whole_tenants.tenant_id from whole_tenants)
+    {%- endif %}
 ),
 
 {{ tally.orders_customer_day_pairs('qualified') }},
 
 daily as (
-    select
-        qualified.organization_id,
-        qualified.campaign_id,
-        qualified.is_holdout,
-        qualified.day_bucket,
-        count(*) as total_orders,
-        sum(qualified.order_value) as revenue,
-        count(*) filter (where qualified.is_first_purchase) as first_purchase_orders,
-        coalesce(sum(qualified.order_value) filter (where qualified.is_first_purchase), 0)
-            as first_purchase_revenue,
-        count(*) filter (where not qualified.is_first_purchase) as repeat_orders,
-        coalesce(sum(qualified.order_value) filter (where not qualified.is_first_purchase), 0)
-            as repeat_revenue,
-        count(*) filter (where qualified.is_subscription) as subscription_orders,
-        coalesce(sum(qualified.order_value) filter (where qualified.is_subscription), 0)
-            as subscription_revenue,
-        count(*) filter (where qualified.is_discount_matched) as discount_matched_orders,
-        count(*) filter (where qualified.is_new_subscriber) as new_subscribers
-    from qualified
-    group by 1, 2, 3, 4
+    {{ tally._running_totals_daily('qualified') }}
 ),
 
 -- each pair row counts on its later day (customer days, returns, products by day) and
@@ -101,14 +129,15 @@ pair_days as (
 ),
 
 -- every pair day is an order day of the arm, so `daily` holds every day
-days as (
+increments as (
     select
         daily.*,
         coalesce(pair_days.customer_days, 0) as customer_days,
         coalesce(pair_days.returns, 0) as returns,
         coalesce(pair_days.returns_from, 0) as returns_from,
         coalesce(pair_days.revenue_product, 0) as revenue_product,
-        coalesce(pair_days.revenue_product_from, 0) as revenue_product_from
+        coalesce(pair_days.revenue_product_from, 0) as revenue_product_from,
+        cast(null as bigint) as base_key
     from daily
     left join pair_days
         on daily.organization_id = pair_days.organization_id
@@ -117,26 +146,242 @@ days as (
         and daily.day_bucket = pair_days.day_bucket
 ),
 
+{%- if not full %}
+
+-- key days: the affected (organization, campaign, local day) buckets and, per
+-- campaign, the first of them (rows from there on are replaced)
+key_days as (
+    select sw.tenant_id as organization_id, sw.key_value as campaign_id, sw.day_bucket
+    from {{ tally.sliding_window_affected() }} as sw
+    where sw.key_value is not null
+),
+
+key_starts as (
+    select key_days.organization_id, key_days.campaign_id, min(key_days.day_bucket) as start_day
+    from key_days
+    group by 1, 2
+),
+
+key_rows as (
+    select bucket_rows.*
+    from bucket_rows
+    where bucket_rows.organization_id not in (select whole_tenants.tenant_id from whole_tenants)
+),
+
+key_customers as (
+    select distinct key_rows.organization_id, key_rows.campaign_id, key_rows.customer_id
+    from key_rows
+    where key_rows.customer_id is not null
+),
+
+-- every qualifying order of those customers in the campaign (both arms, all days)
+key_history as (
+    select history.*
+    from key_customers
+    cross join lateral (
+        select q.*
+        from {{ qualified_relation }} as q
+        where q.campaign_id = key_customers.campaign_id
+            and q.customer_id = key_customers.customer_id
+            and q.organization_id = key_customers.organization_id
+        offset 0
+    ) as history
+),
+
+key_customer_days as (
+    select
+        key_history.organization_id,
+        key_history.campaign_id,
+        key_history.is_holdout,
+        key_history.customer_id,
+        key_history.day_bucket,
+        sum(key_history.order_value) as revenue
+    from key_history
+    group by 1, 2, 3, 4, 5
+),
+
+-- per customer day: earlier/later order days and the revenue through / from the day
+key_customer_steps as (
+    select
+        key_customer_days.*,
+        lag(key_customer_days.day_bucket) over customer_days_w is not null as has_earlier,
+        lead(key_customer_days.day_bucket) over customer_days_w is not null as has_later,
+        sum(key_customer_days.revenue) over (
+            customer_days_w rows between unbounded preceding and current row
+        ) as revenue_through,
+        sum(key_customer_days.revenue) over (
+            customer_days_w rows between current row and unbounded following
+        ) as revenue_from
+    from key_customer_days
+    window customer_days_w as (
+        partition by
+            key_customer_days.organization_id, key_customer_days.campaign_id,
+            key_customer_days.is_holdout, key_customer_days.customer_id
+        order by key_customer_days.day_bucket
+    )
+),
+
+-- the pair sums of a day Y directly: per customer on Y with revenue r, revenue R(<= Y)
+-- through Y and R(>= Y) from Y, the pairs (d, Y) sum to r * (2 R(<= Y) - r) and the
+-- pairs (Y, d) to r * (2 R(>= Y) - r); a customer on Y is one customer day, a return
+-- when it has an earlier day, and the earlier day of a return when it has a later one
+key_pair_days as (
+    select
+        steps.organization_id,
+        steps.campaign_id,
+        steps.is_holdout,
+        steps.day_bucket,
+        count(*) as customer_days,
+        count(*) filter (where steps.has_earlier) as returns,
+        count(*) filter (where steps.has_later) as returns_from,
+        sum(steps.revenue * (2 * steps.revenue_through - steps.revenue)) as revenue_product,
+        sum(steps.revenue * (2 * steps.revenue_from - steps.revenue)) as revenue_product_from
+    from key_customer_steps as steps
+    where (steps.organization_id, steps.campaign_id, steps.day_bucket) in (
+        select key_days.organization_id, key_days.campaign_id, key_days.day_bucket from key_days
+    )
+    group by 1, 2, 3, 4
+),
+
+key_daily as (
+    {{ tally._running_totals_daily('key_rows') }}
+),
+
+-- the mart's rows of the affected campaigns from their first affected day on ...
+old_rows as (
+    select t.*
+    from {{ this }} as t
+    inner join key_starts
+        on t.organization_id = key_starts.organization_id
+        and t.campaign_id = key_starts.campaign_id
+        and t.day_bucket >= key_starts.start_day
+),
+
+-- ... and each arm's last row before it: where the running totals resume
+old_base as (
+    select base.*
+    from key_starts
+    cross join (values (false), (true)) as arms (is_holdout)
+    cross join lateral (
+        select t.*
+        from {{ this }} as t
+        where t.organization_id = key_starts.organization_id
+            and t.campaign_id = key_starts.campaign_id
+            and t.is_holdout = arms.is_holdout
+            and t.day_bucket < key_starts.start_day
+        order by t.day_bucket desc
+        limit 1
+    ) as base
+),
+
+-- an unaffected day's increment is the difference of its row and the previous one
+old_increments as (
+    select
+        old_rows.organization_id,
+        old_rows.campaign_id,
+        old_rows.is_holdout,
+        old_rows.day_bucket,
+        {%- for m in measures %}
+        old_rows.cum_{{ m }} - coalesce(
+            lag(old_rows.cum_{{ m }}) over arm_rows_w, old_base.cum_{{ m }}, 0
+        ) as {{ m }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from old_rows
+    left join old_base
+        on old_rows.organization_id = old_base.organization_id
+        and old_rows.campaign_id = old_base.campaign_id
+        and old_rows.is_holdout = old_base.is_holdout
+    window arm_rows_w as (
+        partition by old_rows.organization_id, old_rows.campaign_id, old_rows.is_holdout
+        order by old_rows.day_bucket
+    )
+),
+
+key_increments as (
+    -- affected days with an order: recomputed
+    select
+        key_daily.organization_id,
+        key_daily.campaign_id,
+        key_daily.is_holdout,
+        key_daily.day_bucket,
+        {%- for m in measures %}
+        {%- if m in ['customer_days', 'returns', 'returns_from', 'revenue_product', 'revenue_product_from'] %}
+        coalesce(key_pair_days.{{ m }}, 0) as {{ m }},
+        {%- else %}
+        key_daily.{{ m }},
+        {%- endif %}
+        {%- endfor %}
+        cast(1 as bigint) as base_key
+    from key_daily
+    left join key_pair_days
+        on key_daily.organization_id = key_pair_days.organization_id
+        and key_daily.campaign_id = key_pair_days.campaign_id
+        and key_daily.is_holdout = key_pair_days.is_holdout
+        and key_daily.day_bucket = key_pair_days.day_bucket
+    union all
+    -- the other days from the first affected one on: as they are
+    select
+        old_increments.organization_id,
+        old_increments.campaign_id,
+        old_increments.is_holdout,
+        old_increments.day_bucket,
+        {%- for m in measures %}
+        old_increments.{{ m }},
+        {%- endfor %}
+        cast(1 as bigint) as base_key
+    from old_increments
+    where (old_increments.organization_id, old_increments.campaign_id, old_increments.day_bucket) not in (
+        select key_days.organization_id, key_days.campaign_id, key_days.day_bucket from key_days
+    )
+),
+{%- endif %}
+
+all_increments as (
+    select
+        increments.organization_id, increments.campaign_id, increments.is_holdout,
+        increments.day_bucket,
+        {%- for m in measures %}
+        increments.{{ m }},
+        {%- endfor %}
+        increments.base_key
+    from increments
+    {%- if not full %}
+    union all
+    select
+        key_increments.organization_id, key_increments.campaign_id, key_increments.is_holdout,
+        key_increments.day_bucket,
+        {%- for m in measures %}
+        key_increments.{{ m }},
+        {%- endfor %}
+        key_increments.base_key
+    from key_increments
+    {%- endif %}
+),
+
 final as (
     select
-        days.organization_id,
-        days.campaign_id,
-        days.is_holdout,
-        days.day_bucket,
-        {%- for m in ['total_orders', 'first_purchase_orders', 'repeat_orders', 'subscription_orders',
-                      'discount_matched_orders', 'new_subscribers', 'customer_days', 'returns', 'returns_from'] %}
-        cast(sum(days.{{ m }}) over arm_days as bigint) as cum_{{ m }},
+        all_increments.organization_id,
+        all_increments.campaign_id,
+        all_increments.is_holdout,
+        all_increments.day_bucket,
+        {%- for m in measures %}
+        cast(
+            {%- if not full %}coalesce(old_base.cum_{{ m }}, 0) + {% endif -%}
+            sum(all_increments.{{ m }}) over arm_days as {{ types[m] }}
+        ) as cum_{{ m }},
         {%- endfor %}
-        {%- for m in ['revenue', 'first_purchase_revenue', 'repeat_revenue', 'subscription_revenue'] %}
-        cast(sum(days.{{ m }}) over arm_days as numeric(18, 2)) as cum_{{ m }},
-        {%- endfor %}
-        cast(sum(days.revenue_product) over arm_days as numeric(38, 4)) as cum_revenue_product,
-        cast(sum(days.revenue_product_from) over arm_days as numeric(38, 4)) as cum_revenue_product_from,
         {{ tally.lineage_columns() }}
-    from days
+    from all_increments
+    {%- if not full %}
+    left join old_base
+        on all_increments.base_key is not null
+        and all_increments.organization_id = old_base.organization_id
+        and all_increments.campaign_id = old_base.campaign_id
+        and all_increments.is_holdout = old_base.is_holdout
+    {%- endif %}
     window arm_days as (
-        partition by days.organization_id, days.campaign_id, days.is_holdout
-        order by days.day_bucket
+        partition by all_increments.organization_id, all_increments.campaign_id, all_increments.is_holdout
+        order by all_increments.day_bucket
         rows between unbounded preceding and current row
     )
 )
