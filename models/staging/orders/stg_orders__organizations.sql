@@ -37,11 +37,9 @@ checked as (
         case
             when typed.raw_exclusions is null or jsonb_typeof(typed.raw_exclusions) = 'null' then true
             when jsonb_typeof(typed.raw_exclusions) <> 'array' then false
-            else not exists (
-                select 1
-                from jsonb_array_elements(typed.raw_exclusions) as element
-                where jsonb_typeof(element) <> 'string'
-            )
+            -- a path test, not a subquery: where the planner nests this view per
+            -- attribution row, a subquery costs a sub-plan per row (three times)
+            else not jsonb_path_exists(typed.raw_exclusions, '$[*] ? (@.type() != "string")')
         end as has_valid_exclusions
     from typed
     left join zones on typed.reporting_timezone = zones.name
