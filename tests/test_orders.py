@@ -132,6 +132,30 @@ def test_late_change_recomputes_only_its_campaign_day(built: str) -> None:
     assert_equivalent(url, "after a late change of one campaign-day")
 
 
+def _customer_with_order_days(url: str, customer_order: str) -> tuple:
+    """A (organization, campaign, arm, customer) with the most order days (at least 3, all
+    but the newest days) and those days in order; `customer_order` ('asc'/'desc') picks
+    among equals, so two tests touch different customers."""
+    org, campaign, holdout, customer = query(url, f"""
+        select organization_id, campaign_id, is_holdout, customer_id
+        from intermediate.int_orders__attributions_qualified
+        where customer_id is not null and day_bucket < current_date - 5
+        group by 1, 2, 3, 4 having count(distinct day_bucket) >= 3
+        order by count(distinct day_bucket) desc, 1, 2, 4 {customer_order} limit 1""")[0]
+    days = [d for (d,) in query(url, """
+        select distinct day_bucket from intermediate.int_orders__attributions_qualified
+        where organization_id = %s and campaign_id = %s and is_holdout = %s and customer_id = %s
+        order by 1""", (org, campaign, holdout, customer))]
+    return org, campaign, holdout, customer, days
+
+
+def _attribution_on(url: str, org: int, campaign: int, holdout: bool, customer: int, day) -> int:
+    return query(url, """
+        select attribution_id from intermediate.int_orders__attributions_qualified
+        where organization_id = %s and campaign_id = %s and is_holdout = %s and customer_id = %s
+            and day_bucket = %s order by attribution_id limit 1""", (org, campaign, holdout, customer, day))[0][0]
+
+
 def test_pairs_follow_a_changed_order_to_the_customers_later_days(built: str) -> None:
     """agg_order_customer_day_pairs is recomputed per (campaign, day): a change to a
     customer's first order also rewrites the pair rows of that customer's later order
@@ -139,20 +163,8 @@ def test_pairs_follow_a_changed_order_to_the_customers_later_days(built: str) ->
     day of the campaign is touched (no window days, no whole campaign)."""
     url = built
     dbt("run", "--select", MARTS)
-    org, campaign, holdout, customer = query(url, """
-        select organization_id, campaign_id, is_holdout, customer_id
-        from intermediate.int_orders__attributions_qualified
-        where customer_id is not null and day_bucket < current_date - 5
-        group by 1, 2, 3, 4 having count(distinct day_bucket) >= 3
-        order by count(distinct day_bucket) desc, 1, 2, 4 limit 1""")[0]
-    days = [d for (d,) in query(url, """
-        select distinct day_bucket from intermediate.int_orders__attributions_qualified
-        where organization_id = %s and campaign_id = %s and is_holdout = %s and customer_id = %s
-        order by 1""", (org, campaign, holdout, customer))]
-    first = query(url, """
-        select attribution_id from intermediate.int_orders__attributions_qualified
-        where organization_id = %s and campaign_id = %s and is_holdout = %s and customer_id = %s
-            and day_bucket = %s order by attribution_id limit 1""", (org, campaign, holdout, customer, days[0]))[0][0]
+    org, campaign, holdout, customer, days = _customer_with_order_days(url, "asc")
+    first = _attribution_on(url, org, campaign, holdout, customer, days[0])
     execute(url, "update raw.attributions set order_value = order_value + 7, updated_at = now() where id = %s",
             (first,))
     dbt("run", "--select", MARTS)
@@ -175,20 +187,8 @@ def test_running_totals_replace_a_campaign_from_its_customers_first_day(built: s
     before it and none of another campaign - and the mart stays exact."""
     url = built
     dbt("run", "--select", MARTS)
-    org, campaign, holdout, customer = query(url, """
-        select organization_id, campaign_id, is_holdout, customer_id
-        from intermediate.int_orders__attributions_qualified
-        where customer_id is not null and day_bucket < current_date - 5
-        group by 1, 2, 3, 4 having count(distinct day_bucket) >= 3
-        order by count(distinct day_bucket) desc, 1, 2, 4 desc limit 1""")[0]
-    days = [d for (d,) in query(url, """
-        select distinct day_bucket from intermediate.int_orders__attributions_qualified
-        where organization_id = %s and campaign_id = %s and is_holdout = %s and customer_id = %s
-        order by 1""", (org, campaign, holdout, customer))]
-    middle = query(url, """
-        select attribution_id from intermediate.int_orders__attributions_qualified
-        where organization_id = %s and campaign_id = %s and is_holdout = %s and customer_id = %s
-            and day_bucket = %s order by attribution_id limit 1""", (org, campaign, holdout, customer, days[1]))[0][0]
+    org, campaign, holdout, customer, days = _customer_with_order_days(url, "desc")
+    middle = _attribution_on(url, org, campaign, holdout, customer, days[1])
     execute(url, "update raw.attributions set order_value = order_value + 5, updated_at = now() where id = %s",
             (middle,))
     dbt("run", "--select", MARTS)

@@ -79,16 +79,7 @@ qualified as (
     from bucket_rows
     where bucket_rows.organization_id in (select whole_tenants.tenant_id from whole_tenants)
     union all
-    select history.*
-    from bucket_customers
-    cross join lateral (
-        select q.*
-        from {{ qualified_relation }} as q
-        where q.campaign_id = bucket_customers.campaign_id
-            and q.customer_id = bucket_customers.customer_id
-            and q.organization_id = bucket_customers.organization_id
-        offset 0
-    ) as history
+    {{ tally.orders_customer_history('bucket_customers', qualified_relation) }}
 ),
 {%- endif %}
 

@@ -176,16 +176,7 @@ key_customers as (
 
 -- every qualifying order of those customers in the campaign (both arms, all days)
 key_history as (
-    select history.*
-    from key_customers
-    cross join lateral (
-        select q.*
-        from {{ qualified_relation }} as q
-        where q.campaign_id = key_customers.campaign_id
-            and q.customer_id = key_customers.customer_id
-            and q.organization_id = key_customers.organization_id
-        offset 0
-    ) as history
+    {{ tally.orders_customer_history('key_customers', qualified_relation) }}
 ),
 
 key_customer_days as (
