@@ -156,6 +156,14 @@ def _attribution_on(url: str, org: int, campaign: int, holdout: bool, customer: 
             and day_bucket = %s order by attribution_id limit 1""", (org, campaign, holdout, customer, day))[0][0]
 
 
+def _change_value_and_tick(url: str, attribution: int, mart: str) -> str:
+    """Raise one attribution's value, run a tick of the order marts, return `mart`'s run id."""
+    execute(url, "update raw.attributions set order_value = order_value + 5, updated_at = now() where id = %s",
+            (attribution,))
+    dbt("run", "--select", MARTS)
+    return _last_run(url, mart)[0]
+
+
 def test_pairs_follow_a_changed_order_to_the_customers_later_days(built: str) -> None:
     """agg_order_customer_day_pairs is recomputed per (campaign, day): a change to a
     customer's first order also rewrites the pair rows of that customer's later order
@@ -164,11 +172,8 @@ def test_pairs_follow_a_changed_order_to_the_customers_later_days(built: str) ->
     url = built
     dbt("run", "--select", MARTS)
     org, campaign, holdout, customer, days = _customer_with_order_days(url, "asc")
-    first = _attribution_on(url, org, campaign, holdout, customer, days[0])
-    execute(url, "update raw.attributions set order_value = order_value + 7, updated_at = now() where id = %s",
-            (first,))
-    dbt("run", "--select", MARTS)
-    run_id, _ = _last_run(url, "agg_order_customer_day_pairs")
+    run_id = _change_value_and_tick(url, _attribution_on(url, org, campaign, holdout, customer, days[0]),
+                                    "agg_order_customer_day_pairs")
     written = {d for (d,) in query(url, """select distinct day_bucket from marts.agg_order_customer_day_pairs
                                            where run_id = %s""", (run_id,))}
     assert written == set(days)
@@ -188,11 +193,8 @@ def test_running_totals_replace_a_campaign_from_its_customers_first_day(built: s
     url = built
     dbt("run", "--select", MARTS)
     org, campaign, holdout, customer, days = _customer_with_order_days(url, "desc")
-    middle = _attribution_on(url, org, campaign, holdout, customer, days[1])
-    execute(url, "update raw.attributions set order_value = order_value + 5, updated_at = now() where id = %s",
-            (middle,))
-    dbt("run", "--select", MARTS)
-    run_id, _ = _last_run(url, "agg_order_running_totals")
+    run_id = _change_value_and_tick(url, _attribution_on(url, org, campaign, holdout, customer, days[1]),
+                                    "agg_order_running_totals")
     written = query(url, """select organization_id, campaign_id, is_holdout, day_bucket
                             from marts.agg_order_running_totals where run_id = %s""", (run_id,))
     assert {(o, c) for o, c, _, _ in written} == {(org, campaign)}
