@@ -71,11 +71,13 @@ def _ticks(conn, repeats: int) -> dict[str, float]:
     for i in range(repeats):
         for label in ("nochange", "late5k"):
             if label == "late5k":
+                # ~5,000 rows sampled uniformly over the table (a LIMIT on a larger sample
+                # would take the first rows in physical order: the oldest days)
+                total = conn.execute("select count(*) from raw.attributions").fetchone()[0]
                 conn.execute(
                     "update raw.attributions set order_value = order_value + 0.01, updated_at = now()"
-                    " where id in (select id from raw.attributions tablesample bernoulli (1) repeatable (%s)"
-                    " limit 5000)",
-                    (i,),
+                    " where id in (select id from raw.attributions tablesample bernoulli (%s) repeatable (%s))",
+                    (100.0 * 5000 / max(total, 1), i),
                 )
             wall, sql = _dbt("run", "--select", MARTS, vars=lag0)
             models = {k: v for k, v in sql.items() if not k.startswith("tally-on-run")}

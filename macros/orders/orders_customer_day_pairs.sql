@@ -1,8 +1,9 @@
 {#- The pairs of a customer's order days per (organization, campaign, arm), grouped by
     (day_bucket, from_day) - the CTEs `customer_days` and `day_pairs` over the CTE named
-    `qualified` (qualifying attributions with day_bucket). Shared by
-    agg_order_customer_day_pairs (the pairs themselves) and agg_order_running_totals
-    (their running totals by day); see docs/reader.md for the arithmetic.
+    `qualified` (qualifying attributions with day_bucket), for
+    agg_order_customer_day_pairs (agg_order_running_totals sums the same pairs per day
+    directly from each customer's revenue through / from the day); see docs/reader.md
+    for the arithmetic.
 
     For one customer with order days d1 < ... < dk and revenue r(d) on each, every pair
     (from_day, day_bucket) = (di, dj) with i <= j carries

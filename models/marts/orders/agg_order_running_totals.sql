@@ -66,87 +66,6 @@ whole_tenants as (
     from {{ tally.sliding_window_affected() }} as sw
     where sw.day_bucket is null and sw.key_value is null
 ),
-{%- endif %}
-
--- whole histories (full build, whole tenants): increments of every order day
-qualified as (
-    select bucket_rows.*
-    from bucket_rows
-    {%- if not full %}
-    where bucket_rows.organization_id in (select whole_tenants.tenant_id from whole_tenants)
-    {%- endif %}
-),
-
-{{ tally.orders_customer_day_pairs('qualified') }},
-
-daily as (
-    {{ tally._running_totals_daily('qualified') }}
-),
-
--- each pair row counts on its later day (customer days, returns, products by day) and
--- on its earlier day (returns and products by from_day)
-pair_steps as (
-    select
-        day_pairs.organization_id,
-        day_pairs.campaign_id,
-        day_pairs.is_holdout,
-        day_pairs.day_bucket,
-        sum(day_pairs.new_customers + day_pairs.returning_customers) as customer_days,
-        sum(day_pairs.returning_customers) as returns,
-        0 as returns_from,
-        sum(day_pairs.revenue_product) as revenue_product,
-        0 as revenue_product_from
-    from day_pairs
-    group by 1, 2, 3, 4
-    union all
-    select
-        day_pairs.organization_id,
-        day_pairs.campaign_id,
-        day_pairs.is_holdout,
-        day_pairs.from_day as day_bucket,
-        0 as customer_days,
-        0 as returns,
-        sum(day_pairs.returning_customers) as returns_from,
-        0 as revenue_product,
-        sum(day_pairs.revenue_product) as revenue_product_from
-    from day_pairs
-    group by 1, 2, 3, 4
-),
-
-pair_days as (
-    select
-        pair_steps.organization_id,
-        pair_steps.campaign_id,
-        pair_steps.is_holdout,
-        pair_steps.day_bucket,
-        sum(pair_steps.customer_days) as customer_days,
-        sum(pair_steps.returns) as returns,
-        sum(pair_steps.returns_from) as returns_from,
-        sum(pair_steps.revenue_product) as revenue_product,
-        sum(pair_steps.revenue_product_from) as revenue_product_from
-    from pair_steps
-    group by 1, 2, 3, 4
-),
-
--- every pair day is an order day of the arm, so `daily` holds every day
-increments as (
-    select
-        daily.*,
-        coalesce(pair_days.customer_days, 0) as customer_days,
-        coalesce(pair_days.returns, 0) as returns,
-        coalesce(pair_days.returns_from, 0) as returns_from,
-        coalesce(pair_days.revenue_product, 0) as revenue_product,
-        coalesce(pair_days.revenue_product_from, 0) as revenue_product_from,
-        cast(null as bigint) as base_key
-    from daily
-    left join pair_days
-        on daily.organization_id = pair_days.organization_id
-        and daily.campaign_id = pair_days.campaign_id
-        and daily.is_holdout = pair_days.is_holdout
-        and daily.day_bucket = pair_days.day_bucket
-),
-
-{%- if not full %}
 
 -- key days: the affected (organization, campaign, local day) buckets and, per
 -- campaign, the first of them (rows from there on are replaced)
@@ -162,61 +81,66 @@ key_starts as (
     group by 1, 2
 ),
 
-key_rows as (
+key_customers as (
+    select distinct bucket_rows.organization_id, bucket_rows.campaign_id, bucket_rows.customer_id
+    from bucket_rows
+    where bucket_rows.customer_id is not null
+        and bucket_rows.organization_id not in (select whole_tenants.tenant_id from whole_tenants)
+),
+{%- endif %}
+
+-- the whole campaign history of every customer with an order on a day to recompute
+-- (full build and whole tenants: the rows themselves)
+history as (
     select bucket_rows.*
     from bucket_rows
-    where bucket_rows.organization_id not in (select whole_tenants.tenant_id from whole_tenants)
-),
-
-key_customers as (
-    select distinct key_rows.organization_id, key_rows.campaign_id, key_rows.customer_id
-    from key_rows
-    where key_rows.customer_id is not null
-),
-
--- every qualifying order of those customers in the campaign (both arms, all days)
-key_history as (
+    {%- if not full %}
+    where bucket_rows.organization_id in (select whole_tenants.tenant_id from whole_tenants)
+    union all
     {{ tally.orders_customer_history('key_customers', qualified_relation) }}
+    {%- endif %}
 ),
 
-key_customer_days as (
+customer_days as (
     select
-        key_history.organization_id,
-        key_history.campaign_id,
-        key_history.is_holdout,
-        key_history.customer_id,
-        key_history.day_bucket,
-        sum(key_history.order_value) as revenue
-    from key_history
+        history.organization_id,
+        history.campaign_id,
+        history.is_holdout,
+        history.customer_id,
+        history.day_bucket,
+        sum(history.order_value) as revenue
+    from history
+    where history.customer_id is not null
     group by 1, 2, 3, 4, 5
 ),
 
 -- per customer day: earlier/later order days and the revenue through / from the day
-key_customer_steps as (
+customer_steps as (
     select
-        key_customer_days.*,
-        lag(key_customer_days.day_bucket) over customer_days_w is not null as has_earlier,
-        lead(key_customer_days.day_bucket) over customer_days_w is not null as has_later,
-        sum(key_customer_days.revenue) over (
+        customer_days.*,
+        lag(customer_days.day_bucket) over customer_days_w is not null as has_earlier,
+        lead(customer_days.day_bucket) over customer_days_w is not null as has_later,
+        sum(customer_days.revenue) over (
             customer_days_w rows between unbounded preceding and current row
         ) as revenue_through,
-        sum(key_customer_days.revenue) over (
+        sum(customer_days.revenue) over (
             customer_days_w rows between current row and unbounded following
         ) as revenue_from
-    from key_customer_days
+    from customer_days
     window customer_days_w as (
         partition by
-            key_customer_days.organization_id, key_customer_days.campaign_id,
-            key_customer_days.is_holdout, key_customer_days.customer_id
-        order by key_customer_days.day_bucket
+            customer_days.organization_id, customer_days.campaign_id,
+            customer_days.is_holdout, customer_days.customer_id
+        order by customer_days.day_bucket
     )
 ),
 
--- the pair sums of a day Y directly: per customer on Y with revenue r, revenue R(<= Y)
--- through Y and R(>= Y) from Y, the pairs (d, Y) sum to r * (2 R(<= Y) - r) and the
--- pairs (Y, d) to r * (2 R(>= Y) - r); a customer on Y is one customer day, a return
--- when it has an earlier day, and the earlier day of a return when it has a later one
-key_pair_days as (
+-- the pair sums of a day Y (see agg_order_customer_day_pairs) directly: per customer on Y
+-- with revenue r, revenue R(<= Y) through Y and R(>= Y) from Y, the pairs (d, Y) sum to
+-- r * (2 R(<= Y) - r) and the pairs (Y, d) to r * (2 R(>= Y) - r); a customer on Y is
+-- one customer day, a return when it has an earlier day, and the earlier day of a
+-- return when it has a later one
+pair_days as (
     select
         steps.organization_id,
         steps.campaign_id,
@@ -227,18 +151,55 @@ key_pair_days as (
         count(*) filter (where steps.has_later) as returns_from,
         sum(steps.revenue * (2 * steps.revenue_through - steps.revenue)) as revenue_product,
         sum(steps.revenue * (2 * steps.revenue_from - steps.revenue)) as revenue_product_from
-    from key_customer_steps as steps
-    where (steps.organization_id, steps.campaign_id, steps.day_bucket) in (
-        select key_days.organization_id, key_days.campaign_id, key_days.day_bucket from key_days
-    )
+    from customer_steps as steps
+    {%- if not full %}
+    where steps.organization_id in (select whole_tenants.tenant_id from whole_tenants)
+        or (steps.organization_id, steps.campaign_id, steps.day_bucket) in (
+            select key_days.organization_id, key_days.campaign_id, key_days.day_bucket from key_days
+        )
+    {%- endif %}
     group by 1, 2, 3, 4
 ),
 
-key_daily as (
-    {{ tally._running_totals_daily('key_rows') }}
+daily as (
+    {{ tally._running_totals_daily('bucket_rows') }}
 ),
 
--- the mart's rows of the affected campaigns from their first affected day on ...
+-- the recomputed increments: every order day of the full build / a whole tenant, the
+-- affected days of key campaigns (base_key: they resume from the mart's previous row)
+increments as (
+    select
+        daily.organization_id,
+        daily.campaign_id,
+        daily.is_holdout,
+        daily.day_bucket,
+        {%- for m in measures %}
+        {%- if m in ['customer_days', 'returns', 'returns_from', 'revenue_product', 'revenue_product_from'] %}
+        coalesce(pair_days.{{ m }}, 0) as {{ m }},
+        {%- else %}
+        daily.{{ m }},
+        {%- endif %}
+        {%- endfor %}
+        {%- if full %}
+        cast(null as bigint) as base_key
+        {%- else %}
+        case
+            when daily.organization_id in (select whole_tenants.tenant_id from whole_tenants) then null
+            else cast(1 as bigint)
+        end as base_key
+        {%- endif %}
+    from daily
+    -- every pair day is an order day of the arm
+    left join pair_days
+        on daily.organization_id = pair_days.organization_id
+        and daily.campaign_id = pair_days.campaign_id
+        and daily.is_holdout = pair_days.is_holdout
+        and daily.day_bucket = pair_days.day_bucket
+),
+
+{%- if not full %}
+
+-- the mart's rows of the key campaigns from their first affected day on ...
 old_rows as (
     select t.*
     from {{ this }} as t
@@ -288,29 +249,10 @@ old_increments as (
     )
 ),
 
-key_increments as (
-    -- affected days with an order: recomputed
-    select
-        key_daily.organization_id,
-        key_daily.campaign_id,
-        key_daily.is_holdout,
-        key_daily.day_bucket,
-        {%- for m in measures %}
-        {%- if m in ['customer_days', 'returns', 'returns_from', 'revenue_product', 'revenue_product_from'] %}
-        coalesce(key_pair_days.{{ m }}, 0) as {{ m }},
-        {%- else %}
-        key_daily.{{ m }},
-        {%- endif %}
-        {%- endfor %}
-        cast(1 as bigint) as base_key
-    from key_daily
-    left join key_pair_days
-        on key_daily.organization_id = key_pair_days.organization_id
-        and key_daily.campaign_id = key_pair_days.campaign_id
-        and key_daily.is_holdout = key_pair_days.is_holdout
-        and key_daily.day_bucket = key_pair_days.day_bucket
+all_increments as (
+    select increments.* from increments
     union all
-    -- the other days from the first affected one on: as they are
+    -- the other days of key campaigns from their first affected day on: as they are
     select
         old_increments.organization_id,
         old_increments.campaign_id,
@@ -325,29 +267,12 @@ key_increments as (
         select key_days.organization_id, key_days.campaign_id, key_days.day_bucket from key_days
     )
 ),
-{%- endif %}
+{%- else %}
 
 all_increments as (
-    select
-        increments.organization_id, increments.campaign_id, increments.is_holdout,
-        increments.day_bucket,
-        {%- for m in measures %}
-        increments.{{ m }},
-        {%- endfor %}
-        increments.base_key
-    from increments
-    {%- if not full %}
-    union all
-    select
-        key_increments.organization_id, key_increments.campaign_id, key_increments.is_holdout,
-        key_increments.day_bucket,
-        {%- for m in measures %}
-        key_increments.{{ m }},
-        {%- endfor %}
-        key_increments.base_key
-    from key_increments
-    {%- endif %}
+    select increments.* from increments
 ),
+{%- endif %}
 
 final as (
     select
