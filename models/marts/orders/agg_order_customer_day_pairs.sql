@@ -48,40 +48,18 @@ with bucket_rows as (
     where q.customer_id is not null
 ),
 
-{%- if full %}
-
-qualified as (
-    select bucket_rows.* from bucket_rows
-),
-{%- else %}
-
--- whole tenants: their rows are whole histories already
-whole_tenants as (
-    select sw.tenant_id
-    from {{ tally.sliding_window_affected() }} as sw
-    where sw.day_bucket is null and sw.key_value is null
-),
+{%- if not full %}
 
 bucket_days as (
     select distinct bucket_rows.organization_id, bucket_rows.campaign_id, bucket_rows.day_bucket
     from bucket_rows
 ),
-
-bucket_customers as (
-    select distinct bucket_rows.organization_id, bucket_rows.campaign_id, bucket_rows.customer_id
-    from bucket_rows
-    where bucket_rows.organization_id not in (select whole_tenants.tenant_id from whole_tenants)
-),
-
--- every qualifying order of those customers in the campaign (both arms, all days)
-qualified as (
-    select bucket_rows.*
-    from bucket_rows
-    where bucket_rows.organization_id in (select whole_tenants.tenant_id from whole_tenants)
-    union all
-    {{ tally.orders_customer_history('bucket_customers', qualified_relation) }}
-),
 {%- endif %}
+
+-- every qualifying order of the buckets' customers in the campaign (both arms, all days)
+qualified as (
+    {{ tally.orders_customer_history('bucket_rows', qualified_relation) }}
+),
 
 {{ tally.orders_customer_day_pairs('qualified') }},
 

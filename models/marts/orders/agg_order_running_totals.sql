@@ -80,25 +80,12 @@ key_starts as (
     from key_days
     group by 1, 2
 ),
-
-key_customers as (
-    select distinct bucket_rows.organization_id, bucket_rows.campaign_id, bucket_rows.customer_id
-    from bucket_rows
-    where bucket_rows.customer_id is not null
-        and bucket_rows.organization_id not in (select whole_tenants.tenant_id from whole_tenants)
-),
 {%- endif %}
 
 -- the whole campaign history of every customer with an order on a day to recompute
 -- (full build and whole tenants: the rows themselves)
 history as (
-    select bucket_rows.*
-    from bucket_rows
-    {%- if not full %}
-    where bucket_rows.organization_id in (select whole_tenants.tenant_id from whole_tenants)
-    union all
-    {{ tally.orders_customer_history('key_customers', qualified_relation) }}
-    {%- endif %}
+    {{ tally.orders_customer_history('bucket_rows', qualified_relation) }}
 ),
 
 customer_days as (
