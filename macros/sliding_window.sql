@@ -46,6 +46,13 @@
     window days - the mart is recomputed only where rows changed (plus whole tenants).
     `backfill_whole: true`: a backfill recomputes every tenant whole.
 
+    Carry (event key `carry`, e.g. {'customer_id': 'bigint'}): in a tick the changed
+    rows (staging rows updated since each valid tenant's watermark and captured old
+    versions) are also kept as the temporary table `<model>__changed` (tenant_id, ts,
+    key_value, follow_value, event_no, changed_at, the carried columns) - for a model
+    that updates by entity (agg_campaign_recipient_totals' ledger). Other modes do not
+    create it.
+
     Bucket key (spec `bucket_key`, e.g. campaign_id): a changed row affects only its
     (tenant, key, local day) bucket, not the tenant's whole day - 5,000 late updates then
     re-read the rows of ~5,000 campaign-days, not of ~5,000 organization-days. Window,
@@ -193,9 +200,47 @@
     {%- set key = spec.get('key') -%}
     {%- set bucket_key = spec.get('bucket_key') -%}
     {%- set follows = spec['events'] | selectattr('follow', 'defined') | list -%}
+    {%- set carry = {} -%}
+    {%- for e in spec['events'] %}{% do carry.update(e.get('carry', {})) %}{% endfor -%}
     {%- if follows and not bucket_key -%}
         {{ exceptions.raise_compiler_error("sliding window of " ~ this ~ ": an event with `follow` needs `bucket_key`") }}
     {%- endif -%}
+    {%- if carry and mode == 'tick' %}
+    -- events with `carry`: the changed rows (with the carried columns) of every valid
+    -- tenant since its own watermark, kept as <model>__changed for the model
+    drop table if exists {{ this.identifier ~ '__changed' }};
+    create temporary table {{ this.identifier ~ '__changed' }} on commit drop as
+    with tenants as (
+        {{ tally._sliding_window_tenants(spec) }}
+    ),
+
+    valid as (
+        select tenants.* from tenants where tenants.tz is not null
+    ),
+
+    progress as (
+        select pr.tenant_id, pr.watermark
+        from ops.aggregation_progress as pr
+        where pr.mart = '{{ this.identifier }}'
+    ),
+
+    since as (
+        select coalesce(min(progress.watermark), '-infinity') - {{ lag }} as watermark
+        from progress
+        inner join valid on progress.tenant_id = valid.tenant_id
+    ),
+
+    changed as (
+        {{ tally._sliding_window_changed(spec, key or bucket_key, carry) }}
+    )
+
+    select changed.*
+    from changed
+    inner join valid on changed.tenant_id = valid.tenant_id
+    inner join progress on changed.tenant_id = progress.tenant_id
+    where changed.changed_at > progress.watermark - {{ lag }};
+    analyze {{ this.identifier ~ '__changed' }};
+    {%- endif %}
     drop table if exists {{ affected }};
     create temporary table {{ affected }} on commit drop as
     with tenants as (
@@ -309,31 +354,13 @@
     ),
 
     changed as (
-        {%- for e in spec['events'] %}
-        select
-            ev.{{ e['tenant'] }} as tenant_id,
-            ev.{{ e['ts'] }} as ts,
-            {% if key or bucket_key %}ev.{{ e.get('key', key or bucket_key) }}{% else %}cast(null as bigint){% endif %} as key_value,
-            {% if e.get('follow') %}ev.{{ e['follow'] }}{% else %}cast(null as bigint){% endif %} as follow_value,
-            {{ loop.index }} as event_no,
-            ev.updated_at as changed_at
-        from {{ ref(e['model']) }} as ev
-        where ev.updated_at > (select since.watermark from since)
-        union all
-        select
-            cast(rc.old_row ->> '{{ e.get("raw_tenant", e["tenant"]) }}' as bigint) as tenant_id,
-            cast(rc.old_row ->> '{{ e.get("raw_ts", e["ts"]) }}' as timestamptz) as ts,
-            {% if key or bucket_key %}cast(rc.old_row ->> '{{ e.get("raw_key", e.get("key", key or bucket_key)) }}' as bigint){% else %}cast(null as bigint){% endif %} as key_value,
-            {% if e.get('follow') %}cast(rc.old_row ->> '{{ e.get("raw_follow", e["follow"]) }}' as bigint){% else %}cast(null as bigint){% endif %} as follow_value,
-            {{ loop.index }} as event_no,
-            rc.captured_at as changed_at
-        from ops.raw_changes as rc
-        where rc.table_name = '{{ e["raw_table"] }}'
-            and rc.captured_at > (select since.watermark from since)
-        {%- if not loop.last %}
-        union all
+        {%- if carry %}
+        select changed.tenant_id, changed.ts, changed.key_value, changed.follow_value,
+            changed.event_no, changed.changed_at
+        from {{ this.identifier ~ '__changed' }} as changed
+        {%- else %}
+        {{ tally._sliding_window_changed(spec, key or bucket_key, {}) }}
         {%- endif %}
-        {%- endfor %}
     ),
 
     days as (
@@ -487,3 +514,43 @@
     )
     on conflict (mart, run_id) do nothing
 {% endmacro %}
+
+
+{#- The rows changed since the oldest watermark (minus the lag): the staging rows with a
+    newer updated_at and the captured old versions (ops.raw_changes) of every event.
+    Columns tenant_id, ts, key_value, follow_value, event_no, changed_at and one column
+    per `carry` entry (name -> SQL type). Used inside sliding_window_prepare's WITH
+    (needs its `since` CTE). -#}
+{% macro _sliding_window_changed(spec, key, carry) -%}
+        {%- for e in spec['events'] %}
+        select
+            ev.{{ e['tenant'] }} as tenant_id,
+            ev.{{ e['ts'] }} as ts,
+            {% if key %}ev.{{ e.get('key', key) }}{% else %}cast(null as bigint){% endif %} as key_value,
+            {% if e.get('follow') %}ev.{{ e['follow'] }}{% else %}cast(null as bigint){% endif %} as follow_value,
+            {{ loop.index }} as event_no,
+            ev.updated_at as changed_at
+            {%- for c, t in carry.items() %},
+            {% if c in e.get('carry', {}) %}cast(ev.{{ c }} as {{ t }}){% else %}cast(null as {{ t }}){% endif %} as {{ c }}
+            {%- endfor %}
+        from {{ ref(e['model']) }} as ev
+        where ev.updated_at > (select since.watermark from since)
+        union all
+        select
+            cast(rc.old_row ->> '{{ e.get("raw_tenant", e["tenant"]) }}' as bigint) as tenant_id,
+            cast(rc.old_row ->> '{{ e.get("raw_ts", e["ts"]) }}' as timestamptz) as ts,
+            {% if key %}cast(rc.old_row ->> '{{ e.get("raw_key", e.get("key", key)) }}' as bigint){% else %}cast(null as bigint){% endif %} as key_value,
+            {% if e.get('follow') %}cast(rc.old_row ->> '{{ e.get("raw_follow", e["follow"]) }}' as bigint){% else %}cast(null as bigint){% endif %} as follow_value,
+            {{ loop.index }} as event_no,
+            rc.captured_at as changed_at
+            {%- for c, t in carry.items() %},
+            {% if c in e.get('carry', {}) %}cast(rc.old_row ->> '{{ c }}' as {{ t }}){% else %}cast(null as {{ t }}){% endif %} as {{ c }}
+            {%- endfor %}
+        from ops.raw_changes as rc
+        where rc.table_name = '{{ e["raw_table"] }}'
+            and rc.captured_at > (select since.watermark from since)
+        {%- if not loop.last %}
+        union all
+        {%- endif %}
+        {%- endfor %}
+{%- endmacro %}

@@ -206,6 +206,48 @@ def test_running_totals_replace_a_campaign_from_its_customers_first_day(built: s
     assert_equivalent(url, "after a change to a customer's middle order day")
 
 
+def test_recipient_totals_move_by_the_changed_customers_and_recipients(built: str) -> None:
+    """agg_campaign_recipient_totals changes a campaign side by what its changed
+    customers and recipients add or take away (its ledger) instead of re-reading the
+    campaign: an order losing its customer, an order moving to the other side, a
+    recipient added to a second campaign and one removed from a third. After the tick
+    the mart equals raw and only those campaigns' rows are written; a tick that sees
+    the same changes again (a long watermark lag) writes nothing and stays exact."""
+    url = built
+    dbt("run", "--select", MARTS)
+    org, campaigns = query(url, """
+        select t.organization_id, (array_agg(t.campaign_id order by t.campaign_id))[1:3]
+        from marts.agg_campaign_recipient_totals t
+        where t.total_orders > 2 and t.recipients > 2 and not t.is_holdout
+        group by 1 having count(*) >= 3 order by 1 limit 1""")[0]
+    c1, c2, c3 = campaigns
+    first, second = [a for (a,) in query(url, """
+        select attribution_id from intermediate.int_orders__attributions_qualified
+        where organization_id = %s and campaign_id = %s and customer_id is not null
+        order by attribution_id limit 2""", (org, c1))]
+    execute(url, "update raw.attributions set customer_id = null, updated_at = now() where id = %s", (first,))
+    execute(url, "update raw.attributions set is_holdout = not coalesce(is_holdout, false), updated_at = now()"
+                 " where id = %s", (second,))
+    execute(url, """insert into raw.campaign_recipients (organization_id, campaign_id, recipient_id, is_holdout,
+                        sent_at, updated_at)
+                    values (%s, %s, 987654321, false, now() - interval '200 days', now())""", (org, c2))
+    execute(url, """delete from raw.campaign_recipients where id = (
+                        select min(id) from raw.campaign_recipients where organization_id = %s
+                        and campaign_id = %s and not coalesce(is_holdout, false))""", (org, c3))
+    dbt("run", "--select", MARTS)
+    run_id = _last_run(url, "agg_campaign_recipient_totals")[0]
+    written = {c for (c,) in query(url, """select distinct campaign_id from marts.agg_campaign_recipient_totals
+                                          where run_id = %s""", (run_id,))}
+    assert written == {c1, c2, c3}
+    assert_equivalent(url, "after customer, side and recipient changes")
+    dbt("run", "--select", MARTS, vars={"watermark_lag_minutes": 120})
+    run_id, affected = _last_run(url, "agg_campaign_recipient_totals")
+    assert affected >= 3  # the same campaigns seen again
+    assert query(url, "select count(*) from marts.agg_campaign_recipient_totals where run_id = %s",
+                 (run_id,)) == [(0,)]
+    assert_equivalent(url, "after seeing the same changes twice")
+
+
 def _last_run(url: str, mart: str) -> tuple[str, int | None]:
     return query(url, "select run_id, affected_buckets from ops.mart_runs where mart = %s"
                       " order by started_at desc limit 1", (mart,))[0]

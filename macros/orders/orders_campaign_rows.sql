@@ -8,10 +8,13 @@
     choice is made at run time (one-time filters on the affected set's size), so both
     forms are planned and one runs. Whole tenants: one lookup per tenant (index on
     organization_id). Full mode: the relation itself; a campaign-scoped rebuild keeps
-    that campaign. -#}
-{% macro orders_campaign_rows(relation, tenant_col='organization_id', key_col='campaign_id') -%}
+    that campaign. `by_key=false`: only the whole tenants' rows. -#}
+{% macro orders_campaign_rows(relation, tenant_col='organization_id', key_col='campaign_id', by_key=true) -%}
     {%- if tally.sliding_window_mode() == 'full' -%}
     {{ relation }}
+    {%- elif not by_key -%}
+    {#- whole tenants only (the key rows are handled by the caller) -#}
+    ({{ tally._orders_campaign_lookup(relation, tenant_col, key_col, tally.sliding_window_scope(), by_key=false) }})
     {%- else -%}
     {%- set scope = tally.sliding_window_scope() -%}
     {%- set affected = tally.sliding_window_affected() -%}

@@ -9,8 +9,9 @@
                                    `follow_earlier` and `suffix` also the customer's
                                    earlier days, and rows are replaced from the earliest
                                    affected day of a campaign on (agg_order_running_totals)
-      orders_campaign_mart_config  agg_campaign_recipient_totals - whole (organization,
-                                   campaign) pairs (key mode)
+      orders_campaign_mart_config  agg_campaign_recipient_totals - (organization,
+                                   campaign) pairs (key mode); `pre_hook`: one more
+                                   pre-hook after the window's (its ledger)
 
     `unique_key`: the mart's grain; `index_sql`: an optional reader index, created after
     every run (idempotent). -#}
@@ -18,11 +19,12 @@
 {{ tally._orders_mart_config(unique_key, index_sql, 'day_bucket', 'day', none, follow, follow_earlier, suffix) }}
 {% endmacro %}
 
-{% macro orders_campaign_mart_config(unique_key, index_sql=none) %}
-{{ tally._orders_mart_config(unique_key, index_sql, 'campaign_id', 'key', 'campaign_id') }}
+{% macro orders_campaign_mart_config(unique_key, index_sql=none, pre_hook=none) %}
+{{ tally._orders_mart_config(unique_key, index_sql, 'campaign_id', 'key', 'campaign_id', pre_hook=pre_hook) }}
 {% endmacro %}
 
-{% macro _orders_mart_config(unique_key, index_sql, bucket_column, bucket_kind, key, follow=none, follow_earlier=false, suffix=false) %}
+{% macro _orders_mart_config(unique_key, index_sql, bucket_column, bucket_kind, key, follow=none, follow_earlier=false, suffix=false, pre_hook=none) %}
+{%- set pre_hooks = ["{{ tally.sliding_window_prepare() }}"] + ([pre_hook] if pre_hook is not none else []) -%}
 {%- set post_hook = ["{{ tally.sliding_window_record() }}"] -%}
 {%- if index_sql is not none -%}
     {%- do post_hook.append(index_sql) -%}
@@ -37,7 +39,7 @@
         bucket_kind=bucket_kind,
         sliding_window=tally.orders_sliding_window(key=key, follow=follow, follow_earlier=follow_earlier),
         bucket_suffix=suffix,
-        pre_hook="{{ tally.sliding_window_prepare() }}",
+        pre_hook=pre_hooks,
         post_hook=post_hook,
         tags=['sliding_window'],
     )

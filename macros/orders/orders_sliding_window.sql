@@ -33,7 +33,10 @@
             {%- endif -%}
         {%- endif -%}
     {%- else -%}
+        {#- key mode (agg_campaign_recipient_totals): the changed rows' customer and
+            recipient reach the model through <model>__changed (its ledger) -#}
         {%- do spec.update({'key': key}) -%}
+        {%- do spec['events'][0].update({'carry': {'customer_id': 'bigint', 'recipient_id': 'bigint'}}) -%}
         {%- do spec['events'].append(
             {'model': 'stg_orders__campaign_recipients', 'tenant': 'organization_id', 'ts': 'sent_at',
              'key': 'campaign_id', 'raw_table': 'campaign_recipients'}) -%}

@@ -1,34 +1,70 @@
-{#- Per (organization, campaign, is_holdout) lifetime totals. Key-mode sliding window:
-    a run recomputes whole campaigns - those holding an attribution or recipient row
-    changed since the watermark (or a captured delete), every campaign of a tenant
-    whose configuration changed, and the rebuild scope. Orders, revenue and unique
+{#- Per (organization, campaign, is_holdout) lifetime totals. Key-mode sliding window
+    with a ledger (macros/orders/orders_recipient_ledger.sql): orders, revenue, unique
     customers and converted recipients (distinct recipients with >= 1 qualifying order;
-    holdout side as recorded on the attribution) from the qualifying attributions of
-    the affected campaigns (one index probe per affected campaign or whole tenant via
-    `orders_campaign_rows`; a filter form was planned as two full scans of raw even
-    when nothing changed), recipients from staging. It does
-    not ref the other order marts on purpose: an in-asset dependency between partitioned
-    dbt assets breaks Dagster's unpartitioned (tick/rebuild) runs. -#}
+    holdout side as recorded on the attribution) are sums and counts of the ledger's
+    per-customer and per-recipient rows, so a tick changes a campaign side by the
+    difference its changed customers and recipients made (<model>__delta) instead of
+    re-reading the campaign. Whole tenants (new, re-versioned, gone, rebuilt) and a
+    backfill's campaigns are aggregated from their recomputed ledger rows; the full build
+    from the whole ledger. Recipients come from staging: recounted for whole scopes and
+    for campaigns with a changed recipient row, carried over otherwise. It does not ref
+    the other order marts on purpose: an in-asset dependency between partitioned dbt
+    assets breaks Dagster's unpartitioned (tick/rebuild) runs. -#}
 {{ tally.orders_campaign_mart_config(
     unique_key=['organization_id', 'campaign_id', 'is_holdout'],
+    pre_hook="{{ tally.orders_recipient_ledger_refresh() }}",
 ) }}
 -- depends_on: {{ ref('stg_orders__attributions') }}
+-- depends_on: {{ ref('int_orders__attributions_qualified') }}
+{%- set mode = tally.sliding_window_mode() %}
+{%- set customer_ledger = tally.orders_recipient_ledger('customers') if execute else none %}
+{%- set recipient_ledger = tally.orders_recipient_ledger('recipients') if execute else none %}
 
 with organizations as (
     select * from {{ ref('stg_orders__organizations') }}
     where aggregation_timezone is not null
 ),
 
+{%- if mode == 'full' %}
+
 recipients as (
     select r.*
-    from {{ tally.orders_campaign_rows(ref('stg_orders__campaign_recipients')) }} as r
+    from {{ ref('stg_orders__campaign_recipients') }} as r
     where r.campaign_id is not null
 ),
 
-qualified as (
-    select q.*
-    from {{ tally.orders_campaign_rows(ref('int_orders__attributions_qualified')) }} as q
+customer_rows as (
+    select * from {{ customer_ledger }}
 ),
+
+recipient_rows as (
+    select * from {{ recipient_ledger }}
+),
+{%- else %}
+
+-- whole scopes: tenants (with a rebuild's campaign), a backfill's campaigns
+scopes as (
+    select sw.tenant_id, sw.key_value
+    from {{ tally.sliding_window_affected() }} as sw
+    {%- if mode != 'backfill' %}
+    where sw.key_value is null
+    {%- endif %}
+),
+
+recipients as (
+    select r.*
+    from {{ tally.orders_campaign_rows(ref('stg_orders__campaign_recipients'), by_key=(mode == 'backfill')) }} as r
+    where r.campaign_id is not null
+),
+
+customer_rows as (
+    {{ tally._orders_scope_rows(customer_ledger) }}
+),
+
+recipient_rows as (
+    {{ tally._orders_scope_rows(recipient_ledger) }}
+),
+{%- endif %}
 
 recipient_counts as (
     select
@@ -43,34 +79,147 @@ recipient_counts as (
 
 order_totals as (
     select
-        qualified.organization_id,
-        qualified.campaign_id,
-        qualified.is_holdout,
-        count(*) as total_orders,
-        sum(qualified.order_value) as revenue,
-        count(distinct qualified.customer_id) as unique_customers,
-        count(distinct qualified.recipient_id) as converted_recipients
-    from qualified
+        customer_rows.organization_id,
+        customer_rows.campaign_id,
+        customer_rows.is_holdout,
+        sum(customer_rows.orders) as total_orders,
+        sum(customer_rows.revenue) as revenue,
+        count(customer_rows.customer_id) as unique_customers
+    from customer_rows
     group by 1, 2, 3
 ),
 
+converted as (
+    select
+        recipient_rows.organization_id,
+        recipient_rows.campaign_id,
+        recipient_rows.is_holdout,
+        count(*) as converted_recipients
+    from recipient_rows
+    group by 1, 2, 3
+),
+
+sides as (
+    select organization_id, campaign_id, is_holdout from recipient_counts
+    union
+    select organization_id, campaign_id, is_holdout from order_totals
+),
+
+recomputed as (
+    select
+        sides.organization_id,
+        sides.campaign_id,
+        sides.is_holdout,
+        coalesce(recipient_counts.recipients, 0) as recipients,
+        coalesce(converted.converted_recipients, 0) as converted_recipients,
+        coalesce(order_totals.total_orders, 0) as total_orders,
+        coalesce(order_totals.revenue, 0) as revenue,
+        coalesce(order_totals.unique_customers, 0) as unique_customers
+    from sides
+    left join recipient_counts using (organization_id, campaign_id, is_holdout)
+    left join order_totals using (organization_id, campaign_id, is_holdout)
+    left join converted using (organization_id, campaign_id, is_holdout)
+),
+{%- if mode == 'tick' %}
+
+-- tick: the campaigns of changed rows outside whole tenants - old row + ledger delta
+changed_campaigns as (
+    select sw.tenant_id, sw.key_value
+    from {{ tally.sliding_window_affected() }} as sw
+    where sw.key_value is not null
+),
+
+-- campaigns with a changed recipient row: recounted (index on (organization, campaign))
+recount as (
+    select distinct ch.tenant_id, ch.key_value
+    from {{ this.identifier ~ '__changed' }} as ch
+    inner join changed_campaigns
+        on ch.tenant_id = changed_campaigns.tenant_id
+        and ch.key_value = changed_campaigns.key_value
+    where ch.event_no = 2
+),
+
+recounted as (
+    select r.organization_id, r.campaign_id, coalesce(r.is_holdout, false) as is_holdout, count(*) as recipients
+    from recount
+    cross join lateral (
+        select r.*
+        from {{ ref('stg_orders__campaign_recipients') }} as r
+        where r.organization_id = recount.tenant_id
+            and r.campaign_id = recount.key_value
+        offset 0
+    ) as r
+    group by 1, 2, 3
+),
+
+old_rows as (
+    select t.*
+    from changed_campaigns
+    inner join {{ this }} as t
+        on t.organization_id = changed_campaigns.tenant_id
+        and t.campaign_id = changed_campaigns.key_value
+),
+
+delta as (
+    select d.* from {{ this.identifier ~ '__delta' }} as d
+),
+
+changed_sides as (
+    select organization_id, campaign_id, is_holdout from old_rows
+    union
+    select organization_id, campaign_id, is_holdout from delta
+    union
+    select organization_id, campaign_id, is_holdout from recounted
+),
+
+updated as (
+    select
+        changed_sides.organization_id,
+        changed_sides.campaign_id,
+        changed_sides.is_holdout,
+        case
+            when recount.key_value is not null then coalesce(recounted.recipients, 0)
+            else coalesce(old_rows.recipients, 0)
+        end as recipients,
+        coalesce(old_rows.converted_recipients, 0) + coalesce(delta.converted, 0) as converted_recipients,
+        coalesce(old_rows.total_orders, 0) + coalesce(delta.orders, 0) as total_orders,
+        coalesce(old_rows.revenue, 0) + coalesce(delta.revenue, 0) as revenue,
+        coalesce(old_rows.unique_customers, 0) + coalesce(delta.customers, 0) as unique_customers
+    from changed_sides
+    left join old_rows using (organization_id, campaign_id, is_holdout)
+    left join delta using (organization_id, campaign_id, is_holdout)
+    left join recounted using (organization_id, campaign_id, is_holdout)
+    left join recount
+        on changed_sides.organization_id = recount.tenant_id
+        and changed_sides.campaign_id = recount.key_value
+),
+
+totals as (
+    select * from recomputed
+    union all
+    -- a side without recipients and orders is gone
+    select * from updated
+    where updated.recipients > 0 or updated.total_orders > 0
+),
+{%- else %}
+
+totals as (
+    select * from recomputed
+),
+{%- endif %}
+
 final as (
     select
-        coalesce(recipient_counts.organization_id, order_totals.organization_id)
-            as organization_id,
-        coalesce(recipient_counts.campaign_id, order_totals.campaign_id) as campaign_id,
-        coalesce(recipient_counts.is_holdout, order_totals.is_holdout) as is_holdout,
-        cast(coalesce(recipient_counts.recipients, 0) as bigint) as recipients,
-        cast(coalesce(order_totals.converted_recipients, 0) as bigint) as converted_recipients,
-        cast(coalesce(order_totals.total_orders, 0) as bigint) as total_orders,
-        cast(coalesce(order_totals.revenue, 0) as numeric(16, 2)) as revenue,
-        cast(coalesce(order_totals.unique_customers, 0) as bigint) as unique_customers,
+        totals.organization_id,
+        totals.campaign_id,
+        totals.is_holdout,
+        cast(totals.recipients as bigint) as recipients,
+        cast(totals.converted_recipients as bigint) as converted_recipients,
+        cast(totals.total_orders as bigint) as total_orders,
+        cast(totals.revenue as numeric(16, 2)) as revenue,
+        cast(totals.unique_customers as bigint) as unique_customers,
         {{ tally.lineage_columns() }}
-    from recipient_counts
-    full outer join order_totals
-        on recipient_counts.organization_id = order_totals.organization_id
-        and recipient_counts.campaign_id = order_totals.campaign_id
-        and recipient_counts.is_holdout = order_totals.is_holdout
+    from totals
 )
 
 select * from final

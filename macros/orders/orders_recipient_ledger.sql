@@ -1,0 +1,220 @@
+{#-
+    The ledger of agg_campaign_recipient_totals: lifetime distinct counts per campaign
+    are not additive over days, so a late change to one order would otherwise make a run
+    re-read the whole campaign (random late updates land in campaigns holding ~40 % of
+    raw). Two tables next to the mart, kept in the model's transaction by its pre-hook:
+
+        <mart>__customers  (organization_id, campaign_id, is_holdout, customer_id,
+                            orders, revenue)  - qualifying orders of each customer of a
+                            campaign side; one row for the orders without a customer
+        <mart>__recipients (organization_id, campaign_id, is_holdout, recipient_id)
+                            - the converted recipients (>= 1 qualifying order)
+
+    The mart row of a campaign side is then: total_orders = sum(orders), revenue =
+    sum(revenue), unique_customers = count(customer_id) over its customer rows,
+    converted_recipients = count of its recipient rows (recipients from staging).
+
+    Tick: the entities of the changed rows (<mart>__changed: new and captured old
+    versions) - (campaign, customer) and (campaign, recipient) - are recomputed from raw
+    (one index lookup each: raw (campaign_id, customer_id) / (organization_id,
+    recipient_id)), the difference new - old per campaign side goes to
+    <mart>__delta for the model (old mart row + delta), and the entities' ledger rows
+    are replaced. Recomputing an entity twice (watermark lag) adds nothing the second
+    time, so the mart always equals the sum of its ledger rows.
+    Whole tenants (new, re-versioned, gone, rebuilt; with a rebuild's campaign scope)
+    and a backfill's campaigns: their ledger rows are recomputed from raw and the model
+    aggregates them. Full build: both tables rebuilt from raw. Runs of the mart take a
+    transaction-level advisory lock first (two concurrent runs would both add the
+    same difference).
+-#}
+
+{% macro orders_recipient_ledger(kind) -%}
+    {{ return(api.Relation.create(database=this.database, schema=this.schema,
+                                  identifier=this.identifier ~ '__' ~ kind)) }}
+{%- endmacro %}
+
+
+{#- The ledger rows of `relation` (qualifying attributions, alias q) as a SELECT. -#}
+{% macro _orders_customer_ledger_rows(relation) -%}
+    select q.organization_id, q.campaign_id, q.is_holdout, q.customer_id,
+        count(*) as orders, sum(q.order_value) as revenue
+    from {{ relation }} as q
+    group by 1, 2, 3, 4
+{%- endmacro %}
+
+{% macro _orders_recipient_ledger_rows(relation) -%}
+    select distinct q.organization_id, q.campaign_id, q.is_holdout, q.recipient_id
+    from {{ relation }} as q
+    where q.recipient_id is not null
+{%- endmacro %}
+
+
+{% macro orders_recipient_ledger_refresh() %}
+    {%- if not execute -%}
+        select 1
+    {%- else -%}
+    {%- set mode = tally.sliding_window_mode() -%}
+    {%- set customers = tally.orders_recipient_ledger('customers') -%}
+    {%- set recipients = tally.orders_recipient_ledger('recipients') -%}
+    {%- set qualified = ref('int_orders__attributions_qualified') %}
+    -- one run at a time keeps the ledger: a second run waits here, and every statement
+    -- after this one reads the ledger and the mart as the first run left them
+    select pg_advisory_xact_lock(hashtext('tally:orders:{{ this.identifier }}'));
+    {%- if mode == 'full' %}
+    drop table if exists {{ customers }};
+    create table {{ customers }} as {{ tally._orders_customer_ledger_rows(qualified) }};
+    create unique index on {{ customers }} (organization_id, campaign_id, customer_id, is_holdout) nulls not distinct;
+    drop table if exists {{ recipients }};
+    create table {{ recipients }} as {{ tally._orders_recipient_ledger_rows(qualified) }};
+    create unique index on {{ recipients }} (organization_id, campaign_id, recipient_id, is_holdout);
+    analyze {{ customers }};
+    analyze {{ recipients }}
+    {%- else -%}
+    {%- if load_relation(customers) is none or load_relation(recipients) is none -%}
+        {{ exceptions.raise_compiler_error(this ~ " has no ledger (" ~ customers ~ ", " ~ recipients
+            ~ "; built from this release on): rebuild it once with `tally run --full-refresh --select "
+            ~ this.identifier ~ "`") }}
+    {%- endif -%}
+    {%- set affected = tally.sliding_window_affected() -%}
+    {%- set scope = tally.sliding_window_scope() -%}
+    {#- recomputed whole: tenants, and in a backfill the window days' campaigns -#}
+    {%- for ledger in [customers, recipients] %}
+    delete from {{ ledger }} as l
+    using {{ affected }} as sw
+    where l.organization_id = sw.tenant_id
+        and sw.key_value is null
+        {%- if scope is not none %}
+        and l.{{ scope[0] }} = {{ scope[1] }}
+        {%- endif %};
+    {%- if mode == 'backfill' %}
+    delete from {{ ledger }} as l
+    using {{ affected }} as sw
+    where l.organization_id = sw.tenant_id
+        and l.campaign_id = sw.key_value;
+    {%- endif %}
+    {%- endfor %}
+    {%- set whole_rows = tally.orders_campaign_rows(qualified, by_key=(mode == 'backfill')) %}
+    insert into {{ customers }} {{ tally._orders_customer_ledger_rows(whole_rows) }};
+    insert into {{ recipients }} {{ tally._orders_recipient_ledger_rows(whole_rows) }};
+    {%- if mode == 'tick' %}
+    {%- set changed = this.identifier ~ '__changed' -%}
+    {%- set prefix = this.identifier ~ '__' %}
+    -- tick: the changed rows' entities outside whole tenants
+    create temporary table {{ prefix }}customer_keys on commit drop as
+    select distinct ch.tenant_id, ch.key_value as campaign_id, ch.customer_id
+    from {{ changed }} as ch
+    where ch.event_no = 1
+        and ch.key_value is not null
+        and not exists (
+            select 1 from {{ affected }} as sw
+            where sw.tenant_id = ch.tenant_id and sw.key_value is null
+        );
+    create temporary table {{ prefix }}recipient_keys on commit drop as
+    select distinct ch.tenant_id, ch.key_value as campaign_id, ch.recipient_id
+    from {{ changed }} as ch
+    where ch.event_no = 1
+        and ch.key_value is not null
+        and ch.recipient_id is not null
+        and not exists (
+            select 1 from {{ affected }} as sw
+            where sw.tenant_id = ch.tenant_id and sw.key_value is null
+        );
+    analyze {{ prefix }}customer_keys;
+    analyze {{ prefix }}recipient_keys;
+    -- their rows now: one index lookup per entity (OFFSET 0 keeps each a lookup)
+    create temporary table {{ prefix }}customers_new on commit drop as
+    {{ tally._orders_customer_ledger_rows('(' ~ tally._orders_entity_rows(qualified, prefix ~ 'customer_keys', 'customer_id') ~ ')') }};
+    create temporary table {{ prefix }}recipients_new on commit drop as
+    {{ tally._orders_recipient_ledger_rows('(' ~ tally._orders_entity_rows(qualified, prefix ~ 'recipient_keys', 'recipient_id') ~ ')') }};
+    -- new - old per campaign side, read before the ledger rows are replaced
+    create temporary table {{ prefix }}delta on commit drop as
+    with parts as (
+        select n.organization_id, n.campaign_id, n.is_holdout,
+            n.orders, n.revenue, case when n.customer_id is null then 0 else 1 end as customers,
+            0 as converted
+        from {{ prefix }}customers_new as n
+        union all
+        select o.organization_id, o.campaign_id, o.is_holdout,
+            -o.orders, -o.revenue, case when o.customer_id is null then 0 else -1 end, 0
+        from ({{ tally._orders_entity_rows(customers, prefix ~ 'customer_keys', 'customer_id') }}) as o
+        union all
+        select n.organization_id, n.campaign_id, n.is_holdout, 0, 0, 0, 1
+        from {{ prefix }}recipients_new as n
+        union all
+        select o.organization_id, o.campaign_id, o.is_holdout, 0, 0, 0, -1
+        from ({{ tally._orders_entity_rows(recipients, prefix ~ 'recipient_keys', 'recipient_id') }}) as o
+    )
+
+    select
+        parts.organization_id, parts.campaign_id, parts.is_holdout,
+        sum(parts.orders) as orders,
+        sum(parts.revenue) as revenue,
+        sum(parts.customers) as customers,
+        sum(parts.converted) as converted
+    from parts
+    group by 1, 2, 3;
+    {%- for ledger, keys, col in [(customers, 'customer_keys', 'customer_id'), (recipients, 'recipient_keys', 'recipient_id')] %}
+    delete from {{ ledger }} as l
+    using {{ prefix ~ keys }} as e
+    where l.organization_id = e.tenant_id
+        and l.campaign_id = e.campaign_id
+        and l.{{ col }} = e.{{ col }};
+    {%- if col == 'customer_id' %}
+    delete from {{ ledger }} as l
+    using {{ prefix ~ keys }} as e
+    where l.organization_id = e.tenant_id
+        and l.campaign_id = e.campaign_id
+        and l.{{ col }} is null
+        and e.{{ col }} is null;
+    {%- endif %}
+    insert into {{ ledger }} select * from {{ prefix }}{{ 'customers' if col == 'customer_id' else 'recipients' }}_new;
+    {%- endfor %}
+    {%- endif %}
+    select 1
+    {%- endif -%}
+    {%- endif -%}
+{% endmacro %}
+
+
+{#- The rows of `relation` (alias r) of each entity (tenant_id, campaign_id, <col>) of
+    `keys`: one LATERAL lookup per entity; a NULL <col> means the campaign's rows
+    without one. -#}
+{% macro _orders_entity_rows(relation, keys, col) -%}
+        select r.*
+        from {{ keys }} as e
+        cross join lateral (
+            select r.*
+            from {{ relation }} as r
+            where r.organization_id = e.tenant_id
+                and r.campaign_id = e.campaign_id
+                and r.{{ col }} = e.{{ col }}
+            offset 0
+        ) as r
+        union all
+        select r.*
+        from {{ keys }} as e
+        cross join lateral (
+            select r.*
+            from {{ relation }} as r
+            where r.organization_id = e.tenant_id
+                and r.campaign_id = e.campaign_id
+                and r.{{ col }} is null
+            offset 0
+        ) as r
+        where e.{{ col }} is null
+{%- endmacro %}
+
+
+{#- The ledger rows of the model's whole scopes (CTE `scopes`: tenant_id, key_value
+    NULL = the whole tenant), read after the pre-hook recomputed them. -#}
+{% macro _orders_scope_rows(ledger) -%}
+    {%- set scope = tally.sliding_window_scope() -%}
+    select l.*
+    from scopes
+    inner join {{ ledger }} as l
+        on l.organization_id = scopes.tenant_id
+        and (scopes.key_value is null or l.campaign_id = scopes.key_value)
+    {%- if scope is not none %}
+    where l.{{ scope[0] }} = {{ scope[1] }}
+    {%- endif %}
+{%- endmacro %}
