@@ -9,7 +9,9 @@
 
     Config: unique_key (the grain), bucket_column, bucket_kind ('day' compares
     `bucket_column = day_bucket` - with `bucket_suffix: true` `>=`: the affected day and
-    every later one, for marts that accumulate over days - and with a sliding-window `bucket_key` also the key
+    every later one, for marts that accumulate over days; with `bucket_suffix: N` the
+    affected day and the later days of its N-day block (tally.day_block_start), for marts
+    whose running totals restart at every block - and with a sliding-window `bucket_key` also the key
     for the affected set's (tenant, key, day) rows; 'instant' keeps `lo <= bucket_column < hi`;
     'key' compares `bucket_column = key_value` for key-mode sliding windows),
     and the sliding_window spec (tenant column, rebuild scope).
@@ -45,6 +47,9 @@
     {%- set scope = tally.sliding_window_scope() -%}
     {%- set bucket_key = spec.get('bucket_key') -%}
     {%- set unique_key = config.get('unique_key') -%}
+    {#- bucket_suffix: true (to the end) or N (to the end of the affected day's N-day block) -#}
+    {%- set suffix = config.get('bucket_suffix', false) -%}
+    {%- set suffix_block = suffix if (suffix is number and suffix is not sameas true) else none -%}
     {%- if unique_key is string -%}{%- set unique_key = [unique_key] -%}{%- endif -%}
 
     {%- if mode == 'rebuild' and var('full_refresh_sweep', false) -%}
@@ -95,7 +100,10 @@
     using {{ tally.sliding_window_affected() }} as sw
     where t.{{ tenant_col }} = sw.tenant_id
         {%- if bucket_kind == 'day' %}
-        and t.{{ bucket_col }} {{ '>=' if config.get('bucket_suffix', false) else '=' }} sw.day_bucket
+        and t.{{ bucket_col }} {{ '>=' if suffix else '=' }} sw.day_bucket
+        {%- if suffix_block %}
+        and t.{{ bucket_col }} < {{ tally.day_block_start('sw.day_bucket', suffix_block) }} + {{ suffix_block }}
+        {%- endif %}
         {%- if bucket_key %}
         and sw.key_value is null
         {%- endif %}
@@ -112,12 +120,15 @@
         {{ unchanged }};
     {%- if bucket_kind == 'day' and bucket_key %}
     -- one key's day (bucket key): its own statement, so it uses the grain's index
-    -- (config bucket_suffix: the key's rows from that day on - running totals)
+    -- (config bucket_suffix: the key's rows from that day on / to its block's end - running totals)
     delete from {{ target }} as t
     using {{ tally.sliding_window_affected() }} as sw
     where t.{{ tenant_col }} = sw.tenant_id
         and t.{{ bucket_key }} = sw.key_value
-        and t.{{ bucket_col }} {{ '>=' if config.get('bucket_suffix', false) else '=' }} sw.day_bucket
+        and t.{{ bucket_col }} {{ '>=' if suffix else '=' }} sw.day_bucket
+        {%- if suffix_block %}
+        and t.{{ bucket_col }} < {{ tally.day_block_start('sw.day_bucket', suffix_block) }} + {{ suffix_block }}
+        {%- endif %}
         and sw.key_value is not null
         {{ unchanged }};
     {%- endif %}

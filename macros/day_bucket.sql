@@ -41,3 +41,11 @@
 {% macro default__timezone_names() -%}
     (select tzn.name from ops.timezone_names as tzn)
 {%- endmacro %}
+
+
+{#- The first day of the block of `days` local days holding date `day`; blocks are
+    counted from Monday 2001-01-01 (so 7- and 28-day blocks start on Mondays). Used by
+    agg_order_running_totals, whose running totals restart at every block. -#}
+{% macro day_block_start(day, days) -%}
+    cast({{ day }} - (((cast({{ day }} as date) - date '2001-01-01') % {{ days }} + {{ days }}) % {{ days }}) as date)
+{%- endmacro %}

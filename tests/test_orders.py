@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 import pytest
@@ -32,11 +32,43 @@ def dbt(*args: str, vars: dict | None = None, check: bool = True):
     return runtime.run_dbt(cmd, check=check, capture=True, quiet=True)
 
 
+# agg_order_running_totals__blocks against its mart: per arm and block the last row's
+# in-block totals, and the sum of the earlier blocks' (a few measures)
+BLOCKS_MISMATCH = """
+    with last as (
+        select distinct on (organization_id, campaign_id, is_holdout, block_start)
+            organization_id, campaign_id, is_holdout, block_start,
+            cum_total_orders as t_orders, cum_revenue as t_revenue, cum_revenue_product as t_product
+        from marts.agg_order_running_totals
+        order by organization_id, campaign_id, is_holdout, block_start, day_bucket desc
+    ),
+    expected as (
+        select *, coalesce(sum(t_orders) over w, 0), coalesce(sum(t_revenue) over w, 0),
+            coalesce(sum(t_product) over w, 0)
+        from last
+        window w as (partition by organization_id, campaign_id, is_holdout order by block_start
+                     rows between unbounded preceding and 1 preceding)
+    ),
+    actual as (
+        select organization_id, campaign_id, is_holdout, block_start, total_total_orders, total_revenue,
+            total_revenue_product, base_total_orders, base_revenue, base_revenue_product
+        from marts.agg_order_running_totals__blocks
+    )
+    select count(*) from (
+        (select * from expected except all select * from actual)
+        union all
+        (select * from actual except all select * from expected)
+    ) as d
+"""
+
+
 def assert_equivalent(url: str, label: str) -> None:
     with psycopg.connect(url) as conn:
         for mart in EXPECTED:
             n, examples = differences(conn, mart)
             assert n == 0, f"{label}: {mart} differs from raw in {n} rows, e.g. {examples}"
+        blocks = conn.execute(BLOCKS_MISMATCH).fetchone()[0]
+        assert blocks == 0, f"{label}: agg_order_running_totals__blocks differs from its mart in {blocks} rows"
 
 
 @pytest.fixture(scope="module")
@@ -185,24 +217,29 @@ def test_pairs_follow_a_changed_order_to_the_customers_later_days(built: str) ->
 
 
 def test_running_totals_replace_a_campaign_from_its_customers_first_day(built: str) -> None:
-    """agg_order_running_totals rewrites a touched campaign from the earliest affected
-    day on: a change to a customer's middle order day moves every later running total
-    and the by-earlier-day sums from the customer's first day, so the run writes rows
-    of that campaign on or after the first day only (and the arm's last row), none
-    before it and none of another campaign - and the mart stays exact."""
+    """agg_order_running_totals accumulates within 28-day blocks and rewrites a touched
+    campaign from each block's earliest affected day to that block's end: a change to
+    a customer's middle order day moves the by-earlier-day sums of all the customer's
+    days, so the run writes rows of that campaign only, none before the customer's
+    first day and none outside the blocks of the customer's days - and the mart (with
+    its block bases) stays exact."""
     url = built
     dbt("run", "--select", MARTS)
     org, campaign, holdout, customer, days = _customer_with_order_days(url, "desc")
     run_id = _change_value_and_tick(url, _attribution_on(url, org, campaign, holdout, customer, days[1]),
                                     "agg_order_running_totals")
-    written = query(url, """select organization_id, campaign_id, is_holdout, day_bucket
+    written = query(url, """select organization_id, campaign_id, is_holdout, day_bucket, block_start
                             from marts.agg_order_running_totals where run_id = %s""", (run_id,))
-    assert {(o, c) for o, c, _, _ in written} == {(org, campaign)}
-    assert min(d for _, _, _, d in written) == days[0]
-    last_day = query(url, """select max(day_bucket) from marts.agg_order_running_totals
-                             where organization_id = %s and campaign_id = %s and is_holdout = %s""",
-                     (org, campaign, holdout))[0][0]
-    assert (org, campaign, holdout, last_day) in written
+    assert {(o, c) for o, c, _, _, _ in written} == {(org, campaign)}
+    assert min(d for _, _, _, d, _ in written) == days[0]
+    epoch = date(2001, 1, 1)
+    first_in_block: dict = {}
+    for d in days:
+        block = epoch + timedelta(days=28 * ((d - epoch).days // 28))
+        first_in_block[block] = min(first_in_block.get(block, d), d)
+    for _, _, _, day, block in written:
+        assert block in first_in_block and day >= first_in_block[block], (day, block)
+        assert block <= day < block + timedelta(days=28)
     assert_equivalent(url, "after a change to a customer's middle order day")
 
 

@@ -6,28 +6,29 @@
                                    local day) (bucket key campaign_id); with `follow`
                                    also the later days of a changed row's customer and
                                    no window days (agg_order_customer_day_pairs); with
-                                   `follow_earlier` and `suffix` also the customer's
-                                   earlier days, and rows are replaced from the earliest
-                                   affected day of a campaign on (agg_order_running_totals)
+                                   `follow_earlier` and `suffix` (N: block days) also the
+                                   customer's earlier days, and rows are replaced from the
+                                   earliest affected day of a campaign's block to the
+                                   block's end (agg_order_running_totals)
       orders_campaign_mart_config  agg_campaign_recipient_totals - (organization,
                                    campaign) pairs (key mode); `pre_hook`: one more
                                    pre-hook after the window's (its ledger)
 
     `unique_key`: the mart's grain; `index_sql`: an optional reader index, created after
     every run (idempotent). -#}
-{% macro orders_day_mart_config(unique_key, index_sql=none, follow=none, follow_earlier=false, suffix=false) %}
-{{ tally._orders_mart_config(unique_key, index_sql, 'day_bucket', 'day', none, follow, follow_earlier, suffix) }}
+{% macro orders_day_mart_config(unique_key, index_sql=none, follow=none, follow_earlier=false, suffix=false, post_hook=none) %}
+{{ tally._orders_mart_config(unique_key, index_sql, 'day_bucket', 'day', none, follow, follow_earlier, suffix, post_hook=post_hook) }}
 {% endmacro %}
 
 {% macro orders_campaign_mart_config(unique_key, index_sql=none, pre_hook=none) %}
 {{ tally._orders_mart_config(unique_key, index_sql, 'campaign_id', 'key', 'campaign_id', pre_hook=pre_hook) }}
 {% endmacro %}
 
-{% macro _orders_mart_config(unique_key, index_sql, bucket_column, bucket_kind, key, follow=none, follow_earlier=false, suffix=false, pre_hook=none) %}
+{% macro _orders_mart_config(unique_key, index_sql, bucket_column, bucket_kind, key, follow=none, follow_earlier=false, suffix=false, pre_hook=none, post_hook=none) %}
 {%- set pre_hooks = ["{{ tally.sliding_window_prepare() }}"] + ([pre_hook] if pre_hook is not none else []) -%}
-{%- set post_hook = ["{{ tally.sliding_window_record() }}"] -%}
+{%- set post_hooks = ["{{ tally.sliding_window_record() }}"] + ([post_hook] if post_hook is not none else []) -%}
 {%- if index_sql is not none -%}
-    {%- do post_hook.append(index_sql) -%}
+    {%- do post_hooks.append(index_sql) -%}
 {%- endif -%}
 {{
     config(
@@ -40,7 +41,7 @@
         sliding_window=tally.orders_sliding_window(key=key, follow=follow, follow_earlier=follow_earlier),
         bucket_suffix=suffix,
         pre_hook=pre_hooks,
-        post_hook=post_hook,
+        post_hook=post_hooks,
         tags=['sliding_window'],
     )
 }}

@@ -173,14 +173,20 @@ _RUNNING_COLS = (
     "cum_first_purchase_revenue", "cum_repeat_revenue", "cum_subscription_revenue",
     "cum_revenue_product", "cum_revenue_product_from",
 )  # fmt: skip
+# cum_* restart at every 28-day block; the block's base (the sum of the earlier
+# blocks, marts.agg_order_running_totals__blocks) makes them totals since the start
 _RUNNING_PROBE = """
     select {cols}
     from marts.agg_order_running_totals as r
+    inner join marts.agg_order_running_totals__blocks as k
+        on k.organization_id = r.organization_id and k.campaign_id = r.campaign_id
+        and k.is_holdout = r.is_holdout and k.block_start = r.block_start
     where r.organization_id = %(org)s and r.campaign_id = a.campaign_id
         and r.is_holdout = a.is_holdout and r.day_bucket {op} %({bound})s
     order by r.day_bucket desc
     limit 1
 """
+_RUNNING_SUMS = ", ".join(f"k.base_{c[4:]} + r.{c} as {c}" for c in _RUNNING_COLS)
 _DIFF = ",\n    ".join(f"e.cum_{m} - coalesce(b.cum_{m}, 0) as {m}" for m in MEASURES)
 BULK_RUNNING = f"""
 with arms as (
@@ -201,8 +207,8 @@ select a.campaign_id, a.is_holdout,
     e.cum_revenue_product - coalesce(b.cum_revenue_product_from, 0)
         + coalesce(s.revenue_product, 0) as customer_revenue_sq
 from arms as a
-cross join lateral ({_RUNNING_PROBE.format(cols=", ".join(_RUNNING_COLS), op="<=", bound="hi")}) as e
-left join lateral ({_RUNNING_PROBE.format(cols=", ".join(_RUNNING_COLS), op="<", bound="lo")}) as b on true
+cross join lateral ({_RUNNING_PROBE.format(cols=_RUNNING_SUMS, op="<=", bound="hi")}) as e
+left join lateral ({_RUNNING_PROBE.format(cols=_RUNNING_SUMS, op="<", bound="lo")}) as b on true
 left join spanning as s on s.campaign_id = a.campaign_id and s.is_holdout = a.is_holdout
 where e.cum_total_orders > coalesce(b.cum_total_orders, 0)
 """

@@ -1,6 +1,6 @@
 {#- agg_order_running_totals against the qualifying attributions, for the campaigns
     created in the last var('reconcile_days') days: on every order day the running
-    orders, revenue and customer days (window sums over a plain GROUP BY), and on each
+    orders, revenue and customer days (block base + in-block running total) (window sums over a plain GROUP BY), and on each
     arm's last day both revenue-product totals = sum over customers of (their
     revenue)^2. -#}
 {{ config(severity='error', meta={'dagster': {'ref': {'name': 'agg_order_running_totals'}}}) }}
@@ -56,17 +56,21 @@ expected as (
         arm_days as (arm order by daily.day_bucket)
 ),
 
+-- cum_* restart at every block; the block's base makes them totals since the first day
 actual as (
     select r.organization_id, r.campaign_id, r.is_holdout, r.day_bucket,
-        r.cum_total_orders as orders,
-        r.cum_revenue as revenue,
-        r.cum_customer_days as customer_days,
-        case when r.day_bucket = max(r.day_bucket) over arm then r.cum_revenue_product end
-            as revenue_product,
-        case when r.day_bucket = max(r.day_bucket) over arm then r.cum_revenue_product_from end
-            as revenue_product_from
+        k.base_total_orders + r.cum_total_orders as orders,
+        k.base_revenue + r.cum_revenue as revenue,
+        k.base_customer_days + r.cum_customer_days as customer_days,
+        case when r.day_bucket = max(r.day_bucket) over arm
+            then k.base_revenue_product + r.cum_revenue_product end as revenue_product,
+        case when r.day_bucket = max(r.day_bucket) over arm
+            then k.base_revenue_product_from + r.cum_revenue_product_from end as revenue_product_from
     from {{ ref('agg_order_running_totals') }} as r
     inner join campaigns on r.campaign_id = campaigns.campaign_id and r.organization_id = campaigns.organization_id
+    left join {{ ref('agg_order_running_totals').schema }}.agg_order_running_totals__blocks as k
+        on k.organization_id = r.organization_id and k.campaign_id = r.campaign_id
+        and k.is_holdout = r.is_holdout and k.block_start = r.block_start
     window arm as (partition by r.organization_id, r.campaign_id, r.is_holdout)
 )
 

@@ -29,11 +29,13 @@
     not change are kept). Whole tenants (new, re-configured, rebuilt; every tenant in a
     backfill) are recomputed from raw as in the full build. It does not ref the other
     order marts (see agg_campaign_recipient_totals). -#}
+{%- set block_days = tally.orders_running_block_days() %}
 {{ tally.orders_day_mart_config(
     unique_key=['organization_id', 'campaign_id', 'is_holdout', 'day_bucket'],
     follow='customer_id',
     follow_earlier=true,
-    suffix=true,
+    suffix=block_days,
+    post_hook="{{ tally.orders_running_blocks_refresh() }}",
 ) }}
 -- depends_on: {{ ref('stg_orders__organizations') }}
 -- depends_on: {{ ref('stg_orders__attributions') }}
@@ -68,7 +70,7 @@ whole_tenants as (
 ),
 
 -- key days: the affected (organization, campaign, local day) buckets and, per
--- campaign, the first of them (rows from there on are replaced)
+-- campaign and block, the first of them (rows from there to the block's end are replaced)
 key_days as (
     select sw.tenant_id as organization_id, sw.key_value as campaign_id, sw.day_bucket
     from {{ tally.sliding_window_affected() }} as sw
@@ -76,9 +78,13 @@ key_days as (
 ),
 
 key_starts as (
-    select key_days.organization_id, key_days.campaign_id, min(key_days.day_bucket) as start_day
+    select
+        key_days.organization_id,
+        key_days.campaign_id,
+        {{ tally.day_block_start('key_days.day_bucket', block_days) }} as block_start,
+        min(key_days.day_bucket) as start_day
     from key_days
-    group by 1, 2
+    group by 1, 2, 3
 ),
 {%- endif %}
 
@@ -186,7 +192,7 @@ increments as (
 
 {%- if not full %}
 
--- the mart's rows of the key campaigns from their first affected day on ...
+-- the mart's rows of the key campaigns' blocks from their first affected day on ...
 old_rows as (
     select t.*
     from {{ this }} as t
@@ -194,9 +200,10 @@ old_rows as (
         on t.organization_id = key_starts.organization_id
         and t.campaign_id = key_starts.campaign_id
         and t.day_bucket >= key_starts.start_day
+        and t.day_bucket < key_starts.block_start + {{ block_days }}
 ),
 
--- ... and each arm's last row before it: where the running totals resume
+-- ... and each arm's last row of the block before it: where the running totals resume
 old_base as (
     select base.*
     from key_starts
@@ -207,6 +214,7 @@ old_base as (
         where t.organization_id = key_starts.organization_id
             and t.campaign_id = key_starts.campaign_id
             and t.is_holdout = arms.is_holdout
+            and t.day_bucket >= key_starts.block_start
             and t.day_bucket < key_starts.start_day
         order by t.day_bucket desc
         limit 1
@@ -230,8 +238,10 @@ old_increments as (
         on old_rows.organization_id = old_base.organization_id
         and old_rows.campaign_id = old_base.campaign_id
         and old_rows.is_holdout = old_base.is_holdout
+        and old_rows.block_start = old_base.block_start
     window arm_rows_w as (
-        partition by old_rows.organization_id, old_rows.campaign_id, old_rows.is_holdout
+        partition by old_rows.organization_id, old_rows.campaign_id, old_rows.is_holdout,
+            old_rows.block_start
         order by old_rows.day_bucket
     )
 ),
@@ -261,30 +271,39 @@ all_increments as (
 ),
 {%- endif %}
 
+blocked as (
+    select
+        all_increments.*,
+        {{ tally.day_block_start('all_increments.day_bucket', block_days) }} as block_start
+    from all_increments
+),
+
 final as (
     select
-        all_increments.organization_id,
-        all_increments.campaign_id,
-        all_increments.is_holdout,
-        all_increments.day_bucket,
+        blocked.organization_id,
+        blocked.campaign_id,
+        blocked.is_holdout,
+        blocked.day_bucket,
+        blocked.block_start,
         {%- for m in measures %}
         cast(
             {%- if not full %}coalesce(old_base.cum_{{ m }}, 0) + {% endif -%}
-            sum(all_increments.{{ m }}) over arm_days as {{ types[m] }}
+            sum(blocked.{{ m }}) over block_days as {{ types[m] }}
         ) as cum_{{ m }},
         {%- endfor %}
         {{ tally.lineage_columns() }}
-    from all_increments
+    from blocked
     {%- if not full %}
     left join old_base
-        on all_increments.base_key is not null
-        and all_increments.organization_id = old_base.organization_id
-        and all_increments.campaign_id = old_base.campaign_id
-        and all_increments.is_holdout = old_base.is_holdout
+        on blocked.base_key is not null
+        and blocked.organization_id = old_base.organization_id
+        and blocked.campaign_id = old_base.campaign_id
+        and blocked.is_holdout = old_base.is_holdout
+        and blocked.block_start = old_base.block_start
     {%- endif %}
-    window arm_days as (
-        partition by all_increments.organization_id, all_increments.campaign_id, all_increments.is_holdout
-        order by all_increments.day_bucket
+    window block_days as (
+        partition by blocked.organization_id, blocked.campaign_id, blocked.is_holdout, blocked.block_start
+        order by blocked.day_bucket
         rows between unbounded preceding and current row
     )
 )
