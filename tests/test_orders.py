@@ -285,6 +285,28 @@ def test_recipient_totals_move_by_the_changed_customers_and_recipients(built: st
     assert_equivalent(url, "after seeing the same changes twice")
 
 
+def test_a_mart_without_its_ledger_or_block_table_asks_for_a_full_refresh(built: str) -> None:
+    """A recipient-totals mart without its ledger (built by an older release) or a
+    running-totals mart without its block table cannot tick - the difference it would
+    add has no base: the run stops with a message naming the command that rebuilds it,
+    writes nothing, and that command makes both exact again."""
+    url = built
+    dbt("run", "--select", MARTS)
+    execute(url, "drop table marts.agg_campaign_recipient_totals__recipients")
+    execute(url, "drop table marts.agg_order_running_totals__blocks")
+    execute(url, "update raw.attributions set order_value = order_value + 1, updated_at = now()"
+                 " where id = (select min(attribution_id) from intermediate.int_orders__attributions_qualified)")
+    before = query(url, "select max(last_updated) from marts.agg_campaign_recipient_totals")
+    out = dbt("run", "--select", "agg_campaign_recipient_totals", "agg_order_running_totals", check=False)
+    assert out.returncode != 0
+    assert "has no ledger" in out.stdout and "has no block table" in out.stdout, out.stdout[-2000:]
+    assert "tally dbt -- run --full-refresh --select agg_campaign_recipient_totals" in out.stdout
+    assert query(url, "select max(last_updated) from marts.agg_campaign_recipient_totals") == before
+    dbt("run", "--select", "agg_campaign_recipient_totals", "agg_order_running_totals", "--full-refresh")
+    dbt("run", "--select", MARTS)  # the other order marts catch up with the change
+    assert_equivalent(url, "after the full refresh that rebuilt the ledger and the blocks")
+
+
 def _last_run(url: str, mart: str) -> tuple[str, int | None]:
     return query(url, "select run_id, affected_buckets from ops.mart_runs where mart = %s"
                       " order by started_at desc limit 1", (mart,))[0]

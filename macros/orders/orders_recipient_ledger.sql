@@ -72,7 +72,7 @@
     {%- else -%}
     {%- if load_relation(customers) is none or load_relation(recipients) is none -%}
         {{ exceptions.raise_compiler_error(this ~ " has no ledger (" ~ customers ~ ", " ~ recipients
-            ~ "; built from this release on): rebuild it once with `tally run --full-refresh --select "
+            ~ "; built from this release on): rebuild it once with `tally dbt -- run --full-refresh --select "
             ~ this.identifier ~ "`") }}
     {%- endif -%}
     {%- set affected = tally.sliding_window_affected() -%}

@@ -98,7 +98,7 @@
     {%- else -%}
     {%- if load_relation(blocks) is none -%}
         {{ exceptions.raise_compiler_error(this ~ " has no block table (" ~ blocks
-            ~ "; built from this release on): rebuild it once with `tally run --full-refresh --select "
+            ~ "; built from this release on): rebuild it once with `tally dbt -- run --full-refresh --select "
             ~ this.identifier ~ "`") }}
     {%- endif -%}
     {%- set affected = tally.sliding_window_affected() -%}
