@@ -180,6 +180,8 @@
     `keys`: one LATERAL lookup per entity; a NULL <col> means the campaign's rows
     without one. -#}
 {% macro _orders_entity_rows(relation, keys, col) -%}
+    {%- for match, entity in [('r.' ~ col ~ ' = e.' ~ col, 'e.' ~ col ~ ' is not null'),
+                              ('r.' ~ col ~ ' is null', 'e.' ~ col ~ ' is null')] %}
         select r.*
         from {{ keys }} as e
         cross join lateral (
@@ -187,21 +189,14 @@
             from {{ relation }} as r
             where r.organization_id = e.tenant_id
                 and r.campaign_id = e.campaign_id
-                and r.{{ col }} = e.{{ col }}
+                and {{ match }}
             offset 0
         ) as r
+        where {{ entity }}
+        {%- if not loop.last %}
         union all
-        select r.*
-        from {{ keys }} as e
-        cross join lateral (
-            select r.*
-            from {{ relation }} as r
-            where r.organization_id = e.tenant_id
-                and r.campaign_id = e.campaign_id
-                and r.{{ col }} is null
-            offset 0
-        ) as r
-        where e.{{ col }} is null
+        {%- endif %}
+    {%- endfor %}
 {%- endmacro %}
 
 
