@@ -177,14 +177,17 @@ _RUNNING_COLS = (
 # blocks, marts.agg_order_running_totals__blocks) makes them totals since the start
 _RUNNING_PROBE = """
     select {cols}
-    from marts.agg_order_running_totals as r
+    from (
+        select r.*
+        from marts.agg_order_running_totals as r
+        where r.organization_id = %(org)s and r.campaign_id = a.campaign_id
+            and r.is_holdout = a.is_holdout and r.day_bucket {op} %({bound})s
+        order by r.day_bucket desc
+        limit 1
+    ) as r
     inner join marts.agg_order_running_totals__blocks as k
         on k.organization_id = r.organization_id and k.campaign_id = r.campaign_id
         and k.is_holdout = r.is_holdout and k.block_start = r.block_start
-    where r.organization_id = %(org)s and r.campaign_id = a.campaign_id
-        and r.is_holdout = a.is_holdout and r.day_bucket {op} %({bound})s
-    order by r.day_bucket desc
-    limit 1
 """
 _RUNNING_SUMS = ", ".join(f"k.base_{c[4:]} + r.{c} as {c}" for c in _RUNNING_COLS)
 _DIFF = ",\n    ".join(f"e.cum_{m} - coalesce(b.cum_{m}, 0) as {m}" for m in MEASURES)
