@@ -169,3 +169,11 @@
     now() as last_updated,
     cast('{{ invocation_id }}' as text) as run_id
 {%- endmacro %}
+
+
+{#- First pre-hook of a mart whose run reads its own rows or side tables (a ledger,
+    running totals): runs of that mart take turns - a second run waits here until the
+    first commits, so every statement after it sees what the first one wrote. -#}
+{% macro mart_lock() -%}
+    select pg_advisory_xact_lock(hashtext('tally:mart:{{ this.identifier }}'))
+{%- endmacro %}

@@ -307,6 +307,36 @@ def test_a_mart_without_its_ledger_or_block_table_asks_for_a_full_refresh(built:
     assert_equivalent(url, "after the full refresh that rebuilt the ledger and the blocks")
 
 
+def test_runs_of_a_mart_that_reads_its_own_rows_take_turns(built: str) -> None:
+    """agg_campaign_recipient_totals adds differences to its own rows and ledger: a run
+    that started while another holds the mart's lock waits for it (tally.mart_lock)
+    instead of adding the same difference a second time, then finishes exact."""
+    url = built
+    key = "tally:mart:agg_campaign_recipient_totals"
+    finished = threading.Event()
+    with psycopg.connect(url, autocommit=True) as holder:
+        holder.execute("select pg_advisory_lock(hashtext(%s))", (key,))
+        execute(url, "update raw.attributions set order_value = order_value + 1, updated_at = now()"
+                     " where id = (select max(attribution_id) from intermediate.int_orders__attributions_qualified)")
+        worker = threading.Thread(
+            target=lambda: (dbt("run", "--select", "agg_campaign_recipient_totals"), finished.set()))
+        worker.start()
+        waiting = []
+        for _ in range(120):  # until the run's transaction waits on the lock
+            waiting = query(url, "select pid from pg_locks where locktype = 'advisory' and not granted")
+            if waiting:
+                break
+            time.sleep(0.5)
+        assert waiting, "the run never asked for the mart's lock"
+        time.sleep(1)
+        assert not finished.is_set()
+        holder.execute("select pg_advisory_unlock(hashtext(%s))", (key,))
+    worker.join(120)
+    assert finished.is_set()
+    dbt("run", "--select", MARTS)
+    assert_equivalent(url, "after a run that waited for the mart's lock")
+
+
 def _last_run(url: str, mart: str) -> tuple[str, int | None]:
     return query(url, "select run_id, affected_buckets from ops.mart_runs where mart = %s"
                       " order by started_at desc limit 1", (mart,))[0]

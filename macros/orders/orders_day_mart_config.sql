@@ -25,7 +25,9 @@
 {% endmacro %}
 
 {% macro _orders_mart_config(unique_key, index_sql, bucket_column, bucket_kind, key, follow=none, follow_earlier=false, suffix=false, pre_hook=none, post_hook=none) %}
-{%- set pre_hooks = ["{{ tally.sliding_window_prepare() }}"] + ([pre_hook] if pre_hook is not none else []) -%}
+{#- a mart that reads its own rows (ledger, running totals) runs one at a time -#}
+{%- set lock = ["{{ tally.mart_lock() }}"] if (pre_hook is not none or post_hook is not none) else [] -%}
+{%- set pre_hooks = lock + ["{{ tally.sliding_window_prepare() }}"] + ([pre_hook] if pre_hook is not none else []) -%}
 {%- set post_hooks = ["{{ tally.sliding_window_record() }}"] + ([post_hook] if post_hook is not none else []) -%}
 {%- if index_sql is not none -%}
     {%- do post_hooks.append(index_sql) -%}

@@ -24,8 +24,8 @@
     Whole tenants (new, re-versioned, gone, rebuilt; with a rebuild's campaign scope)
     and a backfill's campaigns: their ledger rows are recomputed from raw and the model
     aggregates them. Full build: both tables rebuilt from raw. Runs of the mart take a
-    transaction-level advisory lock first (two concurrent runs would both add the
-    same difference).
+    transaction-level advisory lock first (tally.mart_lock; two concurrent runs would
+    both add the same difference).
 -#}
 
 {% macro orders_recipient_ledger(kind) -%}
@@ -56,10 +56,7 @@
     {%- set mode = tally.sliding_window_mode() -%}
     {%- set customers = tally.orders_recipient_ledger('customers') -%}
     {%- set recipients = tally.orders_recipient_ledger('recipients') -%}
-    {%- set qualified = ref('int_orders__attributions_qualified') %}
-    -- one run at a time keeps the ledger: a second run waits here, and every statement
-    -- after this one reads the ledger and the mart as the first run left them
-    select pg_advisory_xact_lock(hashtext('tally:orders:{{ this.identifier }}'));
+    {%- set qualified = ref('int_orders__attributions_qualified') -%}
     {%- if mode == 'full' %}
     drop table if exists {{ customers }};
     create table {{ customers }} as {{ tally._orders_customer_ledger_rows(qualified) }};
