@@ -210,25 +210,9 @@
     -- tenant since its own watermark, kept as <model>__changed for the model
     drop table if exists {{ this.identifier ~ '__changed' }};
     create temporary table {{ this.identifier ~ '__changed' }} on commit drop as
-    with tenants as (
-        {{ tally._sliding_window_tenants(spec) }}
-    ),
+    {{ tally._sliding_window_base_ctes(spec) }}
 
-    valid as (
-        select tenants.* from tenants where tenants.tz is not null
-    ),
-
-    progress as (
-        select pr.tenant_id, pr.watermark
-        from ops.aggregation_progress as pr
-        where pr.mart = '{{ this.identifier }}'
-    ),
-
-    since as (
-        select coalesce(min(progress.watermark), '-infinity') - {{ lag }} as watermark
-        from progress
-        inner join valid on progress.tenant_id = valid.tenant_id
-    ),
+    {{ tally._sliding_window_since(lag) }}
 
     changed as (
         {{ tally._sliding_window_changed(spec, key or bucket_key, carry) }}
@@ -243,19 +227,7 @@
     {%- endif %}
     drop table if exists {{ affected }};
     create temporary table {{ affected }} on commit drop as
-    with tenants as (
-        {{ tally._sliding_window_tenants(spec) }}
-    ),
-
-    valid as (
-        select tenants.* from tenants where tenants.tz is not null
-    ),
-
-    progress as (
-        select pr.tenant_id, pr.watermark, pr.tenant_version
-        from ops.aggregation_progress as pr
-        where pr.mart = '{{ this.identifier }}'
-    ),
+    {{ tally._sliding_window_base_ctes(spec) }}
 
     {% if mode == 'rebuild' %}
     whole as (
@@ -347,11 +319,7 @@
         where not exists (select 1 from tenants where tenants.tenant_id = progress.tenant_id)
     ),
 
-    since as (
-        select coalesce(min(progress.watermark), '-infinity') - {{ lag }} as watermark
-        from progress
-        inner join valid on progress.tenant_id = valid.tenant_id
-    ),
+    {{ tally._sliding_window_since(lag) }}
 
     changed as (
         {%- if carry %}
@@ -514,6 +482,35 @@
     )
     on conflict (mart, run_id) do nothing
 {% endmacro %}
+
+
+{#- The first CTEs of sliding_window_prepare's statements (WITH included): tenants,
+    valid (timezone known) and progress (this mart's watermark and version per tenant). -#}
+{% macro _sliding_window_base_ctes(spec) -%}
+    with tenants as (
+        {{ tally._sliding_window_tenants(spec) }}
+    ),
+
+    valid as (
+        select tenants.* from tenants where tenants.tz is not null
+    ),
+
+    progress as (
+        select pr.tenant_id, pr.watermark, pr.tenant_version
+        from ops.aggregation_progress as pr
+        where pr.mart = '{{ this.identifier }}'
+    ),
+{%- endmacro %}
+
+
+{#- CTE `since`: the oldest watermark of a valid tenant, minus the lag. -#}
+{% macro _sliding_window_since(lag) -%}
+    since as (
+        select coalesce(min(progress.watermark), '-infinity') - {{ lag }} as watermark
+        from progress
+        inner join valid on progress.tenant_id = valid.tenant_id
+    ),
+{%- endmacro %}
 
 
 {#- The rows changed since the oldest watermark (minus the lag): the staging rows with a

@@ -90,9 +90,13 @@
         and l.campaign_id = sw.key_value;
     {%- endif %}
     {%- endfor %}
-    {%- set whole_rows = tally.orders_campaign_rows(qualified, by_key=(mode == 'backfill')) %}
-    insert into {{ customers }} {{ tally._orders_customer_ledger_rows(whole_rows) }};
-    insert into {{ recipients }} {{ tally._orders_recipient_ledger_rows(whole_rows) }};
+    -- their qualifying rows, read once for both ledgers
+    drop table if exists {{ this.identifier ~ '__whole_rows' }};
+    create temporary table {{ this.identifier ~ '__whole_rows' }} on commit drop as
+    select q.organization_id, q.campaign_id, q.is_holdout, q.customer_id, q.recipient_id, q.order_value
+    from {{ tally.orders_campaign_rows(qualified, by_key=(mode == 'backfill')) }} as q;
+    insert into {{ customers }} {{ tally._orders_customer_ledger_rows(this.identifier ~ '__whole_rows') }};
+    insert into {{ recipients }} {{ tally._orders_recipient_ledger_rows(this.identifier ~ '__whole_rows') }};
     {%- if mode == 'tick' %}
     {%- set changed = this.identifier ~ '__changed' -%}
     {%- set prefix = this.identifier ~ '__' %}
