@@ -229,26 +229,14 @@
     create temporary table {{ affected }} on commit drop as
     {{ tally._sliding_window_base_ctes(spec) }}
 
-    {% if mode == 'rebuild' %}
-    whole as (
-        select valid.tenant_id from valid where valid.tenant_id = {{ var(spec.get('rebuild_var', 'rebuild_tenant_id')) | int }}
-    ),
-
-    days as (
-        select cast(null as bigint) as tenant_id, cast(null as date) as day_bucket,
-            cast(null as bigint) as key_value
-        where false
-    ),
-
-    keys as (
-        select cast(null as bigint) as tenant_id, cast(null as bigint) as key_value where false
-    ),
-    {% elif mode == 'backfill' and spec.get('backfill_whole') %}
-    -- spec backfill_whole: a backfill recomputes every tenant whole (a mart whose rows
-    -- depend on every earlier day, e.g. running totals)
+    {% if mode == 'rebuild' or (mode == 'backfill' and spec.get('backfill_whole')) %}
+    -- whole tenants only: the rebuilt one, or (spec backfill_whole) every tenant in a
+    -- backfill - a mart whose rows depend on every earlier day, e.g. running totals
     whole as (
         select valid.tenant_id from valid
-        {%- if spec.get('backfill_tenant_var') and var(spec['backfill_tenant_var'], none) is not none %}
+        {%- if mode == 'rebuild' %}
+        where valid.tenant_id = {{ var(spec.get('rebuild_var', 'rebuild_tenant_id')) | int }}
+        {%- elif spec.get('backfill_tenant_var') and var(spec['backfill_tenant_var'], none) is not none %}
         where valid.tenant_id = {{ var(spec['backfill_tenant_var']) | int }}
         {%- endif %}
     ),
