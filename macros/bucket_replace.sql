@@ -85,83 +85,83 @@
     select {{ cols_csv }} from {{ source }}
     {%- else -%}
     {%- set whole_col = 'key_value' if bucket_kind == 'key' else 'day_bucket' -%}
-    {%- set unchanged = tally._bucket_replace_unchanged(source, unique_key, dest_cols) %}
-    -- whole tenants (new, re-versioned, gone, rebuilt)
+    {#- the affected buckets' target rows: one select per kind of affected row, each
+        joining on the columns of an index (whole tenant; tenant + bucket; tenant + key + day) -#}
+    {%- set branches = [] -%}
+    {%- set scope_sql = ('and t.' ~ scope[0] ~ ' = ' ~ scope[1]) if scope is not none else '' -%}
+    {%- set day_op = '>=' if suffix else '=' -%}
+    {%- set block_end = ('and t.' ~ bucket_col ~ ' < ' ~ tally.day_block_start('sw.day_bucket', suffix_block) ~ ' + ' ~ suffix_block) if suffix_block else '' -%}
+    {#- whole tenants (new, re-versioned, gone, rebuilt) -#}
+    {%- do branches.append('t.' ~ tenant_col ~ ' = sw.tenant_id and sw.' ~ whole_col ~ ' is null ' ~ scope_sql) -%}
+    {#- single buckets -#}
+    {%- if bucket_kind == 'day' -%}
+        {%- do branches.append('t.' ~ tenant_col ~ ' = sw.tenant_id and t.' ~ bucket_col ~ ' ' ~ day_op ~ ' sw.day_bucket '
+            ~ block_end ~ (' and sw.key_value is null ' if bucket_key else ' ') ~ scope_sql) -%}
+    {%- elif bucket_kind == 'key' -%}
+        {%- do branches.append('t.' ~ tenant_col ~ ' = sw.tenant_id and t.' ~ bucket_col ~ ' = sw.key_value ' ~ scope_sql) -%}
+    {%- else -%}
+        {%- do branches.append('t.' ~ tenant_col ~ ' = sw.tenant_id and sw.day_bucket is not null and t.'
+            ~ bucket_col ~ ' >= sw.lo and t.' ~ bucket_col ~ ' < sw.hi ' ~ scope_sql) -%}
+    {%- endif -%}
+    {#- one key's day (bucket key; with bucket_suffix the key's rows from that day on / to its block's end) -#}
+    {%- if bucket_kind == 'day' and bucket_key -%}
+        {%- do branches.append('t.' ~ tenant_col ~ ' = sw.tenant_id and t.' ~ bucket_key ~ ' = sw.key_value and t.'
+            ~ bucket_col ~ ' ' ~ day_op ~ ' sw.day_bucket ' ~ block_end ~ ' and sw.key_value is not null') -%}
+    {%- endif -%}
+    {%- if unique_key %}
+    {%- set values = dest_cols | reject('in', unique_key + ['last_updated', 'run_id']) | list -%}
+    {%- set diff = this.identifier ~ '__diff' %}
+    -- one comparison of the affected buckets' target rows with the recomputed rows (hash
+    -- full join on the grain): the target rows that are gone or differ, the recomputed rows
+    -- that are new or differ. Only those are written: a bucket without a change keeps its
+    -- rows (and their last_updated / run_id)
+    drop table if exists {{ diff }};
+    create temporary table {{ diff }} on commit drop as
+    with old as (
+        {%- for branch in branches %}
+        select true as present, {% for c in unique_key + values %}t.{{ c }}{{ ', ' if not loop.last }}{% endfor %}
+        from {{ target }} as t
+        inner join {{ tally.sliding_window_affected() }} as sw
+            on {{ branch }}
+        {{- '\n        union all' if not loop.last }}
+        {%- endfor %}
+    )
+    select old.present, {% for c in unique_key %}old.{{ c }}, {% endfor %}s.ctid as source_row
+    from old
+    full join {{ source }} as s
+        on {% for c in unique_key %}s.{{ c }} = old.{{ c }}{{ '\n        and ' if not loop.last }}{% endfor %}
+    where old.present is null
+        or s.ctid is null
+        {%- if values %}
+        or ({% for c in values %}s.{{ c }}{{ ', ' if not loop.last }}{% endfor %})
+            is distinct from ({% for c in values %}old.{{ c }}{{ ', ' if not loop.last }}{% endfor %})
+        {%- endif %};
     delete from {{ target }} as t
-    using {{ tally.sliding_window_affected() }} as sw
-    where t.{{ tenant_col }} = sw.tenant_id
-        and sw.{{ whole_col }} is null
-        {%- if scope is not none %}
-        and t.{{ scope[0] }} = {{ scope[1] }}
-        {%- endif %}
-        {{ unchanged }};
-    -- single buckets: separate statement so the join can use an index on (tenant, bucket)
-    delete from {{ target }} as t
-    using {{ tally.sliding_window_affected() }} as sw
-    where t.{{ tenant_col }} = sw.tenant_id
-        {%- if bucket_kind == 'day' %}
-        and t.{{ bucket_col }} {{ '>=' if suffix else '=' }} sw.day_bucket
-        {%- if suffix_block %}
-        and t.{{ bucket_col }} < {{ tally.day_block_start('sw.day_bucket', suffix_block) }} + {{ suffix_block }}
-        {%- endif %}
-        {%- if bucket_key %}
-        and sw.key_value is null
-        {%- endif %}
-        {%- elif bucket_kind == 'key' %}
-        and t.{{ bucket_col }} = sw.key_value
-        {%- else %}
-        and sw.day_bucket is not null
-        and t.{{ bucket_col }} >= sw.lo
-        and t.{{ bucket_col }} < sw.hi
-        {%- endif %}
-        {%- if scope is not none %}
-        and t.{{ scope[0] }} = {{ scope[1] }}
-        {%- endif %}
-        {{ unchanged }};
-    {%- if bucket_kind == 'day' and bucket_key %}
-    -- one key's day (bucket key): its own statement, so it uses the grain's index
-    -- (config bucket_suffix: the key's rows from that day on / to its block's end - running totals)
-    delete from {{ target }} as t
-    using {{ tally.sliding_window_affected() }} as sw
-    where t.{{ tenant_col }} = sw.tenant_id
-        and t.{{ bucket_key }} = sw.key_value
-        and t.{{ bucket_col }} {{ '>=' if suffix else '=' }} sw.day_bucket
-        {%- if suffix_block %}
-        and t.{{ bucket_col }} < {{ tally.day_block_start('sw.day_bucket', suffix_block) }} + {{ suffix_block }}
-        {%- endif %}
-        and sw.key_value is not null
-        {{ unchanged }};
-    {%- endif %}
-    -- the rows that are not there yet (every row left in the affected buckets is equal to
-    -- its recomputed row)
+    using {{ diff }} as d
+    where d.present
+        {%- for c in unique_key %}
+        and t.{{ c }} = d.{{ c }}
+        {%- endfor %};
+    -- (a recomputed row outside the affected buckets - none expected - is not written over
+    -- an existing row of its grain)
     insert into {{ target }} ({{ cols_csv }})
     select {{ cols_csv }} from {{ source }} as s
-    {%- if unique_key %}
-    where not exists (
-        select 1 from {{ target }} as t
-        where {% for c in unique_key %}t.{{ c }} = s.{{ c }}{{ ' and ' if not loop.last }}{% endfor %}
-    )
+    where s.ctid = any(array(select d.source_row from {{ diff }} as d where d.source_row is not null))
+        and not exists (
+            select 1 from {{ target }} as t
+            where {% for c in unique_key %}t.{{ c }} = s.{{ c }}{{ ' and ' if not loop.last }}{% endfor %}
+        )
+    {%- else %}
+    {%- for branch in branches %}
+    delete from {{ target }} as t
+    using {{ tally.sliding_window_affected() }} as sw
+    where {{ branch }};
+    {%- endfor %}
+    insert into {{ target }} ({{ cols_csv }})
+    select {{ cols_csv }} from {{ source }}
     {%- endif %}
     {%- endif -%}
 {% endmacro %}
-
-
-{#- `and not exists (<the same row among the recomputed ones>)` for a delete from
-    target `t`: same grain (unique_key), same values in every column but the lineage.
-    Empty without a unique_key (every row of the affected buckets is replaced). -#}
-{% macro _bucket_replace_unchanged(source, unique_key, dest_cols) -%}
-    {%- if unique_key -%}
-    {%- set values = dest_cols | reject('in', unique_key + ['last_updated', 'run_id']) | list -%}
-    and not exists (
-            select 1 from {{ source }} as s
-            where {% for c in unique_key %}s.{{ c }} = t.{{ c }}{{ ' and ' if not loop.last }}{% endfor %}
-            {%- if values %}
-                and ({% for c in values %}s.{{ c }}{{ ', ' if not loop.last }}{% endfor %})
-                    is not distinct from ({% for c in values %}t.{{ c }}{{ ', ' if not loop.last }}{% endfor %})
-            {%- endif %}
-        )
-    {%- endif -%}
-{%- endmacro %}
 
 
 {#- The lineage columns every mart row carries. -#}
