@@ -62,7 +62,7 @@ def _create_all(cur: psycopg.Cursor) -> None:
     cur.execute("create schema if not exists raw")
     for table in _schema.TABLES:
         cur.execute(_schema.create_table_sql(table))
-        for stmt in _schema.index_sql(table):
+        for stmt in _schema.index_sql(table) + _schema.statistics_sql(table):
             cur.execute(stmt)
 
 
@@ -129,7 +129,7 @@ def generate(
             counts[table] = _load(cur, ctx, table)
         for table in tables:
             cur.execute(f"alter table raw.{table} add constraint {table}_pkey primary key (id)")
-            for stmt in _schema.index_sql(table):
+            for stmt in _schema.index_sql(table) + _schema.statistics_sql(table):
                 cur.execute(stmt)
             cur.execute(
                 f"select setval(pg_get_serial_sequence('raw.{table}', 'id'),"

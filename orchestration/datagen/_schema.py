@@ -122,19 +122,42 @@ DOMAINS: dict[str, list[str]] = {
     "platform": ["workspaces", "executions", "user_activity"],
 }
 
-# Secondary indexes for incremental readers: (name suffix, column list).
-INDEXES: dict[str, list[tuple[str, str]]] = {
+# Secondary indexes for incremental readers: (name suffix, column list) or (name
+# suffix, column list, "include (...) where ..." tail).
+#
+# The two `_qualified` indexes on attributions are partial (qualifying rows only) and
+# carry every column int_orders__attributions_qualified reads, so a tick's lookups of
+# single campaign-days and single customers' campaign histories are index-only scans:
+# raw is in time order, and the ~20 rows of one campaign-day or one customer sit on ~20
+# different heap pages. They cost raw writes two more index entries per row (~800 MB
+# each at 10M rows) - see docs/benchmarks.md.
+_QUALIFIED_INCLUDE = (
+    "organization_id, recipient_id, order_value, attribution_type, is_holdout,"
+    " is_first_purchase, is_subscription, discount_matched, is_new_subscriber, id"
+)
+_QUALIFIED_WHERE = "where passes_rules and not archived and order_value > 0"
+INDEXES: dict[str, list[tuple[str, ...]]] = {
     "attributions": [
         ("org_ordered_at", "organization_id, ordered_at"),
         ("updated_at", "updated_at"),
-        # (campaign, time): the order marts' (organization, campaign, day) buckets and
-        # the recipient totals' affected campaigns
-        ("campaign_ordered_at", "campaign_id, ordered_at"),
+        # (campaign, time) of qualifying rows: the order marts' (organization, campaign,
+        # day) buckets and the recipient totals' affected campaigns
+        (
+            "campaign_ordered_at_qualified",
+            "campaign_id, ordered_at",
+            f"include (customer_id, {_QUALIFIED_INCLUDE}) {_QUALIFIED_WHERE}",
+        ),
         ("org_recipient", "organization_id, recipient_id"),
-        # (campaign, customer): agg_order_customer_day_pairs reads the campaign history of
-        # the customers of its affected days and follows a changed order to the
-        # customer's later days
+        # (campaign, customer): a changed order's other days of the same customer
+        # (sliding-window `follow`, every row)
         ("campaign_customer", "campaign_id, customer_id"),
+        # ... and of qualifying rows: the campaign history of the customers of an affected
+        # day (agg_order_customer_day_pairs, agg_order_running_totals)
+        (
+            "campaign_customer_qualified",
+            "campaign_id, customer_id",
+            f"include (ordered_at, {_QUALIFIED_INCLUDE}) {_QUALIFIED_WHERE}",
+        ),
     ],
     "campaign_recipients": [
         ("org_campaign", "organization_id, campaign_id"),
@@ -185,10 +208,32 @@ def create_table_sql(table: str) -> str:
 
 def index_sql(table: str) -> list[str]:
     return [
-        f"create index if not exists {table}_{suffix}_idx on raw.{table} ({cols})"
-        for suffix, cols in INDEXES[table]
+        f"create index if not exists {table}_{suffix}_idx on raw.{table} ({cols}) {' '.join(tail)}".rstrip()
+        for suffix, cols, *tail in INDEXES[table]
     ]
 
 
+# Extended statistics: (name suffix, kinds, columns). A campaign belongs to one
+# organization; without `dependencies` the planner multiplies the selectivities of
+# `campaign_id = x and organization_id = y`, estimates one row per campaign-day lookup
+# and nests the organization's configuration (timezone, exclusions: jsonb work) under
+# every attribution row instead of once per lookup (~3x the cost of a tick's reads).
+STATISTICS: dict[str, list[tuple[str, str, str]]] = {
+    "attributions": [("campaign_org", "dependencies", "campaign_id, organization_id")],
+}
+
+
+def statistics_sql(table: str) -> list[str]:
+    return [
+        f"create statistics if not exists raw.{table}_{suffix}_stats ({kinds}) on {cols} from raw.{table}"
+        for suffix, kinds, cols in STATISTICS.get(table, [])
+    ]
+
+
+# Indexes of earlier releases, dropped when the table is regenerated.
+RETIRED_INDEXES: dict[str, list[str]] = {"attributions": ["campaign_ordered_at"]}
+
+
 def drop_index_sql(table: str) -> list[str]:
-    return [f"drop index if exists raw.{table}_{suffix}_idx" for suffix, _ in INDEXES[table]]
+    suffixes = [suffix for suffix, *_ in INDEXES[table]] + RETIRED_INDEXES.get(table, [])
+    return [f"drop index if exists raw.{table}_{suffix}_idx" for suffix in suffixes]
