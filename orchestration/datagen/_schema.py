@@ -125,12 +125,13 @@ DOMAINS: dict[str, list[str]] = {
 # Secondary indexes for incremental readers: (name suffix, column list) or (name
 # suffix, column list, "include (...) where ..." tail).
 #
-# The two `_qualified` indexes on attributions are partial (qualifying rows only) and
-# carry every column int_orders__attributions_qualified reads, so a tick's lookups of
-# single campaign-days and single customers' campaign histories are index-only scans:
-# raw is in time order, and the ~20 rows of one campaign-day or one customer sit on ~20
-# different heap pages. They cost raw writes two more index entries per row (~800 MB
-# each at 10M rows) - see docs/benchmarks.md.
+# Two indexes on attributions carry every column int_orders__attributions_qualified
+# reads, so a tick's lookups of single campaign-days and of single customers' campaign
+# histories are index-only scans: raw is in time order, and the ~20 rows of one
+# campaign-day or one customer sit on ~20 different heap pages. (campaign_id,
+# ordered_at) holds qualifying rows only (partial); (campaign_id, customer_id) every row
+# (the sliding window's `follow` reads unqualified rows through it). ~800 MB each at
+# 10M rows instead of ~300 MB for the plain ones - a cost raw writes pay.
 _QUALIFIED_INCLUDE = (
     "organization_id, recipient_id, order_value, attribution_type, is_holdout,"
     " is_first_purchase, is_subscription, discount_matched, is_new_subscriber, id"
@@ -148,15 +149,13 @@ INDEXES: dict[str, list[tuple[str, ...]]] = {
             f"include (customer_id, {_QUALIFIED_INCLUDE}) {_QUALIFIED_WHERE}",
         ),
         ("org_recipient", "organization_id, recipient_id"),
-        # (campaign, customer): a changed order's other days of the same customer
-        # (sliding-window `follow`, every row)
-        ("campaign_customer", "campaign_id, customer_id"),
-        # ... and of qualifying rows: the campaign history of the customers of an affected
-        # day (agg_order_customer_day_pairs, agg_order_running_totals)
+        # (campaign, customer), every row: a changed order's other days of the same
+        # customer (sliding-window `follow`) and the campaign history of the customers
+        # of an affected day (agg_order_customer_day_pairs, agg_order_running_totals)
         (
-            "campaign_customer_qualified",
+            "campaign_customer_covering",
             "campaign_id, customer_id",
-            f"include (ordered_at, {_QUALIFIED_INCLUDE}) {_QUALIFIED_WHERE}",
+            f"include (ordered_at, {_QUALIFIED_INCLUDE}, passes_rules, archived)",
         ),
     ],
     "campaign_recipients": [
@@ -231,7 +230,7 @@ def statistics_sql(table: str) -> list[str]:
 
 
 # Indexes of earlier releases, dropped when the table is regenerated.
-RETIRED_INDEXES: dict[str, list[str]] = {"attributions": ["campaign_ordered_at"]}
+RETIRED_INDEXES: dict[str, list[str]] = {"attributions": ["campaign_ordered_at", "campaign_customer"]}
 
 
 def drop_index_sql(table: str) -> list[str]:
