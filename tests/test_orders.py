@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 import psycopg
 import pytest
 from conftest import execute, query
-from orders_expected import EXPECTED, differences
+from orders_expected import CUSTOMER_DAYS, EXPECTED, differences
 
 from orchestration import datagen, runtime
 
@@ -62,6 +62,22 @@ BLOCKS_MISMATCH = """
 """
 
 
+# agg_order_running_totals__customer_days (the ledger its ticks take differences from)
+# against raw's qualifying revenue per customer and local day
+LEDGER_MISMATCH = f"""
+    with expected as ({CUSTOMER_DAYS}),
+    actual as (
+        select organization_id, campaign_id, is_holdout, customer_id, day_bucket, revenue
+        from marts.agg_order_running_totals__customer_days
+    )
+    select count(*) from (
+        (select * from expected except all select * from actual)
+        union all
+        (select * from actual except all select * from expected)
+    ) as d
+"""
+
+
 def assert_equivalent(url: str, label: str) -> None:
     with psycopg.connect(url) as conn:
         for mart in EXPECTED:
@@ -69,6 +85,8 @@ def assert_equivalent(url: str, label: str) -> None:
             assert n == 0, f"{label}: {mart} differs from raw in {n} rows, e.g. {examples}"
         blocks = conn.execute(BLOCKS_MISMATCH).fetchone()[0]
         assert blocks == 0, f"{label}: agg_order_running_totals__blocks differs from its mart in {blocks} rows"
+        ledger = conn.execute(LEDGER_MISMATCH).fetchone()[0]
+        assert ledger == 0, f"{label}: agg_order_running_totals__customer_days differs from raw in {ledger} rows"
 
 
 @pytest.fixture(scope="module")
@@ -287,24 +305,34 @@ def test_recipient_totals_move_by_the_changed_customers_and_recipients(built: st
 
 def test_a_mart_without_its_ledger_or_block_table_asks_for_a_full_refresh(built: str) -> None:
     """A recipient-totals mart without its ledger (built by an older release) or a
-    running-totals mart without its block table cannot tick - the difference it would
-    add has no base: the run stops with a message naming the command that rebuilds it,
-    writes nothing, and that command makes both exact again."""
+    running-totals mart without its customer-day ledger or its block table cannot tick -
+    the difference it would add has no base: the run stops with a message naming the
+    command that rebuilds it, writes nothing, and that command makes them exact again."""
     url = built
     dbt("run", "--select", MARTS)
-    execute(url, "drop table marts.agg_campaign_recipient_totals__recipients")
-    execute(url, "drop table marts.agg_order_running_totals__blocks")
-    execute(url, "update raw.attributions set order_value = order_value + 1, updated_at = now()"
-                 " where id = (select min(attribution_id) from intermediate.int_orders__attributions_qualified)")
-    before = query(url, "select max(last_updated) from marts.agg_campaign_recipient_totals")
-    out = dbt("run", "--select", "agg_campaign_recipient_totals", "agg_order_running_totals", check=False)
-    assert out.returncode != 0
-    assert "has no ledger" in out.stdout and "has no block table" in out.stdout, out.stdout[-2000:]
-    assert "tally dbt -- run --full-refresh --select agg_campaign_recipient_totals" in out.stdout
-    assert query(url, "select max(last_updated) from marts.agg_campaign_recipient_totals") == before
-    dbt("run", "--select", "agg_campaign_recipient_totals", "agg_order_running_totals", "--full-refresh")
-    dbt("run", "--select", MARTS)  # the other order marts catch up with the change
-    assert_equivalent(url, "after the full refresh that rebuilt the ledger and the blocks")
+    both = ("agg_campaign_recipient_totals", "agg_order_running_totals")
+    change = ("update raw.attributions set order_value = order_value + 1, updated_at = now()"
+              " where id = (select min(attribution_id) from intermediate.int_orders__attributions_qualified)")
+    for dropped, message in [
+        (("agg_campaign_recipient_totals__recipients", "agg_order_running_totals__customer_days"),
+         ("has no ledger", "has no customer-day ledger")),
+        (("agg_order_running_totals__blocks",), ("has no block table",)),
+    ]:
+        for table in dropped:
+            execute(url, f"drop table marts.{table}")
+        execute(url, change)
+        stopped = both if len(dropped) > 1 else both[1:]
+        last_written = f"select {', '.join(f'(select max(last_updated) from marts.{m})' for m in stopped)}"
+        before = query(url, last_written)
+        out = dbt("run", "--select", *both, check=False)
+        assert out.returncode != 0
+        assert all(m in out.stdout for m in message), out.stdout[-2000:]
+        for mart in stopped:
+            assert f"tally dbt -- run --full-refresh --select {mart}" in out.stdout
+        assert query(url, last_written) == before
+        dbt("run", "--select", *both, "--full-refresh")
+        dbt("run", "--select", MARTS)  # the other order marts catch up with the change
+        assert_equivalent(url, f"after the full refresh that rebuilt {', '.join(dropped)}")
 
 
 def test_runs_of_a_mart_that_reads_its_own_rows_take_turns(built: str) -> None:

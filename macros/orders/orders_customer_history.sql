@@ -3,7 +3,7 @@
     tenants the rows themselves (whole histories already); for key-day buckets the whole
     campaign history of every customer in them - one lookup per customer on the raw
     (campaign_id, customer_id) index (OFFSET 0 keeps each lookup an index scan). Used
-    by agg_order_customer_day_pairs and agg_order_running_totals. -#}
+    by agg_order_customer_day_pairs. -#}
 {% macro orders_customer_history(rows, relation) -%}
     {%- if tally.sliding_window_mode() == 'full' -%}
     select {{ rows }}.* from {{ rows }}

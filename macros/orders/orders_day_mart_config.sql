@@ -16,8 +16,8 @@
 
     `unique_key`: the mart's grain; `index_sql`: an optional reader index, created after
     every run (idempotent). -#}
-{% macro orders_day_mart_config(unique_key, index_sql=none, follow=none, follow_earlier=false, suffix=false, post_hook=none) %}
-{{ tally._orders_mart_config(unique_key, index_sql, 'day_bucket', 'day', none, follow, follow_earlier, suffix, post_hook=post_hook) }}
+{% macro orders_day_mart_config(unique_key, index_sql=none, follow=none, follow_earlier=false, suffix=false, pre_hook=none, post_hook=none) %}
+{{ tally._orders_mart_config(unique_key, index_sql, 'day_bucket', 'day', none, follow, follow_earlier, suffix, pre_hook=pre_hook, post_hook=post_hook) }}
 {% endmacro %}
 
 {% macro orders_campaign_mart_config(unique_key, index_sql=none, pre_hook=none) %}

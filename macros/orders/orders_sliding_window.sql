@@ -28,8 +28,10 @@
             {%- do spec['events'][0].update({'follow': follow, 'follow_earlier': follow_earlier}) -%}
             {%- do spec.update({'window_days': 0}) -%}
             {%- if follow_earlier -%}
-                {#- running totals: every later day depends on the backfilled ones -#}
+                {#- running totals: every later day depends on the backfilled ones; the
+                    changed rows' customers reach its ledger through <model>__changed -#}
                 {%- do spec.update({'backfill_whole': true}) -%}
+                {%- do spec['events'][0].update({'carry': {'customer_id': 'bigint'}}) -%}
             {%- endif -%}
         {%- endif -%}
     {%- else -%}

@@ -21,20 +21,26 @@
     Y and on the other order days of Y's customers, so a changed attribution affects its
     campaign-day and every other order day of the same customer in the campaign
     (sliding-window `follow` with `follow_earlier`; raw index (campaign_id, customer_id)).
-    A run recomputes the increments of those days from raw (their rows, then the
-    campaign history of their customers), takes every other day's increment from the
-    mart's own rows (cum(day) - cum(previous row)), and re-accumulates each arm from its
-    last row before the campaign's earliest affected day; `bucket_replace` with
-    `bucket_suffix` replaces the campaign's rows from that day on (rows whose values did
-    not change are kept). Whole tenants (new, re-configured, rebuilt; every tenant in a
-    backfill) are recomputed from raw as in the full build. It does not ref the other
-    order marts (see agg_campaign_recipient_totals). -#}
+    A run recomputes the order measures of those days from their rows; their pair
+    measures are the day's old increment plus the changed customers' difference - the
+    terms of each changed customer's campaign history now minus those of the history the
+    mart was computed from (the customer-day ledger <mart>__customer_days, kept by the
+    pre-hook: macros/orders/orders_running_ledger.sql) - instead of re-reading the
+    history of every customer on those days. Every other day's increment comes from the
+    mart's own rows (cum(day) - cum(previous row)), and each arm re-accumulates from its
+    last row of the block before the campaign's earliest affected day; `bucket_replace`
+    with `bucket_suffix` replaces the block's rows from that day on (rows whose values
+    did not change are kept). Whole tenants (new, re-configured, rebuilt; every tenant
+    in a backfill) are recomputed from their rows and their rebuilt ledger rows as in
+    the full build. It does not ref the other order marts (see
+    agg_campaign_recipient_totals). -#}
 {%- set block_days = tally.orders_running_block_days() %}
 {{ tally.orders_day_mart_config(
     unique_key=['organization_id', 'campaign_id', 'is_holdout', 'day_bucket'],
     follow='customer_id',
     follow_earlier=true,
     suffix=block_days,
+    pre_hook="{{ tally.orders_running_ledger_refresh() }}",
     post_hook="{{ tally.orders_running_blocks_refresh() }}",
 ) }}
 -- depends_on: {{ ref('stg_orders__organizations') }}
@@ -88,23 +94,33 @@ key_starts as (
 ),
 {%- endif %}
 
--- the whole campaign history of every customer with an order on a day to recompute
--- (full build and whole tenants: the rows themselves)
-history as (
-    {{ tally.orders_customer_history('bucket_rows', qualified_relation) }}
-),
-
+-- per customer day: the qualifying revenue (sign 1). Full build and whole tenants: from
+-- their rows (whole histories). Tick: the changed customers' histories now (sign 1) and
+-- as the mart was computed from them (sign -1, the ledger) - their terms' difference
 customer_days as (
+    -- the ledger (rebuilt by the pre-hook for the full build and whole tenants)
     select
-        history.organization_id,
-        history.campaign_id,
-        history.is_holdout,
-        history.customer_id,
-        history.day_bucket,
-        sum(history.order_value) as revenue
-    from history
-    where history.customer_id is not null
-    group by 1, 2, 3, 4, 5
+        l.organization_id,
+        l.campaign_id,
+        l.is_holdout,
+        l.customer_id,
+        l.day_bucket,
+        l.revenue,
+        1 as sign
+    from {{ tally.orders_running_ledger_relation() }} as l
+    {%- if not full %}
+    where l.organization_id in (select whole_tenants.tenant_id from whole_tenants)
+        {%- if tally.sliding_window_scope() is not none %}
+        and l.{{ tally.sliding_window_scope()[0] }} = {{ tally.sliding_window_scope()[1] }}
+        {%- endif %}
+    {%- endif %}
+    {%- if tally.sliding_window_mode() == 'tick' %}
+    {%- for table, sign in [('customer_days_new', 1), ('customer_days_old', -1)] %}
+    union all
+    select c.organization_id, c.campaign_id, c.is_holdout, c.customer_id, c.day_bucket, c.revenue, {{ sign }}
+    from {{ this.identifier }}__{{ table }} as c
+    {%- endfor %}
+    {%- endif %}
 ),
 
 -- per customer day: earlier/later order days and the revenue through / from the day
@@ -123,7 +139,7 @@ customer_steps as (
     window customer_days_w as (
         partition by
             customer_days.organization_id, customer_days.campaign_id,
-            customer_days.is_holdout, customer_days.customer_id
+            customer_days.is_holdout, customer_days.customer_id, customer_days.sign
         order by customer_days.day_bucket
     )
 ),
@@ -132,62 +148,24 @@ customer_steps as (
 -- with revenue r, revenue R(<= Y) through Y and R(>= Y) from Y, the pairs (d, Y) sum to
 -- r * (2 R(<= Y) - r) and the pairs (Y, d) to r * (2 R(>= Y) - r); a customer on Y is
 -- one customer day, a return when it has an earlier day, and the earlier day of a
--- return when it has a later one
+-- return when it has a later one. Tick: the changed customers' difference on the day.
 pair_days as (
     select
         steps.organization_id,
         steps.campaign_id,
         steps.is_holdout,
         steps.day_bucket,
-        count(*) as customer_days,
-        count(*) filter (where steps.has_earlier) as returns,
-        count(*) filter (where steps.has_later) as returns_from,
-        sum(steps.revenue * (2 * steps.revenue_through - steps.revenue)) as revenue_product,
-        sum(steps.revenue * (2 * steps.revenue_from - steps.revenue)) as revenue_product_from
+        sum(steps.sign) as customer_days,
+        sum(steps.sign) filter (where steps.has_earlier) as returns,
+        sum(steps.sign) filter (where steps.has_later) as returns_from,
+        sum(steps.sign * steps.revenue * (2 * steps.revenue_through - steps.revenue)) as revenue_product,
+        sum(steps.sign * steps.revenue * (2 * steps.revenue_from - steps.revenue)) as revenue_product_from
     from customer_steps as steps
-    {%- if not full %}
-    where steps.organization_id in (select whole_tenants.tenant_id from whole_tenants)
-        or (steps.organization_id, steps.campaign_id, steps.day_bucket) in (
-            select key_days.organization_id, key_days.campaign_id, key_days.day_bucket from key_days
-        )
-    {%- endif %}
     group by 1, 2, 3, 4
 ),
 
 daily as (
     {{ tally._running_totals_daily('bucket_rows') }}
-),
-
--- the recomputed increments: every order day of the full build / a whole tenant, the
--- affected days of key campaigns (base_key: they resume from the mart's previous row)
-increments as (
-    select
-        daily.organization_id,
-        daily.campaign_id,
-        daily.is_holdout,
-        daily.day_bucket,
-        {%- for m in measures %}
-        {%- if m in ['customer_days', 'returns', 'returns_from', 'revenue_product', 'revenue_product_from'] %}
-        coalesce(pair_days.{{ m }}, 0) as {{ m }},
-        {%- else %}
-        daily.{{ m }},
-        {%- endif %}
-        {%- endfor %}
-        {%- if full %}
-        cast(null as bigint) as base_key
-        {%- else %}
-        case
-            when daily.organization_id in (select whole_tenants.tenant_id from whole_tenants) then null
-            else cast(1 as bigint)
-        end as base_key
-        {%- endif %}
-    from daily
-    -- every pair day is an order day of the arm
-    left join pair_days
-        on daily.organization_id = pair_days.organization_id
-        and daily.campaign_id = pair_days.campaign_id
-        and daily.is_holdout = pair_days.is_holdout
-        and daily.day_bucket = pair_days.day_bucket
 ),
 
 {%- if not full %}
@@ -245,6 +223,56 @@ old_increments as (
         order by old_rows.day_bucket
     )
 ),
+
+{%- endif %}
+
+-- the recomputed increments: every order day of the full build / a whole tenant, the
+-- affected days of key campaigns (base_key: they resume from the mart's previous row) -
+-- their order measures from their rows, their pair measures the day's old increment plus
+-- the changed customers' difference
+increments as (
+    select
+        daily.organization_id,
+        daily.campaign_id,
+        daily.is_holdout,
+        daily.day_bucket,
+        {%- for m in measures %}
+        {%- if m in ['customer_days', 'returns', 'returns_from', 'revenue_product', 'revenue_product_from'] %}
+        {%- if full %}
+        coalesce(pair_days.{{ m }}, 0) as {{ m }},
+        {%- else %}
+        coalesce(old_increments.{{ m }}, 0) + coalesce(pair_days.{{ m }}, 0) as {{ m }},
+        {%- endif %}
+        {%- else %}
+        daily.{{ m }},
+        {%- endif %}
+        {%- endfor %}
+        {%- if full %}
+        cast(null as bigint) as base_key
+        {%- else %}
+        case
+            when daily.organization_id in (select whole_tenants.tenant_id from whole_tenants) then null
+            else cast(1 as bigint)
+        end as base_key
+        {%- endif %}
+    from daily
+    -- every pair day is an order day of the arm
+    left join pair_days
+        on daily.organization_id = pair_days.organization_id
+        and daily.campaign_id = pair_days.campaign_id
+        and daily.is_holdout = pair_days.is_holdout
+        and daily.day_bucket = pair_days.day_bucket
+    {%- if not full %}
+    -- (whole tenants have no old rows: they are not key campaigns)
+    left join old_increments
+        on daily.organization_id = old_increments.organization_id
+        and daily.campaign_id = old_increments.campaign_id
+        and daily.is_holdout = old_increments.is_holdout
+        and daily.day_bucket = old_increments.day_bucket
+    {%- endif %}
+),
+
+{%- if not full %}
 
 all_increments as (
     select increments.* from increments
