@@ -261,6 +261,35 @@ def test_running_totals_replace_a_campaign_from_its_customers_first_day(built: s
     assert_equivalent(url, "after a change to a customer's middle order day")
 
 
+def test_running_totals_apply_the_changed_customers_difference(built: str) -> None:
+    """agg_order_running_totals moves the pair measures of a changed customer's days by
+    the difference of the customer's history now and as its customer-day ledger held it:
+    an order handed to another customer of the campaign (both histories change), and an
+    order of a third customer moved to a day before its first one. The mart and its
+    ledger equal raw afterwards, and a tick that sees the same changes again (long
+    watermark lag) writes no running-totals row."""
+    url = built
+    dbt("run", "--select", MARTS)
+    org, campaign, holdout, customer, days = _customer_with_order_days(url, "asc")
+    (other,) = query(url, """
+        select customer_id from intermediate.int_orders__attributions_qualified
+        where organization_id = %s and campaign_id = %s and customer_id is not null and customer_id <> %s
+        group by 1 order by count(distinct day_bucket) desc, 1 limit 1""", (org, campaign, customer))[0]
+    handed = _attribution_on(url, org, campaign, holdout, customer, days[1])
+    execute(url, "update raw.attributions set customer_id = %s, updated_at = now() where id = %s", (other, handed))
+    o2, c2, h2, third, days2 = _customer_with_order_days(url, "desc")
+    moved = _attribution_on(url, o2, c2, h2, third, days2[-1])
+    execute(url, "update raw.attributions set ordered_at = ordered_at - (%s::date - %s::date + 2) * interval '1 day',"
+                 " updated_at = now() where id = %s", (days2[-1], days2[0], moved))
+    dbt("run", "--select", MARTS)
+    assert_equivalent(url, "after an order changed customer and one moved before its customer's first day")
+    dbt("run", "--select", MARTS, vars={"watermark_lag_minutes": 120})
+    run_id, affected = _last_run(url, "agg_order_running_totals")
+    assert affected >= 2  # the same campaign-days seen again
+    assert query(url, "select count(*) from marts.agg_order_running_totals where run_id = %s", (run_id,)) == [(0,)]
+    assert_equivalent(url, "after seeing the same changes twice")
+
+
 def test_recipient_totals_move_by_the_changed_customers_and_recipients(built: str) -> None:
     """agg_campaign_recipient_totals changes a campaign side by what its changed
     customers and recipients add or take away (its ledger) instead of re-reading the
