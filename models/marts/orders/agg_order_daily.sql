@@ -17,12 +17,11 @@ with qualified as (
     ) }} as q
 ),
 
-{%- set full = tally.sliding_window_mode() == 'full' %}
--- full build (every row of raw): one row per customer and bucket first, so the roll-up
--- counts unique customers with count(*) - no count(distinct) sort of the whole table.
--- Incremental runs (the affected buckets' rows): one row per order and count(distinct)
--- per bucket - two hash levels cost twice as much on a few hundred thousand rows
--- (0.67 vs 0.31 s for a late-5k tick at scale 100).
+-- one row per order, count(distinct) per bucket - full build and incremental runs alike.
+-- (The full build used to roll up one row per customer and bucket first to avoid the
+-- count(distinct) sort; since raw's partial covering (campaign_id, ordered_at) index
+-- feeds it index-only, the single sort-based level is faster: 6.8 vs 8.2 s at scale
+-- 100. Incremental: 0.31 vs 0.67 s for a late-5k tick.)
 customer_rows as (
     select
         qualified.organization_id,
@@ -30,16 +29,6 @@ customer_rows as (
         qualified.day_bucket,
         qualified.is_holdout,
         qualified.customer_id,
-        {%- if full %}
-        count(*) as orders,
-        sum(qualified.order_value) as revenue,
-        count(*) filter (where qualified.is_first_purchase) as first_purchase_orders,
-        sum(qualified.order_value) filter (where qualified.is_first_purchase) as first_purchase_revenue,
-        count(*) filter (where qualified.is_subscription) as subscription_orders,
-        sum(qualified.order_value) filter (where qualified.is_subscription) as subscription_revenue,
-        count(*) filter (where qualified.is_discount_matched) as discount_matched_orders,
-        count(*) filter (where qualified.is_new_subscriber) as new_subscribers
-        {%- else %}
         1 as orders,
         qualified.order_value as revenue,
         case when qualified.is_first_purchase then 1 else 0 end as first_purchase_orders,
@@ -48,11 +37,7 @@ customer_rows as (
         case when qualified.is_subscription then qualified.order_value end as subscription_revenue,
         case when qualified.is_discount_matched then 1 else 0 end as discount_matched_orders,
         case when qualified.is_new_subscriber then 1 else 0 end as new_subscribers
-        {%- endif %}
     from qualified
-    {%- if full %}
-    group by 1, 2, 3, 4, 5
-    {%- endif %}
 ),
 
 final as (
@@ -71,7 +56,7 @@ final as (
         cast(sum(customer_rows.subscription_orders) as bigint) as subscription_orders,
         cast(coalesce(sum(customer_rows.subscription_revenue), 0) as numeric(16, 2)) as subscription_revenue,
         cast(sum(customer_rows.discount_matched_orders) as bigint) as discount_matched_orders,
-        cast(count({{ '' if full else 'distinct ' }}customer_rows.customer_id) as bigint) as unique_customers,
+        cast(count(distinct customer_rows.customer_id) as bigint) as unique_customers,
         cast(sum(customer_rows.new_subscribers) as bigint) as new_subscribers,
         {{ tally.lineage_columns() }}
     from customer_rows
