@@ -32,50 +32,50 @@ def dbt(*args: str, vars: dict | None = None, check: bool = True):
     return runtime.run_dbt(cmd, check=check, capture=True, quiet=True)
 
 
+def _mismatch(expected: str, actual: str) -> str:
+    """SQL: the number of rows in one of the two SELECTs and not (as often) in the other."""
+    return f"""
+        with expected as ({expected}), actual as ({actual})
+        select count(*) from (
+            (select * from expected except all select * from actual)
+            union all
+            (select * from actual except all select * from expected)
+        ) as d
+    """
+
+
 # agg_order_running_totals__blocks against its mart: per arm and block the last row's
 # in-block totals, and the sum of the earlier blocks' (a few measures)
-BLOCKS_MISMATCH = """
-    with last as (
+BLOCKS_MISMATCH = _mismatch(
+    """
+    select *, coalesce(sum(t_orders) over w, 0), coalesce(sum(t_revenue) over w, 0),
+        coalesce(sum(t_product) over w, 0)
+    from (
         select distinct on (organization_id, campaign_id, is_holdout, block_start)
             organization_id, campaign_id, is_holdout, block_start,
             cum_total_orders as t_orders, cum_revenue as t_revenue, cum_revenue_product as t_product
         from marts.agg_order_running_totals
         order by organization_id, campaign_id, is_holdout, block_start, day_bucket desc
-    ),
-    expected as (
-        select *, coalesce(sum(t_orders) over w, 0), coalesce(sum(t_revenue) over w, 0),
-            coalesce(sum(t_product) over w, 0)
-        from last
-        window w as (partition by organization_id, campaign_id, is_holdout order by block_start
-                     rows between unbounded preceding and 1 preceding)
-    ),
-    actual as (
-        select organization_id, campaign_id, is_holdout, block_start, total_total_orders, total_revenue,
-            total_revenue_product, base_total_orders, base_revenue, base_revenue_product
-        from marts.agg_order_running_totals__blocks
-    )
-    select count(*) from (
-        (select * from expected except all select * from actual)
-        union all
-        (select * from actual except all select * from expected)
-    ) as d
-"""
-
+    ) as last
+    window w as (partition by organization_id, campaign_id, is_holdout order by block_start
+                 rows between unbounded preceding and 1 preceding)
+    """,
+    """
+    select organization_id, campaign_id, is_holdout, block_start, total_total_orders, total_revenue,
+        total_revenue_product, base_total_orders, base_revenue, base_revenue_product
+    from marts.agg_order_running_totals__blocks
+    """,
+)
 
 # agg_order_running_totals__customer_days (the ledger its ticks take differences from)
 # against raw's qualifying revenue per customer and local day
-LEDGER_MISMATCH = f"""
-    with expected as ({CUSTOMER_DAYS}),
-    actual as (
-        select organization_id, campaign_id, is_holdout, customer_id, day_bucket, revenue
-        from marts.agg_order_running_totals__customer_days
-    )
-    select count(*) from (
-        (select * from expected except all select * from actual)
-        union all
-        (select * from actual except all select * from expected)
-    ) as d
-"""
+LEDGER_MISMATCH = _mismatch(
+    CUSTOMER_DAYS,
+    """
+    select organization_id, campaign_id, is_holdout, customer_id, day_bucket, revenue
+    from marts.agg_order_running_totals__customer_days
+    """,
+)
 
 
 def assert_equivalent(url: str, label: str) -> None:

@@ -48,3 +48,17 @@
     )
 }}
 {% endmacro %}
+
+
+{#- In a pre/post-hook of an order mart that keeps side tables (ledgers, block table):
+    stop when one is missing - built by an older release, its difference would have no
+    base - naming the command that rebuilds it. -#}
+{% macro orders_require_side_tables(relations, what) -%}
+    {%- for relation in relations -%}
+        {%- if load_relation(relation) is none -%}
+            {{ exceptions.raise_compiler_error(this ~ " has no " ~ what ~ " (" ~ (relations | join(', '))
+                ~ "; built from this release on): rebuild it once with `tally dbt -- run --full-refresh --select "
+                ~ this.identifier ~ "`") }}
+        {%- endif -%}
+    {%- endfor -%}
+{%- endmacro %}

@@ -67,11 +67,7 @@
     analyze {{ customers }};
     analyze {{ recipients }}
     {%- else -%}
-    {%- if load_relation(customers) is none or load_relation(recipients) is none -%}
-        {{ exceptions.raise_compiler_error(this ~ " has no ledger (" ~ customers ~ ", " ~ recipients
-            ~ "; built from this release on): rebuild it once with `tally dbt -- run --full-refresh --select "
-            ~ this.identifier ~ "`") }}
-    {%- endif -%}
+    {{- tally.orders_require_side_tables([customers, recipients], 'ledger') -}}
     {%- set affected = tally.sliding_window_affected() -%}
     {%- set scope = tally.sliding_window_scope() -%}
     {#- recomputed whole: tenants, and in a backfill the window days' campaigns -#}

@@ -96,11 +96,7 @@
     alter table {{ blocks }} add primary key (organization_id, campaign_id, is_holdout, block_start);
     analyze {{ blocks }}
     {%- else -%}
-    {%- if load_relation(blocks) is none -%}
-        {{ exceptions.raise_compiler_error(this ~ " has no block table (" ~ blocks
-            ~ "; built from this release on): rebuild it once with `tally dbt -- run --full-refresh --select "
-            ~ this.identifier ~ "`") }}
-    {%- endif -%}
+    {{- tally.orders_require_side_tables([blocks], 'block table') -}}
     {%- set affected = tally.sliding_window_affected() -%}
     {%- set scope = tally.sliding_window_scope() -%}
     {%- set prefix = this.identifier ~ '__' %}

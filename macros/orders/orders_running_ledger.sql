@@ -55,11 +55,7 @@
     alter table {{ ledger }} add primary key (organization_id, campaign_id, customer_id, is_holdout, day_bucket);
     analyze {{ ledger }}
     {%- else -%}
-    {%- if load_relation(ledger) is none -%}
-        {{ exceptions.raise_compiler_error(this ~ " has no customer-day ledger (" ~ ledger
-            ~ "; built from this release on): rebuild it once with `tally dbt -- run --full-refresh --select "
-            ~ this.identifier ~ "`") }}
-    {%- endif -%}
+    {{- tally.orders_require_side_tables([ledger], 'customer-day ledger') -}}
     {%- set affected = tally.sliding_window_affected() -%}
     {%- set scope = tally.sliding_window_scope() -%}
     {%- set prefix = this.identifier ~ '__' %}
