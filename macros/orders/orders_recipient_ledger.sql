@@ -94,28 +94,12 @@
     insert into {{ customers }} {{ tally._orders_customer_ledger_rows(this.identifier ~ '__whole_rows') }};
     insert into {{ recipients }} {{ tally._orders_recipient_ledger_rows(this.identifier ~ '__whole_rows') }};
     {%- if mode == 'tick' %}
-    {%- set changed = this.identifier ~ '__changed' -%}
     {%- set prefix = this.identifier ~ '__' %}
     -- tick: the changed rows' entities outside whole tenants
     create temporary table {{ prefix }}customer_keys on commit drop as
-    select distinct ch.tenant_id, ch.key_value as campaign_id, ch.customer_id
-    from {{ changed }} as ch
-    where ch.event_no = 1
-        and ch.key_value is not null
-        and not exists (
-            select 1 from {{ affected }} as sw
-            where sw.tenant_id = ch.tenant_id and sw.key_value is null
-        );
+    {{ tally._orders_changed_entities('customer_id') }};
     create temporary table {{ prefix }}recipient_keys on commit drop as
-    select distinct ch.tenant_id, ch.key_value as campaign_id, ch.recipient_id
-    from {{ changed }} as ch
-    where ch.event_no = 1
-        and ch.key_value is not null
-        and ch.recipient_id is not null
-        and not exists (
-            select 1 from {{ affected }} as sw
-            where sw.tenant_id = ch.tenant_id and sw.key_value is null
-        );
+    {{ tally._orders_changed_entities('recipient_id', require=true) }};
     analyze {{ prefix }}customer_keys;
     analyze {{ prefix }}recipient_keys;
     -- their rows now: one index lookup per entity (OFFSET 0 keeps each a lookup)
@@ -171,6 +155,25 @@
     {%- endif -%}
     {%- endif -%}
 {% endmacro %}
+
+
+{#- SELECT of the distinct (tenant_id, campaign_id, <col>) of a tick's changed rows
+    (<model>__changed: new and captured old versions) outside whole tenants; with
+    `require` only those with a <col> (a NULL <col> stands for the campaign's rows
+    without one). Shared by the recipient-totals and running-totals ledgers. -#}
+{% macro _orders_changed_entities(col, require=false) -%}
+    select distinct ch.tenant_id, ch.key_value as campaign_id, ch.{{ col }}
+    from {{ this.identifier ~ '__changed' }} as ch
+    where ch.event_no = 1
+        and ch.key_value is not null
+        {%- if require %}
+        and ch.{{ col }} is not null
+        {%- endif %}
+        and not exists (
+            select 1 from {{ tally.sliding_window_affected() }} as sw
+            where sw.tenant_id = ch.tenant_id and sw.key_value is null
+        )
+{%- endmacro %}
 
 
 {#- The rows of `relation` (alias r) of each entity (tenant_id, campaign_id, <col>) of

@@ -72,15 +72,7 @@
     {%- if mode == 'tick' %}
     -- tick: the changed rows' (campaign, customer) pairs outside whole tenants
     create temporary table {{ prefix }}changed_customers on commit drop as
-    select distinct ch.tenant_id, ch.key_value as campaign_id, ch.customer_id
-    from {{ this.identifier ~ '__changed' }} as ch
-    where ch.event_no = 1
-        and ch.key_value is not null
-        and ch.customer_id is not null
-        and not exists (
-            select 1 from {{ affected }} as sw
-            where sw.tenant_id = ch.tenant_id and sw.key_value is null
-        );
+    {{ tally._orders_changed_entities('customer_id', require=true) }};
     analyze {{ prefix }}changed_customers;
     -- the histories the mart was computed from ...
     create temporary table {{ prefix }}customer_days_old on commit drop as
