@@ -62,3 +62,18 @@
         {%- endif -%}
     {%- endfor -%}
 {%- endmacro %}
+
+
+{#- In a hook of an order mart that keeps side tables: delete `table`'s rows of the
+    whole tenants of the affected set (with a rebuild's campaign scope) - they are
+    rebuilt next. -#}
+{% macro orders_delete_whole_scopes(table) -%}
+    {%- set scope = tally.sliding_window_scope() -%}
+    delete from {{ table }} as l
+    using {{ tally.sliding_window_affected() }} as sw
+    where l.organization_id = sw.tenant_id
+        and sw.key_value is null
+        {%- if scope is not none %}
+        and l.{{ scope[0] }} = {{ scope[1] }}
+        {%- endif %}
+{%- endmacro %}

@@ -72,13 +72,7 @@
     {%- set scope = tally.sliding_window_scope() -%}
     {#- recomputed whole: tenants, and in a backfill the window days' campaigns -#}
     {%- for ledger in [customers, recipients] %}
-    delete from {{ ledger }} as l
-    using {{ affected }} as sw
-    where l.organization_id = sw.tenant_id
-        and sw.key_value is null
-        {%- if scope is not none %}
-        and l.{{ scope[0] }} = {{ scope[1] }}
-        {%- endif %};
+    {{ tally.orders_delete_whole_scopes(ledger) }};
     {%- if mode == 'backfill' %}
     delete from {{ ledger }} as l
     using {{ affected }} as sw

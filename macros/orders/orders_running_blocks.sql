@@ -106,13 +106,7 @@
     from {{ affected }} as sw
     where sw.key_value is not null and sw.day_bucket is not null;
     -- whole tenants (optionally one campaign of a rebuild)
-    delete from {{ blocks }} as b
-    using {{ affected }} as sw
-    where b.organization_id = sw.tenant_id
-        and sw.key_value is null
-        {%- if scope is not none %}
-        and b.{{ scope[0] }} = {{ scope[1] }}
-        {%- endif %};
+    {{ tally.orders_delete_whole_scopes(blocks) }};
     insert into {{ blocks }}
     {{ tally._orders_block_totals(
         'select t.* from ' ~ affected ~ ' as sw inner join ' ~ this ~ ' as t on t.organization_id = sw.tenant_id'

@@ -57,16 +57,9 @@
     {%- else -%}
     {{- tally.orders_require_side_tables([ledger], 'customer-day ledger') -}}
     {%- set affected = tally.sliding_window_affected() -%}
-    {%- set scope = tally.sliding_window_scope() -%}
     {%- set prefix = this.identifier ~ '__' %}
     -- whole tenants (a rebuild's campaign scope): rebuilt from raw
-    delete from {{ ledger }} as l
-    using {{ affected }} as sw
-    where l.organization_id = sw.tenant_id
-        and sw.key_value is null
-        {%- if scope is not none %}
-        and l.{{ scope[0] }} = {{ scope[1] }}
-        {%- endif %};
+    {{ tally.orders_delete_whole_scopes(ledger) }};
     insert into {{ ledger }}
     {{ tally._orders_customer_day_rows(tally.orders_campaign_rows(qualified, by_key=false)) }};
     {%- if mode == 'tick' %}
