@@ -155,32 +155,83 @@
     {%- if tally.sliding_window_mode() == 'full' -%}
     {{ relation }}
     {%- else -%}
-    {%- set scope = tally.sliding_window_scope() -%}
-    {%- set in_bucket = ['r.' ~ tenant_col ~ ' = sw.tenant_id', 'r.' ~ ts_col ~ ' >= sw.lo', 'r.' ~ ts_col ~ ' < sw.hi'] -%}
-    {%- set day_conditions = in_bucket + (['r.' ~ scope_col ~ ' = ' ~ scope[1]] if scope is not none and scope_col is not none else []) -%}
+    {%- set conditions = tally._sliding_window_conditions(tenant_col, ts_col, scope_col, key_col) -%}
     (
-        {{ tally.sliding_window_lateral(relation, day_conditions, 'sw.key_value is null' if key_col is not none else none) }}
+        {{ tally.sliding_window_lateral(relation, conditions.day, 'sw.key_value is null' if key_col is not none else none) }}
         {%- if key_col is not none %}
         union all
-        {{ tally.sliding_window_lateral(relation, ['r.' ~ key_col ~ ' = sw.key_value'] + in_bucket, 'sw.key_value is not null') }}
+        {{ tally.sliding_window_lateral(relation, conditions.key, 'sw.key_value is not null') }}
         {%- endif %}
     )
     {%- endif -%}
 {%- endmacro %}
 
 
+{#- The affected buckets' rows aggregated bucket by bucket - for a mart whose rows are
+    one GROUP BY over its source (agg_order_daily, agg_order_customer_daily). Called as
+    a call block whose body is that aggregate over the FROM item it is given:
+
+        {% call(rows) tally.sliding_window_grouped(ref('int_x'), 'tenant_col', 'ts_col') %}
+            select q.tenant_col, q.day_bucket, count(distinct q.customer_id) as n
+            from {{ rows }} as q
+            group by 1, 2
+        {% endcall %}
+
+    Full mode: the body over the relation itself (one aggregate). Other modes: the body
+    runs inside the LATERAL lookup of every affected row, over that row's rows only, so
+    each aggregate sorts or hashes the rows of one bucket (a few dozen, or one tenant's
+    day) instead of one sort of every affected row - 20-25 % of a late tick of
+    agg_order_daily. Correct because the affected rows never share a bucket (see
+    sliding_window_rows): the body's GROUP BY must include the bucket - the tenant, the
+    day bucket and, with `key_col`, the key - so that every group lies inside one
+    affected row. -#}
+{% macro sliding_window_grouped(relation, tenant_col, ts_col, scope_col=none, key_col=none) -%}
+    {%- set body = caller -%}
+    {%- if tally.sliding_window_mode() == 'full' -%}
+    {{ body(relation) }}
+    {%- else -%}
+    {%- set conditions = tally._sliding_window_conditions(tenant_col, ts_col, scope_col, key_col) -%}
+    {{ tally.sliding_window_lateral(relation, conditions.day, 'sw.key_value is null' if key_col is not none else none, body=body) }}
+    {%- if key_col is not none %}
+    union all
+    {{ tally.sliding_window_lateral(relation, conditions.key, 'sw.key_value is not null', body=body) }}
+    {%- endif %}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The lookup conditions of sliding_window_rows / sliding_window_grouped (relation alias
+    r, affected row sw): `day` for whole-day (and whole-tenant) rows, restricted to the
+    scope of a scoped rebuild; `key` for key rows (none without a key column). -#}
+{% macro _sliding_window_conditions(tenant_col, ts_col, scope_col, key_col) -%}
+    {%- set scope = tally.sliding_window_scope() -%}
+    {%- set in_bucket = ['r.' ~ tenant_col ~ ' = sw.tenant_id', 'r.' ~ ts_col ~ ' >= sw.lo', 'r.' ~ ts_col ~ ' < sw.hi'] -%}
+    {%- set in_scope = ['r.' ~ scope_col ~ ' = ' ~ scope[1]] if scope is not none and scope_col is not none else [] -%}
+    {{ return({
+        'day': in_bucket + in_scope,
+        'key': (['r.' ~ key_col ~ ' = sw.key_value'] + in_bucket) if key_col is not none else none,
+    }) }}
+{%- endmacro %}
+
+
 {#- The rows of `relation` (alias r) matching `conditions` (SQL over r and the affected
     row sw), one LATERAL lookup per affected row passing `sw_filter` (none: every row).
     OFFSET 0 keeps the subquery from being flattened, so each lookup is an index scan.
-    Shared by sliding_window_rows and orders_campaign_rows. -#}
-{% macro sliding_window_lateral(relation, conditions, sw_filter=none) -%}
+    With `body` (a macro taking a FROM item, see sliding_window_grouped) the lookup is
+    that query over the matching rows instead. Shared by sliding_window_rows,
+    sliding_window_grouped and orders_campaign_rows. -#}
+{% macro sliding_window_lateral(relation, conditions, sw_filter=none, body=none) -%}
         select swr.*
         from {{ tally.sliding_window_affected() }} as sw
         cross join lateral (
+            {%- if body is none %}
             select r.*
             from {{ relation }} as r
             where {{ conditions | join('\n                and ') }}
             offset 0
+            {%- else %}
+            {{ body('(\n                select r.*\n                from ' ~ relation ~ ' as r\n                where ' ~ (conditions | join('\n                    and ')) ~ '\n            )') }}
+            {%- endif %}
         ) as swr
         {%- if sw_filter is not none %}
         where {{ sw_filter }}

@@ -5,16 +5,13 @@
 -- depends_on: {{ ref('stg_orders__organizations') }}
 -- depends_on: {{ ref('stg_orders__attributions') }}
 
-with qualified as (
-    select q.*
-    from {{ tally.sliding_window_rows(
+-- one aggregate per affected bucket in incremental runs (sliding_window_grouped), one
+-- over every qualifying order in a full build
+with final as (
+    {% call(rows) tally.sliding_window_grouped(
         ref('int_orders__attributions_qualified'), 'organization_id', 'ordered_at',
         scope_col='campaign_id', key_col='campaign_id'
-    ) }} as q
-    where q.customer_id is not null
-),
-
-final as (
+    ) -%}
     select
         qualified.organization_id,
         qualified.campaign_id,
@@ -24,8 +21,10 @@ final as (
         cast(count(*) as bigint) as orders,
         cast(sum(qualified.order_value) as numeric(16, 2)) as revenue,
         {{ tally.lineage_columns() }}
-    from qualified
+    from {{ rows }} as qualified
+    where qualified.customer_id is not null
     group by 1, 2, 3, 4, 5
+    {%- endcall %}
 )
 
 select * from final
