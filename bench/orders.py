@@ -1,5 +1,6 @@
 """Order marts benchmark: full rebuild vs a bare INSERT ... SELECT ... GROUP BY, and
-ticks (no changes; ~5,000 late updates spread over history) at two history lengths.
+ticks (no changes; ~5,000 late updates spread over history) at two history lengths,
+plus ticks after ~2,500 and ~10,000 late updates at the longer one (buckets vs history).
 
     .venv/bin/python -m bench.orders 10        # scale 10 ~ 1M attributions
 
@@ -59,7 +60,14 @@ def _median(xs: list[float]) -> float:
     return round(statistics.median(xs), 3)
 
 
-def _ticks(conn, repeats: int) -> dict[str, float]:
+# the ticks measured at both history lengths: label -> late updates before the tick
+TICKS = {"nochange": 0, "late5k": 5000}
+# at the longer history also 2,500 and 10,000 late updates: the tick against the number
+# of affected buckets at the same history (the two lengths compare it against history)
+BUCKET_SCALING = {"late2500": 2500, "late10k": 10000}
+
+
+def _ticks(conn, repeats: int, ticks: dict[str, int]) -> dict[str, float]:
     out: dict[str, list[float]] = {}
 
     def add(key: str, value: float) -> None:
@@ -69,18 +77,19 @@ def _ticks(conn, repeats: int) -> dict[str, float]:
     # round's updates and "no change" is not no change
     lag0 = {"watermark_lag_minutes": 0}
     for i in range(repeats):
-        for label in ("nochange", "late5k"):
-            if label == "late5k":
-                # ~5,000 rows drawn uniformly from the table, seeded per round. Not a LIMIT
-                # on a larger sample (the first rows in physical order: the oldest days),
-                # not TABLESAMPLE BERNOULLI ... REPEATABLE (0/1/2): after the older half is
-                # deleted and vacuumed those seeds drew ~200 rows instead of ~5,000
+        for label, updates in ticks.items():
+            if updates:
+                # `updates` rows drawn uniformly from the table, seeded per round and size.
+                # Not a LIMIT on a larger sample (the first rows in physical order: the
+                # oldest days), not TABLESAMPLE BERNOULLI ... REPEATABLE (0/1/2): after the
+                # older half is deleted and vacuumed those seeds drew ~200 rows instead of
+                # ~5,000
                 total = conn.execute("select count(*) from raw.attributions").fetchone()[0]
-                conn.execute("select setseed(%s)", (0.1 * (i + 1),))
+                conn.execute("select setseed(%s)", (0.1 * (i + 1) + (updates - 5000) / 1e6,))
                 conn.execute(
                     "update raw.attributions set order_value = order_value + 0.01, updated_at = now()"
                     " where id in (select id from raw.attributions where random() < %s)",
-                    (5000 / max(total, 1),),
+                    (updates / max(total, 1),),
                 )
             wall, sql = _dbt("run", "--select", MARTS, vars=lag0)
             models = {k: v for k, v in sql.items() if not k.startswith("tally-on-run")}
@@ -125,7 +134,7 @@ def run(scale: float, repeats: int = 3) -> dict:
                 figures[f"history420_full_{name}_sql"] = round(seconds, 3)
         _settle(conn)
         _dbt("run", "--select", MARTS)  # first tick after a full build
-        for k, v in _ticks(conn, repeats).items():
+        for k, v in _ticks(conn, repeats, {**TICKS, **BUCKET_SCALING}).items():
             figures[f"history420_{k}"] = v
         figures.update(_dagster_tick(conn, repeats))
         # half the history: drop the older half (capture off) and rebuild
@@ -141,7 +150,7 @@ def run(scale: float, repeats: int = 3) -> dict:
                 figures[f"history210_full_{name}_sql"] = round(seconds, 3)
         _settle(conn)
         _dbt("run", "--select", MARTS)
-        for k, v in _ticks(conn, repeats).items():
+        for k, v in _ticks(conn, repeats, TICKS).items():
             figures[f"history210_{k}"] = v
     # the fixed cost of a tick's dbt invocation: process start, parse, on-run hooks - the
     # same selection with every model excluded (models run on 2 threads, so wall minus
@@ -152,7 +161,9 @@ def run(scale: float, repeats: int = 3) -> dict:
         figures["fixed_cost_dbt_invocation_wall"] + figures["dagster_run_overhead_wall"], 3)
     # every model's tick against its own full rebuild (same history, same run)
     for history in ("history420", "history210"):
-        for label in ("nochange", "late5k"):
+        for label in [*TICKS, *BUCKET_SCALING]:
+            if f"{history}_tick_{label}_sql" not in figures:
+                continue
             tick_total = full_total = 0.0
             for key in [k for k in figures if k.startswith(f"{history}_full_")]:
                 name = key[len(f"{history}_full_"):-len("_sql")]
@@ -163,6 +174,12 @@ def run(scale: float, repeats: int = 3) -> dict:
                 full_total += figures[key]
                 figures[f"{history}_tick_{label}_{name}_vs_full_pct"] = round(100 * tick / figures[key], 1)
             figures[f"{history}_tick_{label}_all_vs_full_pct"] = round(100 * tick_total / full_total, 1)
+            buckets = figures.get(f"{history}_tick_{label}_agg_order_daily_affected_buckets")
+            if TICKS.get(label, BUCKET_SCALING.get(label)) and buckets:
+                # the late ticks' SQL per affected bucket: flat when the tick grows with the
+                # buckets (not with the history)
+                figures[f"{history}_tick_{label}_sql_ms_per_bucket"] = round(
+                    1000 * figures[f"{history}_tick_{label}_sql"] / buckets, 3)
     return figures
 
 
