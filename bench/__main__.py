@@ -52,7 +52,9 @@ def machine() -> dict[str, str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("--scale", type=float, default=float(os.environ.get("TALLY_BENCH_SCALE", 100)))
+    parser.add_argument(
+        "--scale", type=float, default=float(os.environ.get("TALLY_BENCH_SCALE", 100))
+    )
     parser.add_argument("--only", default=",".join(DOMAINS))
     args = parser.parse_args()
 
@@ -78,8 +80,12 @@ def main() -> int:
         print(f"[bench] {name} at scale {scale} ...", flush=True)
         t0 = time.perf_counter()
         results[name] = module.run(scale)
-        print(f"[bench] {name} done in {time.perf_counter() - t0:.0f} s: {json.dumps(results[name], default=str)}")
-        _write(stamp, args.scale, info, results, started)  # after each domain: a cut run keeps what it measured
+        print(
+            f"[bench] {name} done in {time.perf_counter() - t0:.0f} s: {json.dumps(results[name], default=str)}"
+        )
+        _write(
+            stamp, args.scale, info, results, started
+        )  # after each domain: a cut run keeps what it measured
 
     print(f"[bench] wrote docs/benchmarks.md and bench/results/{stamp}.json")
     return 0
@@ -88,8 +94,13 @@ def main() -> int:
 def _write(stamp: str, scale: float, info: dict, results: dict, started: float) -> None:
     out_dir = ROOT / "bench" / "results"
     out_dir.mkdir(parents=True, exist_ok=True)
-    payload = {"stamp": stamp, "scale": scale, "machine": info, "results": results,
-               "total_seconds": round(time.perf_counter() - started, 1)}
+    payload = {
+        "stamp": stamp,
+        "scale": scale,
+        "machine": info,
+        "results": results,
+        "total_seconds": round(time.perf_counter() - started, 1),
+    }
     (out_dir / f"{stamp}.json").write_text(json.dumps(payload, indent=2, default=str))
     write_markdown(payload)
 
@@ -104,8 +115,12 @@ def latest_per_domain(out_dir: Path) -> dict[str, dict]:
     for path in sorted(out_dir.glob("*.json")):
         payload = json.loads(path.read_text())
         for name, figures in payload.get("results", {}).items():
-            latest[name] = {"stamp": payload["stamp"], "scale": payload["scale"],
-                            "machine": payload["machine"], "figures": figures}
+            latest[name] = {
+                "stamp": payload["stamp"],
+                "scale": payload["scale"],
+                "machine": payload["machine"],
+                "figures": figures,
+            }
     return latest
 
 
@@ -114,8 +129,12 @@ def write_markdown(payload: dict) -> None:
     head = path.read_text().split(MARKER)[0] if path.exists() else "# Benchmarks\n\n"
     latest = latest_per_domain(ROOT / "bench" / "results")
     for name, figures in payload["results"].items():
-        latest[name] = {"stamp": payload["stamp"], "scale": payload["scale"],
-                        "machine": payload["machine"], "figures": figures}
+        latest[name] = {
+            "stamp": payload["stamp"],
+            "scale": payload["scale"],
+            "machine": payload["machine"],
+            "figures": figures,
+        }
     lines = [
         MARKER,
         "",

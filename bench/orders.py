@@ -45,7 +45,9 @@ group by 1, 2, 3, 4
 """
 
 
-def _dbt(*args: str, vars: dict | None = None, threads: int | None = 1) -> tuple[float, dict[str, float]]:
+def _dbt(
+    *args: str, vars: dict | None = None, threads: int | None = 1
+) -> tuple[float, dict[str, float]]:
     cmd = list(args) + (["--vars", json.dumps(vars)] if vars else [])
     cmd += ["--threads", str(threads)] if threads else []
     started = time.perf_counter()
@@ -101,7 +103,9 @@ def _ticks(conn, repeats: int, ticks: dict[str, int]) -> dict[str, float]:
                 "select affected_buckets from ops.mart_runs where mart = 'agg_order_daily'"
                 " order by finished_at desc nulls last, started_at desc limit 1"
             ).fetchone()
-            add(f"tick_{label}_agg_order_daily_affected_buckets", float(row[0] or 0) if row else 0.0)
+            add(
+                f"tick_{label}_agg_order_daily_affected_buckets", float(row[0] or 0) if row else 0.0
+            )
     return {k: _median(v) for k, v in out.items()}
 
 
@@ -124,7 +128,9 @@ def run(scale: float, repeats: int = 3) -> dict:
             full.append(sql["agg_order_daily"])
             full_wall.append(wall)
         conn.execute("drop table if exists bench_bare")
-        figures["buckets"] = conn.execute("select count(*) from marts.agg_order_daily").fetchone()[0]
+        figures["buckets"] = conn.execute("select count(*) from marts.agg_order_daily").fetchone()[
+            0
+        ]
         figures["bare_group_by_s"] = _median(bare)
         figures["full_rebuild_agg_order_daily_sql_s"] = _median(full)
         figures["full_rebuild_vs_bare"] = round(_median(full) / _median(bare), 2)
@@ -158,7 +164,8 @@ def run(scale: float, repeats: int = 3) -> dict:
     noop = [_dbt("run", "--select", MARTS, "--exclude", MARTS)[0] for _ in range(repeats)]
     figures["fixed_cost_dbt_invocation_wall"] = _median(noop)
     figures["fixed_cost_per_tick"] = round(
-        figures["fixed_cost_dbt_invocation_wall"] + figures["dagster_run_overhead_wall"], 3)
+        figures["fixed_cost_dbt_invocation_wall"] + figures["dagster_run_overhead_wall"], 3
+    )
     # every model's tick against its own full rebuild (same history, same run)
     for history in ("history420", "history210"):
         for label in [*TICKS, *BUCKET_SCALING]:
@@ -166,20 +173,25 @@ def run(scale: float, repeats: int = 3) -> dict:
                 continue
             tick_total = full_total = 0.0
             for key in [k for k in figures if k.startswith(f"{history}_full_")]:
-                name = key[len(f"{history}_full_"):-len("_sql")]
+                name = key[len(f"{history}_full_") : -len("_sql")]
                 tick = figures.get(f"{history}_tick_{label}_{name}_sql")
                 if tick is None:
                     continue
                 tick_total += tick
                 full_total += figures[key]
-                figures[f"{history}_tick_{label}_{name}_vs_full_pct"] = round(100 * tick / figures[key], 1)
-            figures[f"{history}_tick_{label}_all_vs_full_pct"] = round(100 * tick_total / full_total, 1)
+                figures[f"{history}_tick_{label}_{name}_vs_full_pct"] = round(
+                    100 * tick / figures[key], 1
+                )
+            figures[f"{history}_tick_{label}_all_vs_full_pct"] = round(
+                100 * tick_total / full_total, 1
+            )
             buckets = figures.get(f"{history}_tick_{label}_agg_order_daily_affected_buckets")
             if TICKS.get(label, BUCKET_SCALING.get(label)) and buckets:
                 # the late ticks' SQL per affected bucket: flat when the tick grows with the
                 # buckets (not with the history)
                 figures[f"{history}_tick_{label}_sql_ms_per_bucket"] = round(
-                    1000 * figures[f"{history}_tick_{label}_sql"] / buckets, 3)
+                    1000 * figures[f"{history}_tick_{label}_sql"] / buckets, 3
+                )
     return figures
 
 
@@ -188,10 +200,13 @@ def _settle(conn) -> None:
     blocks) before the ticks: a production mart rebuilt long before a 15-minute tick has
     been through autovacuum; measured right after the rebuild, the first ticks paid for
     setting hint bits and competed with autovacuum on the two cores."""
-    tables = [r[0] for r in conn.execute(
-        "select format('%I.%I', schemaname, tablename) from pg_tables"
-        " where schemaname = 'marts' and (tablename like 'agg_order%' or tablename like 'agg_campaign%')"
-    ).fetchall()]
+    tables = [
+        r[0]
+        for r in conn.execute(
+            "select format('%I.%I', schemaname, tablename) from pg_tables"
+            " where schemaname = 'marts' and (tablename like 'agg_order%' or tablename like 'agg_campaign%')"
+        ).fetchall()
+    ]
     for table in tables:
         conn.execute(f"vacuum (analyze) {table}")
     conn.execute("checkpoint")
@@ -206,31 +221,39 @@ def _dagster_tick(conn, repeats: int) -> dict[str, float]:
     from orchestration.orders.jobs import ORDER_MART_KEYS
 
     conn.execute("set tally.capture = 'off'")
-    conn.execute("update raw.attributions set updated_at = updated_at - interval '1 hour'"
-                 " where updated_at > now() - interval '1 hour'")
+    conn.execute(
+        "update raw.attributions set updated_at = updated_at - interval '1 hour'"
+        " where updated_at > now() - interval '1 hour'"
+    )
     conn.execute("reset tally.capture")
-    conn.execute("update ops.raw_changes set captured_at = captured_at - interval '1 hour'"
-                 " where captured_at > now() - interval '1 hour'")
+    conn.execute(
+        "update ops.raw_changes set captured_at = captured_at - interval '1 hour'"
+        " where captured_at > now() - interval '1 hour'"
+    )
     from orchestration.schedules import TICK_RECONCILE_DAYS, tick_run_config
 
     cli, dagster, checks = [], [], []
     _dbt("run", "--select", MARTS, threads=None)  # watermark after the moved updates
     for _ in range(repeats):
-        wall, sql = _dbt("build", "--select", MARTS, threads=None,
-                         vars={"reconcile_days": TICK_RECONCILE_DAYS})
+        wall, sql = _dbt(
+            "build", "--select", MARTS, threads=None, vars={"reconcile_days": TICK_RECONCILE_DAYS}
+        )
         cli.append(wall)
         checks.append(sum(v for k, v in sql.items() if k.startswith("assert_")))
         started = time.perf_counter()
         with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
             result = runtime.execute_job(
-                "tick", asset_selection=ORDER_MART_KEYS, run_config=tick_run_config(False))
+                "tick", asset_selection=ORDER_MART_KEYS, run_config=tick_run_config(False)
+            )
         dagster.append(time.perf_counter() - started)
         if not result.success:
             raise RuntimeError(runtime.failure_summary(result))
     # the daily full reconcile (the project's reconcile_days) for comparison
     _, sql = _dbt("test", "--select", MARTS, threads=None)
     return {
-        "full_reconcile_checks_sql": round(sum(v for k, v in sql.items() if k.startswith("assert_")), 3),
+        "full_reconcile_checks_sql": round(
+            sum(v for k, v in sql.items() if k.startswith("assert_")), 3
+        ),
         "dagster_tick_nochange_wall": _median(dagster),
         "dbt_cli_tick_nochange_wall": _median(cli),
         "dagster_run_overhead_wall": round(_median(dagster) - _median(cli), 3),

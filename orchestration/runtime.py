@@ -55,7 +55,7 @@ def _ensure_dagster_home(db: Database) -> Path:
         "# Written by tally: Dagster's run/event/schedule storage in the Tally database.\n"
         "storage:\n"
         "  postgres:\n"
-        f"    postgres_url: \"{db.sqlalchemy_url()}\"\n"
+        f'    postgres_url: "{db.sqlalchemy_url()}"\n'
         "telemetry:\n"
         "  enabled: false\n"
         "run_monitoring:\n"
@@ -78,7 +78,14 @@ def run_dbt(
     args: Sequence[str], *, check: bool = True, capture: bool = False, quiet: bool = False
 ) -> subprocess.CompletedProcess:
     """Run dbt on the project (call :func:`activate` first)."""
-    cmd = [dbt_executable(), *args, "--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT)]
+    cmd = [
+        dbt_executable(),
+        *args,
+        "--project-dir",
+        str(PROJECT_ROOT),
+        "--profiles-dir",
+        str(PROJECT_ROOT),
+    ]
     if quiet:
         cmd.insert(1, "--quiet")
     env = {**os.environ, "DBT_TARGET_PATH": str(TARGET_DIR)}
@@ -86,7 +93,9 @@ def run_dbt(
     if check and proc.returncode != 0:
         detail = ""
         if capture:
-            errors = [ln for ln in (proc.stdout or "").splitlines() if "Error" in ln or "error" in ln]
+            errors = [
+                ln for ln in (proc.stdout or "").splitlines() if "Error" in ln or "error" in ln
+            ]
             detail = f": {errors[-1].strip()}" if errors else ""
         raise TallyError(f"dbt {' '.join(args[:1])} failed{detail}; see logs/dbt.log")
     return proc
@@ -152,5 +161,7 @@ def failure_summary(result: Any) -> str:
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
             message = event.step_failure_data.error.message.strip().splitlines()
-            return f"step {event.step_key} failed: {message[0] if message else 'see the Dagster UI'}"
+            return (
+                f"step {event.step_key} failed: {message[0] if message else 'see the Dagster UI'}"
+            )
     return "the run failed; see the Dagster UI (tally ui) for its logs"

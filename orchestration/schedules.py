@@ -43,7 +43,9 @@ def tick_run_config(full_reconcile: bool) -> dict:
 def tick_schedule(context: ScheduleEvaluationContext) -> RunRequest:
     at = context.scheduled_execution_time
     full = at is not None and at.hour == FULL_RECONCILE_HOUR_UTC and at.minute < 15
-    return RunRequest(run_config=tick_run_config(full), tags={"tally/full_reconcile": str(full).lower()})
+    return RunRequest(
+        run_config=tick_run_config(full), tags={"tally/full_reconcile": str(full).lower()}
+    )
 
 
 SCHEDULES = [

@@ -16,7 +16,9 @@ class TallyTranslator(DagsterDbtTranslator):
     carries a freshness policy from the same rules as `tally health` (fails after its
     `stale_after`: twice its refresh interval unless its yml's meta.tally says otherwise)."""
 
-    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: Any) -> AssetSpec:
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: Any
+    ) -> AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
         node = manifest.get("nodes", {}).get(unique_id)
         if node is None or node.get("resource_type") != "model" or node.get("schema") != "marts":

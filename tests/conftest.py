@@ -82,15 +82,25 @@ _ENV_KEYS = (
 )
 
 
-def run_tally(*args: str, url: str | None = None, env: dict | None = None,
-              check: bool = False, timeout: float = 600) -> subprocess.CompletedProcess:
+def run_tally(
+    *args: str,
+    url: str | None = None,
+    env: dict | None = None,
+    check: bool = False,
+    timeout: float = 600,
+) -> subprocess.CompletedProcess:
     """Run the real `tally` CLI; returns the completed process (text output)."""
     full_env = {**os.environ, **(env or {})}
     if url is not None:
         full_env["TALLY_DATABASE_URL"] = url
     proc = subprocess.run(
-        [str(TALLY), *args], cwd=PROJECT_ROOT, env=full_env, capture_output=True,
-        text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+        [str(TALLY), *args],
+        cwd=PROJECT_ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
     )
     if check and proc.returncode != 0:
         raise AssertionError(

@@ -180,7 +180,9 @@ EXPECTED = {
 # How a mart is read for the comparison (default: its columns as they are). The
 # running totals restart at every 28-day block; the block's base (the sum of the
 # earlier blocks) turns them into totals since the campaign's first day.
-_RUNNING_MEASURES = [c.strip()[4:] for c in EXPECTED["agg_order_running_totals"][0].split(",") if "cum_" in c]
+_RUNNING_MEASURES = [
+    c.strip()[4:] for c in EXPECTED["agg_order_running_totals"][0].split(",") if "cum_" in c
+]
 MART_SQL = {
     "agg_order_running_totals": f"""
         select r.organization_id, r.campaign_id, r.is_holdout, r.day_bucket,

@@ -72,9 +72,7 @@ def test_every_mart_has_a_freshness_policy_from_its_refresh_interval() -> None:
     graph = defs.resolve_asset_graph()
     marts = [k for k in graph.get_all_asset_keys() if k.path[0] == "marts"]
     assert len(marts) >= 15
-    windows = {
-        k.path[1]: graph.get(k).freshness_policy.fail_window.to_timedelta() for k in marts
-    }
+    windows = {k.path[1]: graph.get(k).freshness_policy.fail_window.to_timedelta() for k in marts}
     # a 15-minute tick may be late once, not twice; a weekly rebuild gets two weeks
     assert windows["agg_order_daily"] == timedelta(minutes=30)
     assert windows["agg_sending_stats_30d"] == timedelta(days=14)

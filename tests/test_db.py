@@ -37,7 +37,11 @@ def test_embedded_lifecycle_persists_across_restarts(tmp_path: Path) -> None:
     def tally(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
             [str(Path(os.sys.executable).parent / "tally"), *args],
-            env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120,
+            env=env,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=120,
         )
 
     assert tally("db", "status").returncode == 1
@@ -59,19 +63,30 @@ def test_embedded_lifecycle_persists_across_restarts(tmp_path: Path) -> None:
         with psycopg.connect(url) as conn:
             assert conn.execute("select x from kept").fetchone() == (42,)
             # the server runs with the aggregation settings, restart-only ones included
-            settings = dict(conn.execute(
-                "select name, setting from pg_settings"
-                " where name in ('jit', 'max_wal_size', 'checkpoint_timeout', 'work_mem')").fetchall())
-            assert settings == {"jit": "off", "max_wal_size": "8192", "checkpoint_timeout": "1800",
-                                "work_mem": "65536"}
-            shared = conn.execute("select setting::bigint from pg_settings where name = 'shared_buffers'").fetchone()
+            settings = dict(
+                conn.execute(
+                    "select name, setting from pg_settings"
+                    " where name in ('jit', 'max_wal_size', 'checkpoint_timeout', 'work_mem')"
+                ).fetchall()
+            )
+            assert settings == {
+                "jit": "off",
+                "max_wal_size": "8192",
+                "checkpoint_timeout": "1800",
+                "work_mem": "65536",
+            }
+            shared = conn.execute(
+                "select setting::bigint from pg_settings where name = 'shared_buffers'"
+            ).fetchone()
             assert shared[0] > 16384  # more than the stock 128 MB (in 8 kB pages)
     finally:
         tally("db", "stop")
 
 
 def test_url_drives_the_dbt_profile_env() -> None:
-    db = Database("postgresql://alice:s3cret@db.example:6543/analytics?sslmode=require", embedded=False)
+    db = Database(
+        "postgresql://alice:s3cret@db.example:6543/analytics?sslmode=require", embedded=False
+    )
     assert db.dbt_env() == {
         "TALLY_PGHOST": "db.example",
         "TALLY_PGPORT": "6543",
@@ -82,7 +97,9 @@ def test_url_drives_the_dbt_profile_env() -> None:
     }
     sock = Database("postgresql://postgres@/tally?host=/run/pg&port=5433", embedded=True)
     assert sock.dbt_env()["TALLY_PGHOST"] == "/run/pg"
-    assert sock.sqlalchemy_url().startswith("postgresql+psycopg2://postgres@/tally?host=/run/pg&port=5433")
+    assert sock.sqlalchemy_url().startswith(
+        "postgresql+psycopg2://postgres@/tally?host=/run/pg&port=5433"
+    )
     assert "search_path%3Ddagster" in sock.sqlalchemy_url()
 
 
@@ -114,8 +131,11 @@ def test_tick_on_an_unbuilt_database_says_run_first(new_database) -> None:
     for args in (("tick",), ("backfill", "--start", "2026-05-01", "--end", "2026-05-02")):
         line = _one_line_error(run_tally(*args, url=url))
         assert "not built" in line and "`tally run` first" in line, line
-    assert query(url, "select count(*) from information_schema.schemata"
-                      " where schema_name in ('marts', 'staging', 'intermediate')") == [(0,)]
+    assert query(
+        url,
+        "select count(*) from information_schema.schemata"
+        " where schema_name in ('marts', 'staging', 'intermediate')",
+    ) == [(0,)]
 
 
 def test_malformed_url_is_one_line() -> None:
@@ -131,8 +151,14 @@ def test_unknown_command_is_one_line() -> None:
 
 def test_reversed_backfill_range_is_refused_before_any_work() -> None:
     line = _one_line_error(
-        run_tally("backfill", "--start", "2026-05-02", "--end", "2026-05-01",
-                  url="postgresql://nobody@127.0.0.1:1/nothing")
+        run_tally(
+            "backfill",
+            "--start",
+            "2026-05-02",
+            "--end",
+            "2026-05-01",
+            url="postgresql://nobody@127.0.0.1:1/nothing",
+        )
     )
     assert "reversed range" in line
 

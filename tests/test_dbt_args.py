@@ -46,4 +46,6 @@ def test_reversed_window_is_a_user_error() -> None:
 
 def test_window_and_rebuild_are_exclusive() -> None:
     with pytest.raises(TallyError):
-        incremental_vars((date(2026, 3, 7), date(2026, 3, 7)), RebuildScope("rebuild_account_id", 1))
+        incremental_vars(
+            (date(2026, 3, 7), date(2026, 3, 7)), RebuildScope("rebuild_account_id", 1)
+        )

@@ -23,14 +23,20 @@ pytestmark = pytest.mark.slow
 def built(tally_db: str) -> str:
     with psycopg.connect(tally_db) as conn:
         datagen.generate(conn, scale=0.02, seed=5, domains=["orders"])
-    runtime.run_dbt(["run", "--select", "+path:models/marts/orders", "path:models/staging/orders"],
-                    capture=True, quiet=True)
+    runtime.run_dbt(
+        ["run", "--select", "+path:models/marts/orders", "path:models/staging/orders"],
+        capture=True,
+        quiet=True,
+    )
     return tally_db
 
 
 def _other_org_campaign(url: str) -> tuple[int, int]:
-    return query(url, "select c.organization_id, c.id from raw.campaigns c where c.organization_id <> 1"
-                      " order by c.id limit 1")[0]
+    return query(
+        url,
+        "select c.organization_id, c.id from raw.campaigns c where c.organization_id <> 1"
+        " order by c.id limit 1",
+    )[0]
 
 
 def test_bad_scope_is_refused_before_anything_is_written(built: str) -> None:
@@ -39,7 +45,9 @@ def test_bad_scope_is_refused_before_anything_is_written(built: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         with pytest.raises(TallyError, match="organization 999999 does not exist"):
             rq.submit(conn, 999999)
-        with pytest.raises(TallyError, match=f"campaign {campaign} belongs to organization {org}, not 1"):
+        with pytest.raises(
+            TallyError, match=f"campaign {campaign} belongs to organization {org}, not 1"
+        ):
             rq.submit(conn, 1, campaign)
         with pytest.raises(TallyError, match="campaign 888888 does not exist"):
             rq.submit(conn, 1, 888888)
@@ -66,8 +74,11 @@ def test_second_request_joins_the_active_one(built: str) -> None:
     assert sorted(r.joined for r in results) == [False, True, True, True]
     assert len({r.id for r in results}) == 1
     # the CLI says which request/run it joined and starts nothing
-    execute(url, "update ops.rebuild_requests set status = 'running', dagster_run_id = 'run-abc' where id = %s",
-            (results[0].id,))
+    execute(
+        url,
+        "update ops.rebuild_requests set status = 'running', dagster_run_id = 'run-abc' where id = %s",
+        (results[0].id,),
+    )
     proc = run_tally("rebuild", "--org", str(org), "--campaign", str(campaign), url=url, check=True)
     assert f"joined request #{results[0].id}" in proc.stdout and "run-abc" in proc.stdout
     assert query(url, "select count(*) from ops.rebuild_requests") == [(1,)]
@@ -81,15 +92,23 @@ def test_second_request_joins_the_active_one(built: str) -> None:
 
 def test_dagster_rebuild_full_refresh(built: str) -> None:
     url = built
-    execute(url, "update raw.attributions set archived = true where organization_id = 1 and id % 7 = 0")  # no updated_at
+    execute(
+        url, "update raw.attributions set archived = true where organization_id = 1 and id % 7 = 0"
+    )  # no updated_at
     with psycopg.connect(url, autocommit=True) as conn:
         request = rq.submit(conn, 1, None, full_refresh=True, actor="test")
         request, result = rebuild.execute(conn, request, actor="test")
     assert result.success
-    row = query(url, "select status, dagster_run_id from ops.rebuild_requests where id = %s", (request.id,))
+    row = query(
+        url, "select status, dagster_run_id from ops.rebuild_requests where id = %s", (request.id,)
+    )
     assert row == [("completed", request.dagster_run_id)]
-    assert query(url, "select count(*) from ops.audit_entries where action = 'orders.rebuild.completed'"
-                      " and metadata ->> 'dagster_run_id' = %s", (request.dagster_run_id,)) == [(1,)]
+    assert query(
+        url,
+        "select count(*) from ops.audit_entries where action = 'orders.rebuild.completed'"
+        " and metadata ->> 'dagster_run_id' = %s",
+        (request.dagster_run_id,),
+    ) == [(1,)]
     with psycopg.connect(url, autocommit=True) as conn:
         for mart in EXPECTED:
             n, ex = differences(conn, mart)
@@ -99,21 +118,34 @@ def test_dagster_rebuild_full_refresh(built: str) -> None:
 def test_config_change_yields_one_recalc_request(built: str) -> None:
     url = built
     org = 2
-    execute(url, """update raw.organizations set configuration = '{"excluded_attributions": ["sms", "view"]}',
-                    updated_at = now() where id = %s""", (org,))
+    execute(
+        url,
+        """update raw.organizations set configuration = '{"excluded_attributions": ["sms", "view"]}',
+                    updated_at = now() where id = %s""",
+        (org,),
+    )
     with psycopg.connect(url, autocommit=True) as conn:
-        assert recalc_requests(conn, {}, settle_seconds=30)[0] == []  # still settling: saves may follow
+        assert (
+            recalc_requests(conn, {}, settle_seconds=30)[0] == []
+        )  # still settling: saves may follow
     # a second rapid save, equivalent set in another order: same normalized version
-    execute(url, """update raw.organizations set configuration = '{"excluded_attributions": ["view", "sms"]}',
-                    updated_at = now() - interval '1 minute' where id = %s""", (org,))
+    execute(
+        url,
+        """update raw.organizations set configuration = '{"excluded_attributions": ["view", "sms"]}',
+                    updated_at = now() - interval '1 minute' where id = %s""",
+        (org,),
+    )
     with psycopg.connect(url, autocommit=True) as conn:
         requests, cursor = recalc_requests(conn, {}, settle_seconds=30)
         assert [r.run_config["ops"]["incremental_marts"]["config"] for r in requests] == [
-            {"rebuild_organization_id": org, "full_refresh": True}]
+            {"rebuild_organization_id": org, "full_refresh": True}
+        ]
         assert requests[0].run_key.startswith(f"orders-recalc-{org}-")
         again, _ = recalc_requests(conn, cursor, settle_seconds=30)
         assert again == []
-    assert query(url, "select count(*) from ops.audit_entries where action = 'orders.recalc.triggered'") == [(1,)]
+    assert query(
+        url, "select count(*) from ops.audit_entries where action = 'orders.recalc.triggered'"
+    ) == [(1,)]
     # once the marts caught up (the tick rebuilds a re-versioned tenant), nothing is pending
     runtime.run_dbt(["run", "--select", "path:models/marts/orders"], capture=True, quiet=True)
     with psycopg.connect(url, autocommit=True) as conn:

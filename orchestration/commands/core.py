@@ -30,12 +30,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mutate", action="store_true", help="apply one round of source activity")
     p.add_argument("--force", action="store_true", help="replace existing raw data")
     p.add_argument(
-        "--domains", default="orders,snapshots,support,commerce,platform",
+        "--domains",
+        default="orders,snapshots,support,commerce,platform",
         help="comma-separated subset of domains to generate",
     )
     p.set_defaults(handler=cmd_datagen)
 
-    p = sub.add_parser("run", help="demo data if empty, then materialize every asset once via Dagster")
+    p = sub.add_parser(
+        "run", help="demo data if empty, then materialize every asset once via Dagster"
+    )
     p.set_defaults(handler=cmd_run)
 
     p = sub.add_parser("tick", help="one sliding-window tick of every incremental mart")
@@ -68,7 +71,9 @@ def parse_date(value: str) -> date:
 
 def check_range(start: date, end: date, *, max_days: int = 5 * 366) -> None:
     if end < start:
-        raise TallyError(f"reversed range: {start} is after {end}; pass a start on or before the end")
+        raise TallyError(
+            f"reversed range: {start} is after {end}; pass a start on or before the end"
+        )
     if (end - start).days > max_days:
         raise TallyError(f"range {start}..{end} is longer than 5 years; split it")
 
@@ -83,7 +88,9 @@ def cmd_db(args: argparse.Namespace) -> int:
             raise TallyError("TALLY_DATABASE_URL is set: Tally uses that server and starts none")
         url, started = dbmod.embedded_start()
         if not started:
-            raise TallyError(f"the embedded database is already running ({url}); `tally db stop` first")
+            raise TallyError(
+                f"the embedded database is already running ({url}); `tally db stop` first"
+            )
         print(f"started embedded PostgreSQL: {url}")
         return 0
     if args.action == "stop":
@@ -222,7 +229,9 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     _run_job("tick", partition_range=(args.start.isoformat(), args.end.isoformat()))
     days = (args.end - args.start).days + 1
-    print(f"backfilled {days} local days in {time.perf_counter() - started:.1f} s (one dbt invocation)")
+    print(
+        f"backfilled {days} local days in {time.perf_counter() - started:.1f} s (one dbt invocation)"
+    )
     return 0
 
 
@@ -230,7 +239,16 @@ def cmd_ui(args: argparse.Namespace) -> int:
     runtime.activate()
     runtime.ensure_manifest()
     dagster = os.path.join(os.path.dirname(sys.executable), "dagster")
-    cmd = [dagster, "dev", "-m", "orchestration.definitions", "-p", str(args.port), "-h", "127.0.0.1"]
+    cmd = [
+        dagster,
+        "dev",
+        "-m",
+        "orchestration.definitions",
+        "-p",
+        str(args.port),
+        "-h",
+        "127.0.0.1",
+    ]
     return subprocess.call(cmd, cwd=dbmod.PROJECT_ROOT)
 
 

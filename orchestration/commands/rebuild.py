@@ -45,7 +45,9 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
                 f"joined request #{request.id} (Dagster run {run}); no new run started"
             )
             return 0
-        print(f"rebuilding {request.scope} (request #{request.id}, full_refresh={args.full_refresh}) ...")
+        print(
+            f"rebuilding {request.scope} (request #{request.id}, full_refresh={args.full_refresh}) ..."
+        )
         request, result = rebuild.execute(conn, request, actor=actor)
     if not result.success:
         raise TallyError(runtime.failure_summary(result))

@@ -230,7 +230,9 @@ def statistics_sql(table: str) -> list[str]:
 
 
 # Indexes of earlier releases, dropped when the table is regenerated.
-RETIRED_INDEXES: dict[str, list[str]] = {"attributions": ["campaign_ordered_at", "campaign_customer"]}
+RETIRED_INDEXES: dict[str, list[str]] = {
+    "attributions": ["campaign_ordered_at", "campaign_customer"]
+}
 
 
 def drop_index_sql(table: str) -> list[str]:

@@ -31,7 +31,9 @@ def execute(conn: psycopg.Connection, request: rq.RebuildRequest, *, actor: str 
     job = defs.resolve_job_def("orders_rebuild")
     run_id = str(uuid.uuid4())
     rq.mark_running(conn, request.id, run_id)
-    request = rq.RebuildRequest(**{**request.__dict__, "dagster_run_id": run_id, "status": "running"})
+    request = rq.RebuildRequest(
+        **{**request.__dict__, "dagster_run_id": run_id, "status": "running"}
+    )
     try:
         with DagsterInstance.get() as instance:
             result = job.execute_in_process(

@@ -180,8 +180,13 @@ def submit(
         ).fetchone()
         existing = None
         if new is not None:
-            audit(conn, actor, "orders.rebuild.requested", str(organization_id),
-                  {"request_id": new[0], "campaign_id": campaign_id, "full_refresh": full_refresh})
+            audit(
+                conn,
+                actor,
+                "orders.rebuild.requested",
+                str(organization_id),
+                {"request_id": new[0], "campaign_id": campaign_id, "full_refresh": full_refresh},
+            )
         else:
             existing = conn.execute(
                 f"select {_COLS} from ops.rebuild_requests"
@@ -196,9 +201,17 @@ def submit(
         return submit(conn, organization_id, campaign_id, full_refresh=full_refresh, actor=actor)
     request = _row(existing, joined=True)
     with conn.transaction():
-        audit(conn, actor, "orders.rebuild.joined", str(organization_id),
-              {"request_id": request.id, "campaign_id": campaign_id,
-               "dagster_run_id": request.dagster_run_id})
+        audit(
+            conn,
+            actor,
+            "orders.rebuild.joined",
+            str(organization_id),
+            {
+                "request_id": request.id,
+                "campaign_id": campaign_id,
+                "dagster_run_id": request.dagster_run_id,
+            },
+        )
     _commit(conn)
     return request
 
@@ -214,7 +227,11 @@ def mark_running(conn: psycopg.Connection, request_id: int, run_id: str) -> None
 
 
 def mark_finished(
-    conn: psycopg.Connection, request: RebuildRequest, *, success: bool, actor: str,
+    conn: psycopg.Connection,
+    request: RebuildRequest,
+    *,
+    success: bool,
+    actor: str,
     error: str | None = None,
 ) -> None:
     with conn.transaction():
@@ -223,9 +240,17 @@ def mark_finished(
             " where id = %s",
             ("completed" if success else "failed", error, request.id),
         )
-        audit(conn, actor, "orders.rebuild.completed" if success else "orders.rebuild.failed",
-              str(request.organization_id),
-              {"request_id": request.id, "campaign_id": request.campaign_id,
-               "full_refresh": request.full_refresh, "dagster_run_id": request.dagster_run_id,
-               "error": error})
+        audit(
+            conn,
+            actor,
+            "orders.rebuild.completed" if success else "orders.rebuild.failed",
+            str(request.organization_id),
+            {
+                "request_id": request.id,
+                "campaign_id": request.campaign_id,
+                "full_refresh": request.full_refresh,
+                "dagster_run_id": request.dagster_run_id,
+                "error": error,
+            },
+        )
     _commit(conn)

@@ -27,7 +27,9 @@ SETTLE_SECONDS = int(os.environ.get("TALLY_ORDERS_RECALC_SETTLE_SECONDS", "30"))
 ACTOR = "sensor:orders_config_recalc"
 
 
-def pending_changes(conn: psycopg.Connection, settle_seconds: int = SETTLE_SECONDS) -> list[tuple[int, str]]:
+def pending_changes(
+    conn: psycopg.Connection, settle_seconds: int = SETTLE_SECONDS
+) -> list[tuple[int, str]]:
     """(organization_id, config_version) of tenants whose marts lag their configuration."""
     exists = conn.execute(
         "select to_regclass('staging.stg_orders__organizations') is not null"
@@ -59,7 +61,9 @@ def config_hash(version: str) -> str:
     return hashlib.sha256(version.encode()).hexdigest()[:16]
 
 
-def recalc_requests(conn: psycopg.Connection, cursor: dict[str, str], settle_seconds: int = SETTLE_SECONDS):
+def recalc_requests(
+    conn: psycopg.Connection, cursor: dict[str, str], settle_seconds: int = SETTLE_SECONDS
+):
     """RunRequests for changed tenants not yet requested (audited); returns (requests, cursor)."""
     rq.ensure_tables(conn)
     out, new_cursor = [], dict(cursor)
@@ -69,15 +73,25 @@ def recalc_requests(conn: psycopg.Connection, cursor: dict[str, str], settle_sec
             continue
         run_key = f"orders-recalc-{org}-{digest}"
         with conn.transaction():
-            rq.audit(conn, ACTOR, "orders.recalc.triggered", str(org),
-                     {"config_version": version, "run_key": run_key, "full_refresh": True})
+            rq.audit(
+                conn,
+                ACTOR,
+                "orders.recalc.triggered",
+                str(org),
+                {"config_version": version, "run_key": run_key, "full_refresh": True},
+            )
         rq._commit(conn)
         new_cursor[str(org)] = digest
         out.append(
             RunRequest(
                 run_key=run_key,
-                run_config={"ops": {"incremental_marts": {"config": {
-                    "rebuild_organization_id": org, "full_refresh": True}}}},
+                run_config={
+                    "ops": {
+                        "incremental_marts": {
+                            "config": {"rebuild_organization_id": org, "full_refresh": True}
+                        }
+                    }
+                },
                 tags={"tally/rebuild_organization_id": str(org), "tally/trigger": "config_change"},
             )
         )
@@ -87,7 +101,11 @@ def recalc_requests(conn: psycopg.Connection, cursor: dict[str, str], settle_sec
 
 def _default_status() -> DefaultSensorStatus:
     raw = os.environ.get("TALLY_ORDERS_RECALC_ENABLED", "true").strip().lower()
-    return DefaultSensorStatus.RUNNING if raw in {"1", "true", "yes", "on"} else DefaultSensorStatus.STOPPED
+    return (
+        DefaultSensorStatus.RUNNING
+        if raw in {"1", "true", "yes", "on"}
+        else DefaultSensorStatus.STOPPED
+    )
 
 
 @sensor(

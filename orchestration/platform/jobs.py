@@ -5,7 +5,6 @@ Each job carries the seed's hard time limit as the ``dagster/max_runtime`` run t
 a run that exceeds it.
 """
 
-
 from dagster import AssetKey, AssetSelection, Config, OpExecutionContext, define_asset_job, job, op
 
 from orchestration.platform import cleanup
