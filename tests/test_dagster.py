@@ -63,6 +63,25 @@ def test_assets_are_grouped_by_domain_and_keyed_by_schema() -> None:
     assert schemas <= {"raw", "staging", "intermediate", "marts", "reference", "ops"}, schemas
 
 
+def test_every_order_check_is_a_dagster_asset_check_of_its_mart() -> None:
+    """Each singular dbt test of the order marts is an asset check in Dagster (not an
+    observation): the invalid-configuration check must show as a failing check of
+    agg_order_daily, the reconcile checks on their own marts."""
+    runtime.ensure_manifest()
+    from pathlib import Path
+
+    from orchestration.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    checks = {k.name: "/".join(k.asset_key.path) for k in graph.asset_check_keys}
+    tests_dir = Path(__file__).parent / "dbt"
+    orders = sorted(p.stem for p in tests_dir.glob("assert_orders_*.sql"))
+    assert len(orders) >= 6, orders
+    assert {name: checks.get(name) for name in orders if name not in checks} == {}
+    assert checks["assert_orders_valid_configuration"] == "marts/agg_order_daily"
+    assert checks["assert_orders_running_totals_reconcile"] == "marts/agg_order_running_totals"
+
+
 def test_every_mart_has_a_freshness_policy_from_its_refresh_interval() -> None:
     runtime.ensure_manifest()
     from datetime import timedelta
