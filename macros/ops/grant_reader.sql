@@ -12,6 +12,13 @@
                 return;
             end;
         end if;
+        begin
+            -- a runaway report query cannot hold the database (the reader overrides it
+            -- with TALLY_READER_STATEMENT_TIMEOUT when it sets its password)
+            alter role tally_reader set statement_timeout = '120s';
+        exception when insufficient_privilege then
+            raise notice 'tally: cannot set tally_reader''s statement_timeout';
+        end;
         grant usage on schema marts, reference to tally_reader;
         grant select on all tables in schema marts to tally_reader;
         grant select on all tables in schema reference to tally_reader;
