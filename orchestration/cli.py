@@ -9,9 +9,13 @@ A user error is one line on stderr and exit status 2 - never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import pkgutil
 import sys
+import time
+import traceback
 from collections.abc import Sequence
 
 from orchestration import commands
@@ -44,16 +48,50 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    os.umask(0o077)  # every file tally writes (logs, Dagster home, secrets) is the user's own
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.handler(args) or 0)
+        code = int(args.handler(args) or 0)
     except TallyError as exc:
         sys.stderr.write(f"tally: error: {exc}\n")
-        return exc.exit_code
+        code = exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("tally: interrupted\n")
-        return 130
+        code = 130
+    except Exception as exc:
+        sys.stderr.write(f"tally: error: {crash_line(exc)}\n")
+        code = 1
+    if code != 0 and args.command != "db":
+        _stop_embedded_started_here()
+    return code
+
+
+def crash_line(exc: BaseException) -> str:
+    """Keep the traceback in ``<Tally home>/logs/crash-<time>.log``; say where in one line."""
+    from orchestration.db import private_dir, tally_home
+
+    first = (str(exc).strip().splitlines() or [""])[0][:300]
+    try:
+        log_dir = private_dir(tally_home() / "logs")
+        path = log_dir / f"crash-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.log"
+        path.write_text("".join(traceback.format_exception(exc)))
+        where = f"full traceback: {path}"
+    except OSError:
+        where = "no log could be written"
+    return (
+        f"unexpected {type(exc).__name__}: {first or 'no message'} ({where}); "
+        "please report it with that file"
+    )
+
+
+def _stop_embedded_started_here() -> None:
+    """A failed command leaves nothing behind: the embedded server it started is stopped."""
+    from orchestration import db
+
+    if db.started_here:
+        with contextlib.suppress(Exception):
+            db.embedded_stop()
 
 
 if __name__ == "__main__":

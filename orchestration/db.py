@@ -216,11 +216,17 @@ def embedded_url(dbname: str = EMBEDDED_DATABASE) -> str | None:
     return f"postgresql://{auth}@/{dbname}?host={info.socket_dir}&port={info.port}"
 
 
+#: True once this process started the embedded server (a failed command stops it again)
+started_here = False
+
+
 def embedded_start() -> tuple[str, bool]:
     """Start the embedded server if needed; return (url, started_now)."""
+    global started_here
     url = embedded_url()
     if url is not None:
         return url, False
+    started_here = True
     home = private_dir(tally_home())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

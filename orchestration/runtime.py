@@ -34,8 +34,10 @@ MANIFEST = TARGET_DIR / "manifest.json"
 _DBT_INPUTS = ("models", "macros", "seeds", "tests/dbt", "dbt_project.yml", "profiles.yml")
 
 
-def activate(db: Database | None = None) -> Database:
-    """Resolve the database and export the environment dbt and Dagster need."""
+def activate(db: Database | None = None, *, manifest: bool = True) -> Database:
+    """Resolve the database and export the environment dbt and Dagster need; with
+    ``manifest``, also make ``target/manifest.json`` fresh (importing the Dagster
+    definitions reads it, so it must exist before any job module is imported)."""
     db = db or database()
     os.environ.update(db.dbt_env())
     os.environ["TALLY_DATABASE_URL"] = db.url
@@ -52,6 +54,8 @@ def activate(db: Database | None = None) -> Database:
     # dagster-dbt seeds each invocation's target dir with this dir's partial_parse.msgpack
     os.environ["DBT_TARGET_PATH"] = str(TARGET_DIR)
     _ensure_dagster_home(db)
+    if manifest:
+        ensure_manifest()
     return db
 
 
@@ -116,7 +120,12 @@ def dbt_executable() -> str:
 
 
 def run_dbt(
-    args: Sequence[str], *, check: bool = True, capture: bool = False, quiet: bool = False
+    args: Sequence[str],
+    *,
+    check: bool = True,
+    capture: bool = False,
+    quiet: bool = False,
+    target_path: Path | None = None,
 ) -> subprocess.CompletedProcess:
     """Run dbt on the project (call :func:`activate` first)."""
     cmd = [
@@ -129,7 +138,7 @@ def run_dbt(
     ]
     if quiet:
         cmd.insert(1, "--quiet")
-    env = {**os.environ, "DBT_TARGET_PATH": str(TARGET_DIR)}
+    env = {**os.environ, "DBT_TARGET_PATH": str(target_path or TARGET_DIR)}
     proc = subprocess.run(cmd, cwd=PROJECT_ROOT, env=env, capture_output=capture, text=True)
     if check and proc.returncode != 0:
         detail = ""
@@ -156,9 +165,35 @@ def _newest_input_mtime() -> float:
 
 
 def ensure_manifest() -> Path:
-    """``dbt parse`` when the manifest is missing or older than any dbt input."""
-    if not MANIFEST.exists() or MANIFEST.stat().st_mtime < _newest_input_mtime():
-        run_dbt(["parse"], capture=True, quiet=True)
+    """``dbt parse`` when the manifest is missing or older than any dbt input.
+
+    Safe for concurrent commands (they share ``target/``): one parses at a time under
+    an exclusive lock on ``target/.manifest.lock``, into its own directory, and the result
+    replaces ``target/manifest.json`` atomically (a reader sees the old file or the new
+    one, never half of one)."""
+    import fcntl
+    import shutil
+    import tempfile
+
+    if MANIFEST.exists() and MANIFEST.stat().st_mtime >= _newest_input_mtime():
+        return MANIFEST
+    TARGET_DIR.mkdir(parents=True, exist_ok=True)
+    with (TARGET_DIR / ".manifest.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if MANIFEST.exists() and MANIFEST.stat().st_mtime >= _newest_input_mtime():
+            return MANIFEST  # another command parsed while this one waited
+        scratch = Path(tempfile.mkdtemp(prefix=".parse-", dir=TARGET_DIR))
+        try:
+            seed = TARGET_DIR / "partial_parse.msgpack"
+            if seed.exists():
+                shutil.copy2(seed, scratch / seed.name)
+            run_dbt(["parse"], capture=True, quiet=True, target_path=scratch)
+            for name in ("partial_parse.msgpack", "semantic_manifest.json"):
+                if (scratch / name).exists():
+                    os.replace(scratch / name, TARGET_DIR / name)
+            os.replace(scratch / "manifest.json", MANIFEST)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
     return MANIFEST
 
 
@@ -206,3 +241,93 @@ def failure_summary(result: Any) -> str:
                 f"step {event.step_key} failed: {message[0] if message else 'see the Dagster UI'}"
             )
     return "the run failed; see the Dagster UI (tally ui) for its logs"
+
+
+#: dbt tests that fail because a tenant's configuration is invalid (the tenant is skipped)
+CONFIGURATION_CHECKS = (
+    "assert_orders_valid_configuration",
+    "assert_support_account_timezones_valid",
+)
+_SKIPPED = "its rows are kept as they were until it is fixed"
+
+
+def dbt_failures(since: float) -> list[tuple[str, str, str]]:
+    """(resource type, name, message) of every dbt node that errored or failed in an
+    invocation that wrote its ``run_results.json`` under ``target/`` since ``since``."""
+    import json
+
+    found: list[tuple[str, str, str]] = []
+    if not TARGET_DIR.exists():
+        return found
+    for path in TARGET_DIR.rglob("run_results.json"):
+        try:
+            if path.stat().st_mtime < since:
+                continue
+            results = json.loads(path.read_text()).get("results", [])
+        except (OSError, ValueError):
+            continue
+        for r in results:
+            if r.get("status") not in ("error", "fail", "runtime error"):
+                continue
+            uid = str(r.get("unique_id", "?"))
+            lines = [ln.strip() for ln in str(r.get("message") or "").splitlines() if ln.strip()]
+            useful = [
+                ln
+                for ln in lines
+                if not ln.startswith(("Database Error in", "Runtime Error in", "compiled code at"))
+            ]
+            message = (useful or lines or ["no message"])[0]
+            found.append((uid.split(".")[0], uid.split(".")[-1], message[:300]))
+    return found
+
+
+def invalid_tenants(db: Database) -> list[str]:
+    """One phrase per tenant the sliding window skips because its configuration is invalid
+    (read from the staging views that flag them)."""
+    phrases: list[str] = []
+    try:
+        with connect(db.url) as conn:
+            if conn.execute("select to_regclass('staging.stg_orders__organizations')").fetchone()[
+                0
+            ]:
+                for org, tz, valid_tz, ex, _valid_ex in conn.execute(
+                    "select organization_id, reporting_timezone, has_valid_timezone,"
+                    " (select configuration -> 'excluded_attributions' from raw.organizations"
+                    "   where id = organization_id)::text, has_valid_exclusions"
+                    " from staging.stg_orders__organizations"
+                    " where not has_valid_timezone or not has_valid_exclusions order by 1"
+                ).fetchall():
+                    if not valid_tz:
+                        problem = f"reporting_timezone {tz!r} is not an IANA name"
+                    else:
+                        problem = f"excluded_attributions {ex} is not a JSON array of strings"
+                    phrases.append(f"organization {org}: {problem}; {_SKIPPED}")
+            if conn.execute("select to_regclass('staging.stg_support__accounts')").fetchone()[0]:
+                for acc, tz in conn.execute(
+                    "select account_id, reporting_timezone from staging.stg_support__accounts"
+                    " where timezone is null and reporting_timezone is not null order by 1"
+                ).fetchall():
+                    phrases.append(
+                        f"account {acc}: reporting_timezone {tz!r} is not an IANA name; {_SKIPPED}"
+                    )
+    except Exception:
+        return phrases
+    return phrases
+
+
+def run_failure_line(result: Any, db: Database, since: float) -> str:
+    """One line naming why a run failed: the failing dbt model and its error, and every
+    tenant skipped for an invalid configuration (how to fix it)."""
+    failures = dbt_failures(since)
+    other = [f for f in failures if f[1] not in CONFIGURATION_CHECKS]
+    parts = []
+    if other:
+        kind, name, message = other[0]
+        more = f" (and {len(other) - 1} more)" if len(other) > 1 else ""
+        parts.append(f"dbt {kind} {name} failed: {message}{more}")
+    tenants = invalid_tenants(db) if len(other) < len(failures) or not failures else []
+    if tenants:
+        parts.append("; ".join(tenants) + " (fix it in raw; the other tenants are up to date)")
+    if not parts:
+        return failure_summary(result)
+    return "; ".join(parts)

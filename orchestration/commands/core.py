@@ -120,7 +120,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 def cmd_dbt(args: argparse.Namespace) -> int:
-    runtime.activate()
+    runtime.activate(manifest=False)
     dbt_args = [a for a in args.dbt_args if a != "--"] or ["--help"]
     return runtime.run_dbt(dbt_args, check=False).returncode
 
@@ -157,14 +157,63 @@ def cmd_datagen(args: argparse.Namespace) -> int:
 
 
 def _run_job(job: str, **kwargs) -> None:
-    """Run a Dagster job; dbt's streamed output goes to .tally/logs/<job>.log, not the terminal."""
-    log_dir = dbmod.tally_home() / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
+    """Run a Dagster job; everything it prints (dbt's streamed output, Dagster's console
+    log, retries) goes to .tally/logs/<job>.log, not the terminal. A failure is one line
+    naming the cause and the fix, with the log's path."""
+    log_dir = dbmod.private_dir(dbmod.tally_home() / "logs")
     log_path = log_dir / f"{job}.log"
-    with log_path.open("w") as log, contextlib.redirect_stdout(log):
-        result = runtime.execute_job(job, **kwargs)
+    db = dbmod.database(start=False, check=False)
+    since = time.time() - 1
+    with _redirect_output(log_path):
+        try:
+            result = runtime.execute_job(job, **kwargs)
+        except Exception as exc:
+            import traceback
+
+            sys.stderr.write("".join(traceback.format_exception(exc)))
+            result, crashed = None, exc
+    if result is None:
+        raise TallyError(f"{_crash_cause(db, crashed)} (full log: {log_path})")
     if not result.success:
-        raise TallyError(f"{runtime.failure_summary(result)} (full log: {log_path})")
+        raise TallyError(f"{runtime.run_failure_line(result, db, since)} (full log: {log_path})")
+
+
+@contextlib.contextmanager
+def _redirect_output(path):
+    """Send this process's stdout and stderr (file descriptors included: dbt, Dagster's
+    handlers, libpq notices) to ``path`` for the duration."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(path, "w") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        try:
+            with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+                yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
+def _crash_cause(db: dbmod.Database, exc: BaseException) -> str:
+    """Why a run raised instead of failing: most often the database went away."""
+    try:
+        with dbmod.connect(db.url) as conn:
+            conn.execute("select 1")
+    except TallyError:
+        embedded = db.embedded or str(dbmod.tally_home()) in db.host
+        fix = "`tally db start`" if embedded else "bring the server at TALLY_DATABASE_URL back"
+        return (
+            f"the database went away during the run ({db.describe()}): {fix}, then run the "
+            "command again (the interrupted run is marked failed when the next command starts)"
+        )
+    first = (str(exc).strip().splitlines() or ["no message"])[0][:300]
+    return f"the run stopped with {type(exc).__name__}: {first}"
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -201,9 +250,9 @@ def _require_built(db: dbmod.Database) -> None:
 
 
 def cmd_tick(args: argparse.Namespace) -> int:
+    _require_built(runtime.activate())
     from orchestration.schedules import tick_run_config
 
-    _require_built(runtime.activate())
     started = time.perf_counter()
     _run_job("tick", run_config=tick_run_config(args.full_reconcile))
     print(f"tick done in {time.perf_counter() - started:.1f} s")

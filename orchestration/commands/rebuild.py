@@ -28,10 +28,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
+    db = runtime.activate()
     from orchestration.orders import rebuild
     from orchestration.orders import requests as rq
 
-    db = runtime.activate()
     actor = f"cli:{getpass.getuser()}"
     started = time.perf_counter()
     with db.connect(autocommit=True) as conn:

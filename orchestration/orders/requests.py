@@ -156,12 +156,15 @@ def submit(
     full_refresh: bool = False,
     actor: str = "cli",
 ) -> RebuildRequest:
-    """Validate, then queue a rebuild - or join the one already queued/running for the scope."""
-    ensure_tables(conn)
+    """Validate, then queue a rebuild - or join the one already queued/running for the scope.
+
+    A refused request changes nothing: the scope is validated before the ops tables are
+    created."""
     try:
         validate_scope(conn, organization_id, campaign_id)
     finally:
         _commit(conn)
+    ensure_tables(conn)
     with conn.transaction():
         conn.execute(
             "update ops.rebuild_requests set status = 'expired', finished_at = now()"
