@@ -250,7 +250,9 @@ def _require_built(db: dbmod.Database) -> None:
 
 
 def cmd_tick(args: argparse.Namespace) -> int:
-    _require_built(runtime.activate())
+    db = dbmod.database()
+    _require_built(db)  # before activate(): a refused tick creates nothing
+    runtime.activate(db)
     from orchestration.schedules import tick_run_config
 
     started = time.perf_counter()
@@ -274,7 +276,9 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         from orchestration.commands import support_backfill  # provided by the support domain
 
         return support_backfill.run(args)
-    _require_built(runtime.activate())
+    db = dbmod.database()
+    _require_built(db)
+    runtime.activate(db)
     started = time.perf_counter()
     _run_job("tick", partition_range=(args.start.isoformat(), args.end.isoformat()))
     days = (args.end - args.start).days + 1

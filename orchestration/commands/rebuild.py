@@ -28,9 +28,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
-    db = runtime.activate()
-    from orchestration.orders import rebuild
+    from orchestration import db as dbmod
     from orchestration.orders import requests as rq
+
+    db = dbmod.database()
+    with db.connect() as conn:  # a refused rebuild creates nothing (no ops tables, no schema)
+        rq.validate_scope(conn, args.org, args.campaign)
+    runtime.activate(db)
+    from orchestration.orders import rebuild
 
     actor = f"cli:{getpass.getuser()}"
     started = time.perf_counter()

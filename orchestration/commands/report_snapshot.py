@@ -59,6 +59,11 @@ def cmd_report_snapshot(args: argparse.Namespace) -> int:
         return 0
     if not args.slug or args.date_from is None or args.date_to is None:
         raise TallyError("pass a report slug, --from and --to (or --list)")
+    for flag, value in (("--offset", args.offset), ("--limit", args.limit)):
+        if not 0 <= value < 2**63:
+            raise TallyError(
+                f"{flag} {value} is out of range; pass a whole number from 0 to 2^63-1"
+            )
     report = run_report(
         args.slug,
         window=args.window,

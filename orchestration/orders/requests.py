@@ -97,6 +97,14 @@ def ensure_tables(conn: psycopg.Connection) -> None:
 
 def validate_scope(conn: psycopg.Connection, organization_id: int, campaign_id: int | None) -> None:
     """Raise TallyError unless the organization (and campaign, of that organization) exist."""
+    for flag, value in (("--org", organization_id), ("--campaign", campaign_id)):
+        if value is not None and not 0 < value < 2**63:
+            raise TallyError(f"{flag} {value} is not a valid id; pass a positive whole number")
+    if conn.execute("select to_regclass('raw.organizations') is null").fetchone()[0]:
+        raise TallyError(
+            "there are no raw tables (raw.organizations) in this database: "
+            "load data (`tally datagen`) and build it (`tally run`) first"
+        )
     row = conn.execute(
         "select 1 from raw.organizations where id = %s", (organization_id,)
     ).fetchone()

@@ -107,9 +107,20 @@ def default_raw_retention_days() -> int:
         ) from None
 
 
+#: the longest retention accepted (100 years; longer would overflow date arithmetic)
+MAX_RETENTION_DAYS = 36_500
+
+
 def validate(raw_retention_days: int, batch_size: int, window_days: int) -> None:
     if batch_size < 1:
         raise TallyError(f"batch size must be at least 1, got {batch_size}")
+    if batch_size > 10_000_000:
+        raise TallyError(f"batch size {batch_size} is too large; pass at most 10000000")
+    if raw_retention_days > MAX_RETENTION_DAYS:
+        raise TallyError(
+            f"raw retention of {raw_retention_days} days is more than 100 years; "
+            f"pass --raw-retention-days {MAX_RETENTION_DAYS} or fewer"
+        )
     if raw_retention_days < window_days:
         raise TallyError(
             f"raw retention of {raw_retention_days} days is shorter than the aggregation window "

@@ -266,6 +266,12 @@ def parse_recipients(value: str | Iterable[Any] | None) -> tuple[int, ...]:
     if isinstance(value, str):
         text = value.strip()
         path = Path(text[1:] if text.startswith("@") else text)
+        looks_like_path = text.startswith("@") or "/" in text or re.search(r"\.\w+$", text)
+        if looks_like_path and not path.is_file():
+            raise TallyError(
+                f"recipient list file {path} not found; give an existing file "
+                "(one id per line) or the ids separated by commas"
+            )
         if text.startswith("@") or (not re.fullmatch(r"[\d,\s]*", text) and path.is_file()):
             try:
                 text = path.read_text()
