@@ -258,6 +258,7 @@ def check_mart(
     now: datetime,
     last_run: datetime | None,
     run_source: str,
+    jobs: Sequence[str] = (),
 ) -> list[Check]:
     target = f"marts.{mart.name}"
     limit = f"{span(mart.stale_after)} (every {span(mart.interval)})"
@@ -296,7 +297,14 @@ def check_mart(
             )
         else:
             out.append(
-                Check("data-age", target, STALE, human(age), limit, "max(last_updated) too old")
+                Check(
+                    "data-age",
+                    target,
+                    STALE,
+                    human(age),
+                    limit,
+                    f"max(last_updated) too old; {_how_to_refresh(jobs)}",
+                )
             )
     if run_age is None:
         # built outside Dagster and not a sliding-window mart: nothing to judge the runs by
@@ -305,7 +313,8 @@ def check_mart(
         )
     else:
         status = OK if run_fresh else STALE
-        out.append(Check("last-run", target, status, human(run_age), limit, run_source))
+        detail = run_source if run_fresh else f"{run_source}; {_how_to_refresh(jobs)}"
+        out.append(Check("last-run", target, status, human(run_age), limit, detail))
     return out
 
 
@@ -426,6 +435,63 @@ def dagster_state(
     return materialized, rows, None
 
 
+def refreshing_jobs() -> dict[str, list[str]]:
+    """Mart name -> the Dagster jobs that refresh it (not `materialize_all`), so a stale
+    row can say what to run: a mart the tick does not cover (the mv_* views are refreshed
+    by platform_view_refresh, not by `tally tick`) names its own job."""
+    try:
+        from orchestration.definitions import defs
+
+        out: dict[str, list[str]] = {}
+        for job in defs.resolve_all_job_defs():
+            if job.name in ("materialize_all", "__ASSET_JOB") or job.name.startswith("__"):
+                continue
+            for key in job.asset_layer.selected_asset_keys:
+                if len(key.path) == 2 and key.path[0] == "marts":
+                    out.setdefault(key.path[1], []).append(job.name)
+        return out
+    except Exception:
+        return {}
+
+
+def _how_to_refresh(jobs: Sequence[str]) -> str:
+    if not jobs:
+        return "run `tally run`"
+    if "tick" in jobs:
+        return "run `tally tick`"
+    return (
+        f"not refreshed by `tally tick`: run the Dagster job {' or '.join(sorted(jobs))} "
+        "(its schedule needs the daemon: `tally ui`), or `tally run`"
+    )
+
+
+def stuck_run_checks() -> list[Check]:
+    """One FAILING row per Dagster run left STARTED by a process that is gone (or
+    running past the maximum runtime): see orchestration/runs.py."""
+    try:
+        from dagster import DagsterInstance
+
+        from orchestration import runs
+
+        with DagsterInstance.get() as instance:
+            stuck = runs.stuck_runs(instance)
+    except Exception as exc:  # reported as one row, never raised
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        return [Check("runs", "dagster", WARN, "-", "", f"cannot list runs: {first}")]
+    return [
+        Check(
+            "run",
+            f"{r.job_name} {r.run_id[:8]}",
+            FAILING,
+            r.status,
+            "not stuck",
+            f"{r.reason} (started {human(timedelta(seconds=r.age_seconds))} ago); "
+            "the next `tally` command marks it failed",
+        )
+        for r in stuck
+    ]
+
+
 # --------------------------------------------------------------------------- entry point
 
 
@@ -469,13 +535,16 @@ def collect(
             report.checks.append(
                 Check("dagster", "instance", WARN, "-", "", f"cannot read run history: {error}")
             )
+    jobs = refreshing_jobs() if use_dagster and manifest is not None else {}
     for mart in marts:
         candidates = [
             t for t in (runs.get(mart.name), materialized.get(mart.name)) if t is not None
         ]
         last_run = max(candidates) if candidates else None
         source = "ops.mart_runs" if mart.name in runs else "Dagster materialization"
-        report.checks += check_mart(conn, mart, existing.get(mart.name), now, last_run, source)
+        report.checks += check_mart(
+            conn, mart, existing.get(mart.name), now, last_run, source, jobs.get(mart.name, ())
+        )
     if manifest is not None:
         report.checks += check_sources(conn, manifest, now, domain)
     if domain is not None:
@@ -486,4 +555,6 @@ def collect(
         }
         check_rows = [c for c in check_rows if c.target in keep]
     report.checks += check_rows
+    if use_dagster:
+        report.checks += stuck_run_checks()
     return report

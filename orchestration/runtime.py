@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -77,6 +78,22 @@ def dagster_yaml() -> str:
         "run_monitoring:\n"
         "  enabled: true\n"
         "  max_runtime_seconds: 7200\n"
+        "  start_timeout_seconds: 300\n"
+        "  max_resume_run_attempts: 0\n"
+        "  poll_interval_seconds: 60\n"
+        "# Runs the daemon launches (schedules, sensors, Launchpad) wait in a queue: at most\n"
+        "# one run per tally/domain tag value at a time (a second tick, or a tick and a\n"
+        "# rebuild of the same domain, waits instead of failing). The CLI runs in-process\n"
+        "# and takes per-domain advisory locks instead (orchestration/runs.py).\n"
+        "run_coordinator:\n"
+        "  module: dagster._core.run_coordinator\n"
+        "  class: QueuedRunCoordinator\n"
+        "  config:\n"
+        "    tag_concurrency_limits:\n"
+        "      - key: tally/domain\n"
+        "        value:\n"
+        "          applyLimitPerUniqueValue: true\n"
+        "        limit: 1\n"
     )
 
 
@@ -222,14 +239,29 @@ def execute_job(
     config = dict(run_config or {})
     level = os.environ.get("TALLY_LOG_LEVEL", "WARNING").upper()
     config.setdefault("loggers", {"console": {"config": {"log_level": level}}})
-    with DagsterInstance.get() as instance:
+    with DagsterInstance.get() as instance, run_guard(job_name, instance) as guard_tags:
         return job.execute_in_process(
             run_config=config,
             instance=instance,
-            tags=all_tags,
+            tags={**all_tags, **guard_tags},
             asset_selection=list(asset_selection) if asset_selection else None,
             raise_on_error=raise_on_error,
         )
+
+
+@contextlib.contextmanager
+def run_guard(job_name: str, instance: Any):
+    """Around every in-process run: mark runs whose process died FAILURE, then hold the
+    advisory locks of the domains the job writes (a concurrent CLI run of the same domain
+    waits); yields the liveness tags the run must carry (orchestration/runs.py)."""
+    from orchestration import runs
+
+    reaped = runs.reap_dead_runs(instance)
+    if reaped:
+        print(f"tally: marked {len(reaped)} run(s) left STARTED by a dead process failed: {reaped}")
+    domains = runs.job_domains(job_name)
+    with runs.domain_locks(os.environ["TALLY_DATABASE_URL"], domains):
+        yield {**runs.run_tags(), **({"tally/domains": ",".join(domains)} if domains else {})}
 
 
 def failure_summary(result: Any) -> str:

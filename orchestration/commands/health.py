@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_health(args: argparse.Namespace) -> int:
-    db = runtime.activate()
+    db = runtime.activate(manifest=False)
     try:
         path = runtime.ensure_manifest()
     except TallyError:  # the project does not parse: fall back to the last good manifest

@@ -35,11 +35,14 @@ def execute(conn: psycopg.Connection, request: rq.RebuildRequest, *, actor: str 
         **{**request.__dict__, "dagster_run_id": run_id, "status": "running"}
     )
     try:
-        with DagsterInstance.get() as instance:
+        with (
+            DagsterInstance.get() as instance,
+            runtime.run_guard("orders_rebuild", instance) as guard_tags,
+        ):
             result = job.execute_in_process(
                 run_config=request.run_config(),
                 instance=instance,
-                tags=run_tags(request),
+                tags={**run_tags(request), **guard_tags},
                 run_id=run_id,
                 raise_on_error=False,
             )

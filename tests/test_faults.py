@@ -1,0 +1,205 @@
+"""Issue 16 fault suite, against the real server, dbt and Dagster through the real CLI:
+kill -9 at three points of a tick, two concurrent ticks, a rebuild racing a tick, the
+database going away mid-tick, and an invalid tenant configuration. After each, the next
+tick equals the independent oracle (tests/orders_expected.py) and no run is left STARTED.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+
+import psycopg
+import pytest
+from conftest import PROJECT_ROOT, TALLY, execute, query, run_tally
+from orders_expected import EXPECTED, differences
+
+from orchestration import datagen
+
+pytestmark = pytest.mark.slow
+
+IN_PROGRESS = "('STARTED', 'STARTING', 'QUEUED', 'NOT_STARTED')"
+
+
+@pytest.fixture(scope="module")
+def built(new_database) -> str:
+    url = new_database("faults")
+    with psycopg.connect(url) as conn:
+        datagen.generate(conn, scale=0.02, seed=16)
+    run_tally("run", url=url, check=True, timeout=900)
+    return url
+
+
+def _start(url: str, *args: str) -> subprocess.Popen:
+    env = {**os.environ, "TALLY_DATABASE_URL": url}
+    return subprocess.Popen(
+        [str(TALLY), *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,  # kill -9 takes its dbt child with it
+    )
+
+
+def _wait_for(predicate: Callable[[], bool], timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "the tick never got there"
+        time.sleep(0.2)
+
+
+def _runs_since(url: str, since: float) -> list[tuple]:
+    return query(
+        url,
+        "select run_id, status from dagster.runs where create_timestamp >= to_timestamp(%s)"
+        " at time zone 'UTC' order by create_timestamp",
+        (since - 1,),
+    )
+
+
+def _events(url: str, kind: str, since: float) -> int:
+    return query(
+        url,
+        "select count(*) from dagster.event_logs where dagster_event_type = %s"
+        " and timestamp >= to_timestamp(%s) at time zone 'UTC'",
+        (kind, since - 1),
+    )[0][0]
+
+
+def _assert_recovered(url: str, label: str) -> None:
+    """The next tick succeeds, equals the oracle, and leaves no run in progress."""
+    proc = run_tally("tick", url=url, timeout=600)
+    assert proc.returncode == 0, f"{label}: {proc.stderr[-3000:]}"
+    assert "Traceback" not in proc.stderr
+    with psycopg.connect(url) as conn:
+        for mart in EXPECTED:
+            n, examples = differences(conn, mart)
+            assert n == 0, f"{label}: {mart} differs from the oracle in {n} rows: {examples}"
+    stuck = query(url, f"select run_id, status from dagster.runs where status in {IN_PROGRESS}")
+    assert stuck == [], f"{label}: runs left in progress {stuck}"
+
+
+def _mutate(url: str, seed: int) -> None:
+    with psycopg.connect(url) as conn:
+        datagen.mutate(conn, seed=seed)
+
+
+POINTS = {
+    # the run exists (STARTED), dbt not started yet
+    "run started": lambda url, t0: any(s == "STARTED" for _, s in _runs_since(url, t0)),
+    # dbt is running the step
+    "step started": lambda url, t0: _events(url, "STEP_START", t0) > 0,
+    # dbt is half-way: some marts materialized, others not yet
+    "first materialization": lambda url, t0: _events(url, "ASSET_MATERIALIZATION", t0) > 0,
+}
+
+
+@pytest.mark.parametrize("point", list(POINTS))
+def test_kill_9_during_a_tick(built: str, point: str) -> None:
+    url = built
+    _mutate(url, seed=300 + list(POINTS).index(point))
+    t0 = time.time()
+    proc = _start(url, "tick")
+    try:
+        _wait_for(lambda: POINTS[point](url, t0) or proc.poll() is not None)
+        assert proc.poll() is None, f"the tick finished before {point}: {proc.stderr.read()}"
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    killed = [r for r, s in _runs_since(url, t0) if s == "STARTED"]
+    assert killed, "kill -9 should leave its run STARTED"
+    # health names the stuck run before anything reaps it
+    health = run_tally("health", url=url, timeout=300)
+    assert any(r[:8] in health.stdout and "is gone" in health.stdout for r in killed), (
+        health.stdout[-3000:]
+    )
+    _assert_recovered(url, f"kill -9 at {point}")
+    assert query(url, "select status from dagster.runs where run_id = any(%s)", (killed,)) == [
+        ("FAILURE",)
+    ] * len(killed)
+
+
+def test_two_concurrent_ticks(built: str) -> None:
+    url = built
+    _mutate(url, seed=310)
+    procs = [_start(url, "tick") for _ in range(2)]
+    outs = [p.communicate(timeout=900) for p in procs]
+    for p, (_out, err) in zip(procs, outs, strict=True):
+        assert p.returncode == 0, err[-3000:]
+    _assert_recovered(url, "two concurrent ticks")
+
+
+def test_rebuild_racing_a_tick(built: str) -> None:
+    url = built
+    _mutate(url, seed=320)
+    (org,) = query(url, "select min(id) from raw.organizations")[0]
+    procs = [_start(url, "tick"), _start(url, "rebuild", "--org", str(org))]
+    outs = [p.communicate(timeout=900) for p in procs]
+    for p, (_out, err) in zip(procs, outs, strict=True):
+        assert p.returncode == 0, err[-3000:]
+    _assert_recovered(url, "a rebuild racing a tick")
+
+
+def test_database_gone_mid_tick(built: str, pg_admin_url: str) -> None:
+    """The database refuses connections and drops every session mid-tick (what a server
+    stop looks like to this database, without stopping the shared test server)."""
+    url = built
+    dbname = url.split("/")[3].split("?")[0]
+    _mutate(url, seed=330)
+    t0 = time.time()
+    proc = _start(url, "tick")
+    try:
+        _wait_for(lambda: _events(url, "STEP_START", t0) > 0 or proc.poll() is not None)
+        execute(pg_admin_url, f'alter database "{dbname}" allow_connections false')
+        execute(
+            pg_admin_url,
+            "select pg_terminate_backend(pid) from pg_stat_activity"
+            " where datname = %s and pid <> pg_backend_pid()",
+            (dbname,),
+        )
+        _out, err = proc.communicate(timeout=600)
+    finally:
+        execute(pg_admin_url, f'alter database "{dbname}" allow_connections true')
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert proc.returncode != 0
+    assert "Traceback" not in err and len(lines) == 1, err[-3000:]
+    assert "full log:" in lines[0], lines[0]
+    _assert_recovered(url, "database gone mid-tick")
+
+
+def test_invalid_timezone_names_the_tenant(built: str) -> None:
+    url = built
+    (org, tz) = query(url, "select id, reporting_timezone from raw.organizations order by id")[-1]
+    execute(
+        url,
+        "update raw.organizations set reporting_timezone = 'Mars/Olympus', updated_at = now()"
+        " where id = %s",
+        (org,),
+    )
+    try:
+        proc = run_tally("tick", url=url, timeout=600)
+        lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+        assert proc.returncode != 0 and len(lines) == 1, proc.stderr[-3000:]
+        assert (
+            f"organization {org}: reporting_timezone 'Mars/Olympus' is not an IANA name; "
+            "its rows are kept as they were until it is fixed" in lines[0]
+        ), lines[0]
+        assert "DagsterDbtCliRuntimeError" not in lines[0]
+        assert "full log: " in lines[0]
+        log = lines[0].rsplit("full log: ", 1)[1].rstrip(")")
+        assert os.path.exists(log) and os.stat(log).st_mode & 0o077 == 0
+    finally:
+        execute(
+            url,
+            "update raw.organizations set reporting_timezone = %s, updated_at = now() where id = %s",
+            (tz, org),
+        )
+    _assert_recovered(url, "invalid timezone fixed")
