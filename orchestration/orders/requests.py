@@ -91,6 +91,8 @@ def _commit(conn: psycopg.Connection) -> None:
 
 def ensure_tables(conn: psycopg.Connection) -> None:
     with conn.transaction():
+        # concurrent first requests take turns: `create table if not exists` races otherwise
+        conn.execute("select pg_advisory_xact_lock(hashtext('tally:ops:rebuild_requests'))")
         conn.execute(DDL)
     _commit(conn)
 
