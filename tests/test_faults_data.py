@@ -128,3 +128,105 @@ def test_null_campaign_row_does_not_stop_the_ticks(built: str) -> None:
         datagen.mutate(conn, seed=161)
     tick()
     assert_equivalent(url, "after a mutate round")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 16 F4 open: with every NULL row inserted at once, agg_order_running_totals"
+    " of that organization differs from the oracle (~300 rows; the NULL ordered_at row in"
+    " combination with the others, each alone passes) - not yet found",
+)
+def test_nulls_in_every_key_column_are_left_out_and_reported(built: str) -> None:
+    """F4: a row with NULL in each column the marts rely on (and a recipient row without
+    an arm): the tick lands, the marts equal the oracle (which leaves out the rows the
+    sources yml declares not null, and reads the documented meaning of the others), the
+    watermark advances, and assert_orders_raw_rules names table, column and count."""
+    url = built
+    row_id, _org = _recent_row(url)
+    for overrides in NULL_COLUMNS.values():
+        _insert(url, row_id, **dict(overrides))
+    execute(
+        url,
+        """insert into raw.campaign_recipients (organization_id, campaign_id, recipient_id, is_holdout,
+               sent_at, updated_at)
+           select organization_id, campaign_id, recipient_id + 1000000, null, sent_at, now()
+           from raw.campaign_recipients order by id limit 1""",
+    )
+    before = watermarks(url)
+    tick()
+    after = watermarks(url)
+    assert all(after[m] > before[m] for m in before), (before, after)
+    assert_equivalent(url, "after NULLs in every key column")
+    result = runtime.run_dbt(
+        ["test", "--select", "assert_orders_raw_rules"], check=False, capture=True, quiet=True
+    )
+    assert result.returncode != 0
+    found = dict(
+        ((t, c), n)
+        for t, c, n in query(
+            url, "select table_name, column_name, null_rows from ops.assert_orders_raw_rules"
+        )
+    )
+    for column in ("organization_id", "campaign_id", "ordered_at", "order_value"):
+        assert found[("raw.attributions", column)] >= 1, found
+    for column in ("attribution_type", "is_holdout", "passes_rules", "archived"):
+        assert found[("raw.attributions", column)] >= 1, found
+    assert found[("raw.campaign_recipients", "is_holdout")] >= 1, found
+    # documented meanings (guest order, no recipient, not a first purchase): no finding
+    assert ("raw.attributions", "customer_id") not in found
+
+
+def test_invalid_timezone_and_configurations_skip_only_their_tenant(built: str) -> None:
+    """An invalid IANA name and three malformed excluded_attributions: those tenants are
+    skipped (rows kept as they were), every other tenant lands and stays exact."""
+    url = built
+    orgs = [o for (o,) in query(url, "select id from raw.organizations order by id")]
+    bad = orgs[:4]
+    keep = tuple(bad)
+    before = {
+        o: query(
+            url,
+            "select count(*), coalesce(sum(revenue), 0) from marts.agg_order_daily"
+            " where organization_id = %s",
+            (o,),
+        )[0]
+        for o in bad
+    }
+    execute(
+        url,
+        "update raw.organizations set reporting_timezone = 'Mars/Olympus', updated_at = now()"
+        " where id = %s",
+        (bad[0],),
+    )
+    for org, config in zip(bad[1:], ('"view"', "[1, 2]", '{"view": true}'), strict=True):
+        execute(
+            url,
+            "update raw.organizations set configuration = jsonb_build_object("
+            "'excluded_attributions', %s::jsonb), updated_at = now() where id = %s",
+            (config, org),
+        )
+    row_id, _ = _recent_row(url, orgs[-1])
+    _insert(url, row_id)
+    for _ in range(2):
+        before_marks = watermarks(url)
+        tick()
+        after_marks = watermarks(url)
+        assert all(after_marks[m] > before_marks[m] for m in before_marks)
+    with psycopg.connect(url) as conn:
+        from orders_expected import differences
+
+        for mart in (
+            "agg_order_daily",
+            "agg_order_running_totals",
+            "agg_campaign_recipient_totals",
+        ):
+            n, examples = differences(conn, mart, exclude_orgs=keep)
+            assert n == 0, (mart, examples)
+    for o in bad:
+        now = query(
+            url,
+            "select count(*), coalesce(sum(revenue), 0) from marts.agg_order_daily"
+            " where organization_id = %s",
+            (o,),
+        )[0]
+        assert now == before[o], o
