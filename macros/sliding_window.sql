@@ -256,6 +256,13 @@
     {%- if follows and not bucket_key -%}
         {{ exceptions.raise_compiler_error("sliding window of " ~ this ~ ": an event with `follow` needs `bucket_key`") }}
     {%- endif -%}
+    {#- bucket_suffix replaces a bucket's rows from its day to the end (of its block): two
+        affected rows of one tenant then cover overlapping ranges unless every row but
+        whole tenants names its key. So a keyed suffix mart gets whole tenants and key
+        days only - no window days, whole tenants in a backfill (issue 16 F1). -#}
+    {%- if config.get('bucket_suffix', false) and (not bucket_key or n_days > 0 or not spec.get('backfill_whole')) -%}
+        {{ exceptions.raise_compiler_error("sliding window of " ~ this ~ ": bucket_suffix needs `bucket_key`, `window_days: 0` and `backfill_whole: true` (overlapping day ranges would insert a row twice)") }}
+    {%- endif -%}
     {%- if carry and mode == 'tick' %}
     -- events with `carry`: the changed rows (with the carried columns) of every valid
     -- tenant since its own watermark, kept as <model>__changed for the model
@@ -409,7 +416,10 @@
         union
         {%- endif %}{% endfor %}
         -- every local day (with a bucket key: every key's day) holding a row changed
-        -- since this tenant's watermark; a row without a key affects the whole day
+        -- since this tenant's watermark. With a bucket key, a row (or old version)
+        -- without a key is in no bucket: the key is part of the mart's grain and never
+        -- NULL there. (It used to stand for the whole day, which overlapped the key days
+        -- of a bucket_suffix mart and inserted a row twice - issue 16 F1.)
         select
             changed.tenant_id,
             {{ tally.day_bucket('changed.ts', 'valid.tz') }} as day_bucket,
@@ -419,6 +429,9 @@
         inner join progress on changed.tenant_id = progress.tenant_id
         where changed.ts is not null
             and changed.changed_at > progress.watermark - {{ lag }}
+            {%- if bucket_key %}
+            and changed.key_value is not null
+            {%- endif %}
     ),
 
     keys as (

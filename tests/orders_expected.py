@@ -14,6 +14,7 @@ QUALIFIED = """
     join raw.organizations as o on o.id = a.organization_id
     where a.passes_rules and not a.archived and a.order_value > 0
       and a.campaign_id is not null and a.ordered_at is not null
+      and a.is_holdout is not null and a.attribution_type is not null
       and o.reporting_timezone in (select name from pg_timezone_names)
       and jsonb_typeof(coalesce(o.configuration -> 'excluded_attributions', '[]')) = 'array'
       and not coalesce((o.configuration -> 'excluded_attributions') ? a.attribution_type, false)
@@ -158,6 +159,7 @@ EXPECTED = {
             select organization_id, campaign_id, coalesce(is_holdout, false) as h, count(*) as n
             from raw.campaign_recipients
             where organization_id in (select id from valid_orgs) and campaign_id is not null
+              and is_holdout is not null
             group by 1, 2, 3
         ),
         q as (

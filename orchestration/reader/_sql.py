@@ -52,7 +52,10 @@ _RAW_ROWS = """
         and not a.archived
         and a.order_value > 0
         and a.campaign_id is not null
-        and not coalesce(a.attribution_type = any(%(types)s::text[]), false)
+        and a.ordered_at is not null
+        and a.is_holdout is not null
+        and a.attribution_type is not null
+        and not (a.attribution_type = any(%(types)s::text[]))
         {where}
 """
 
@@ -332,7 +335,7 @@ RECIPIENTS_RAW = f"""
 with counts as (
     select r.campaign_id, coalesce(r.is_holdout, false) as is_holdout, count(*) as recipients
     from raw.campaign_recipients as r
-    where r.organization_id = %(org)s and r.campaign_id is not null
+    where r.organization_id = %(org)s and r.campaign_id is not null and r.is_holdout is not null
         and not coalesce(r.recipient_id = any(%(excl)s::bigint[]), false)
     group by 1, 2
 ),
@@ -354,7 +357,7 @@ RECIPIENTS_MARTS = f"""
 with counts as (
     select r.campaign_id, coalesce(r.is_holdout, false) as is_holdout, count(*) as recipients
     from raw.campaign_recipients as r
-    where r.organization_id = %(org)s and r.campaign_id is not null
+    where r.organization_id = %(org)s and r.campaign_id is not null and r.is_holdout is not null
         and r.recipient_id = any(%(excl)s::bigint[])
     group by 1, 2
 ),
@@ -508,7 +511,7 @@ ROLLING_RECIPIENTS = {
     "raw": """
         select coalesce(is_holdout, false) as is_holdout, count(*) as recipients
         from raw.campaign_recipients
-        where organization_id = %(org)s and campaign_id = %(campaign)s
+        where organization_id = %(org)s and campaign_id = %(campaign)s and is_holdout is not null
         group by 1
     """,
 }

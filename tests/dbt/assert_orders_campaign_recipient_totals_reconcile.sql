@@ -8,9 +8,10 @@ with campaigns as (
 ),
 
 recipients as (
-    select r.organization_id, r.campaign_id, coalesce(r.is_holdout, false) as is_holdout, count(*) as recipients
+    select r.organization_id, r.campaign_id, r.is_holdout, count(*) as recipients
     from {{ ref('stg_orders__campaign_recipients') }} as r
     inner join campaigns on r.campaign_id = campaigns.campaign_id and r.organization_id = campaigns.organization_id
+    where r.is_holdout is not null
     group by 1, 2, 3
 ),
 

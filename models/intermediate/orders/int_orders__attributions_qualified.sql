@@ -1,6 +1,8 @@
 {#- The attributions that count (seed 000): passes_rules, not archived, positive value,
     attribution type not excluded by the organization, organization with a valid
-    configuration. Carries the local day bucket in the organization's timezone.
+    configuration, and every required column set (campaign, time, arm, type - issue 16
+    F4: NULL there excludes the row; assert_orders_raw_rules counts them). Carries the
+    local day bucket in the organization's timezone.
     A view: marts filter it on (organization_id, ordered_at), which PostgreSQL pushes
     down to the raw index. -#}
 with attributions as (
@@ -18,7 +20,7 @@ final as (
         attributions.campaign_id,
         attributions.recipient_id,
         attributions.customer_id,
-        coalesce(attributions.is_holdout, false) as is_holdout,
+        attributions.is_holdout,
         attributions.ordered_at,
         {{ tally.day_bucket('attributions.ordered_at', 'organizations.aggregation_timezone') }} as day_bucket,
         attributions.order_value,
@@ -36,6 +38,10 @@ final as (
         and attributions.order_value > 0
         and attributions.campaign_id is not null
         and attributions.ordered_at is not null
+        -- declared not null (models/staging/orders/_orders__sources.yml): a row without
+        -- them is left out and counted by assert_orders_raw_rules, never guessed
+        and attributions.is_holdout is not null
+        and attributions.attribution_type is not null
         and not coalesce(organizations.exclusion_set ? attributions.attribution_type, false)
 )
 

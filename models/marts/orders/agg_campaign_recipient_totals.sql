@@ -70,10 +70,12 @@ recipient_counts as (
     select
         recipients.organization_id,
         recipients.campaign_id,
-        coalesce(recipients.is_holdout, false) as is_holdout,
+        recipients.is_holdout,
         count(*) as recipients
     from recipients
     inner join organizations on recipients.organization_id = organizations.organization_id
+    -- a recipient row without an arm is in neither (assert_orders_raw_rules counts it)
+    where recipients.is_holdout is not null
     group by 1, 2, 3
 ),
 
@@ -140,7 +142,7 @@ recount as (
 ),
 
 recounted as (
-    select r.organization_id, r.campaign_id, coalesce(r.is_holdout, false) as is_holdout, count(*) as recipients
+    select r.organization_id, r.campaign_id, r.is_holdout, count(*) as recipients
     from recount
     cross join lateral (
         select r.*
@@ -149,6 +151,7 @@ recounted as (
             and r.campaign_id = recount.key_value
         offset 0
     ) as r
+    where r.is_holdout is not null
     group by 1, 2, 3
 ),
 
