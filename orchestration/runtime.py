@@ -75,9 +75,15 @@ def dbt_executable() -> str:
 
 
 def run_dbt(
-    args: Sequence[str], *, check: bool = True, capture: bool = False, quiet: bool = False
+    args: Sequence[str],
+    *,
+    check: bool = True,
+    capture: bool = False,
+    quiet: bool = False,
+    run_vars: Mapping[str, Any] | None = None,
 ) -> subprocess.CompletedProcess:
-    """Run dbt on the project (call :func:`activate` first)."""
+    """Run dbt on the project (call :func:`activate` first). ``run_vars``: run-specific
+    vars, passed so that dbt keeps its saved parse (``orchestration.dbt_args.run_vars``)."""
     cmd = [
         dbt_executable(),
         *args,
@@ -89,6 +95,10 @@ def run_dbt(
     if quiet:
         cmd.insert(1, "--quiet")
     env = {**os.environ, "DBT_TARGET_PATH": str(TARGET_DIR)}
+    if run_vars is not None:
+        from orchestration.dbt_args import run_vars_env
+
+        env.update(run_vars_env(run_vars))
     proc = subprocess.run(cmd, cwd=PROJECT_ROOT, env=env, capture_output=capture, text=True)
     if check and proc.returncode != 0:
         detail = ""
@@ -114,10 +124,32 @@ def _newest_input_mtime() -> float:
     return newest
 
 
+PARSE_STATE = TARGET_DIR / "partial_parse.msgpack"
+_PARSE_STAMP = TARGET_DIR / ".tally_parse_stamp"
+
+
+def _parse_state_is_ours() -> bool:
+    """Whether the saved parse is the one our last ``dbt parse`` wrote (no ``--vars``).
+
+    Every Dagster dbt invocation starts from a copy of it; one written by a hand-run
+    ``dbt ... --vars`` would make each of them re-parse the whole project."""
+    try:
+        return _PARSE_STAMP.read_text() == str(PARSE_STATE.stat().st_mtime_ns)
+    except OSError:
+        return False
+
+
 def ensure_manifest() -> Path:
-    """``dbt parse`` when the manifest is missing or older than any dbt input."""
-    if not MANIFEST.exists() or MANIFEST.stat().st_mtime < _newest_input_mtime():
-        run_dbt(["parse"], capture=True, quiet=True)
+    """``dbt parse`` when the manifest is missing or older than any dbt input, or when the
+    saved parse state is not the one that parse wrote."""
+    if (
+        not MANIFEST.exists()
+        or MANIFEST.stat().st_mtime < _newest_input_mtime()
+        or not _parse_state_is_ours()
+    ):
+        run_dbt(["parse"], capture=True, quiet=True, run_vars={})
+        if PARSE_STATE.exists():
+            _PARSE_STAMP.write_text(str(PARSE_STATE.stat().st_mtime_ns))
     return MANIFEST
 
 
