@@ -8,8 +8,8 @@ from datetime import date, datetime
 import pytest
 
 from orchestration.dbt_args import (
-    RebuildScope,
     RUN_VARS_ENV,
+    RebuildScope,
     build_args,
     incremental_vars,
     run_vars,
