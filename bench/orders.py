@@ -48,10 +48,11 @@ group by 1, 2, 3, 4
 def _dbt(
     *args: str, vars: dict | None = None, threads: int | None = 1
 ) -> tuple[float, dict[str, float]]:
-    cmd = list(args) + (["--vars", json.dumps(vars)] if vars else [])
-    cmd += ["--threads", str(threads)] if threads else []
+    # vars through the environment, not --vars: a --vars run would leave a parse state
+    # that makes the next tick re-parse the whole project
+    cmd = list(args) + (["--threads", str(threads)] if threads else [])
     started = time.perf_counter()
-    runtime.run_dbt(cmd, capture=True, quiet=True)
+    runtime.run_dbt(cmd, capture=True, quiet=True, run_vars=vars or {})
     wall = time.perf_counter() - started
     results = json.loads((runtime.TARGET_DIR / "run_results.json").read_text())
     sql = {r["unique_id"].split(".")[-1]: r["execution_time"] for r in results["results"]}

@@ -52,7 +52,7 @@
     {%- set suffix_block = suffix if (suffix is number and suffix is not sameas true) else none -%}
     {%- if unique_key is string -%}{%- set unique_key = [unique_key] -%}{%- endif -%}
 
-    {%- if mode == 'rebuild' and var('full_refresh_sweep', false) -%}
+    {%- if mode == 'rebuild' and tally.run_var('full_refresh_sweep', false) -%}
         {%- if not unique_key -%}
             {{ exceptions.raise_compiler_error("mark-and-sweep needs unique_key on " ~ this) }}
         {%- endif -%}
@@ -66,7 +66,7 @@
         {%- endfor %};
     -- sweep: rows of the scope this run did not touch
     delete from {{ target }} as t
-    where t.{{ tenant_col }} = {{ var(spec.get('rebuild_var', 'rebuild_tenant_id')) | int }}
+    where t.{{ tenant_col }} = {{ tally.run_var(spec.get('rebuild_var', 'rebuild_tenant_id')) | int }}
         {%- if scope is not none %}
         and t.{{ scope[0] }} = {{ scope[1] }}
         {%- endif %}

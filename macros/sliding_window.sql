@@ -86,14 +86,14 @@
     {%- set spec = tally.sliding_window_spec() -%}
     {%- if not is_incremental() -%}
         {{ return('full') }}
-    {%- elif var(spec.get('rebuild_var', 'rebuild_tenant_id'), none) is not none -%}
+    {%- elif tally.run_var(spec.get('rebuild_var', 'rebuild_tenant_id'), none) is not none -%}
         {{ return('rebuild') }}
-    {%- elif var('window_start', none) is not none or var('window_end', none) is not none -%}
-        {%- if var('window_start', none) is none or var('window_end', none) is none -%}
+    {%- elif tally.run_var('window_start', none) is not none or tally.run_var('window_end', none) is not none -%}
+        {%- if tally.run_var('window_start', none) is none or tally.run_var('window_end', none) is none -%}
             {{ exceptions.raise_compiler_error("pass both window_start and window_end (local dates, inclusive)") }}
         {%- endif -%}
-        {%- if (var('window_start') | string) > (var('window_end') | string) -%}
-            {{ exceptions.raise_compiler_error("window_start " ~ var('window_start') ~ " is after window_end " ~ var('window_end')) }}
+        {%- if (tally.run_var('window_start') | string) > (tally.run_var('window_end') | string) -%}
+            {{ exceptions.raise_compiler_error("window_start " ~ tally.run_var('window_start') ~ " is after window_end " ~ tally.run_var('window_end')) }}
         {%- endif -%}
         {{ return('backfill') }}
     {%- else -%}
@@ -105,8 +105,8 @@
 {#- Scope of a campaign-level rebuild: ('campaign_id', 5) or none. -#}
 {% macro sliding_window_scope() %}
     {%- set spec = tally.sliding_window_spec() -%}
-    {%- if tally.sliding_window_mode() == 'rebuild' and spec.get('scope_var') and var(spec.get('scope_var'), none) is not none -%}
-        {{ return((spec['scope_column'], var(spec['scope_var']) | int)) }}
+    {%- if tally.sliding_window_mode() == 'rebuild' and spec.get('scope_var') and tally.run_var(spec.get('scope_var'), none) is not none -%}
+        {{ return((spec['scope_column'], tally.run_var(spec['scope_var']) | int)) }}
     {%- endif -%}
     {{ return(none) }}
 {% endmacro %}
@@ -246,7 +246,7 @@
     {%- else -%}
     {%- set spec = tally.sliding_window_spec() -%}
     {%- set affected = tally.sliding_window_affected() -%}
-    {%- set lag = "interval '" ~ var('watermark_lag_minutes') ~ " minutes'" -%}
+    {%- set lag = "interval '" ~ tally.run_var('watermark_lag_minutes') ~ " minutes'" -%}
     {%- set n_days = spec.get('window_days', var('sliding_window_days')) | int -%}
     {%- set key = spec.get('key') -%}
     {%- set bucket_key = spec.get('bucket_key') -%}
@@ -293,9 +293,9 @@
     whole as (
         select valid.tenant_id from valid
         {%- if mode == 'rebuild' %}
-        where valid.tenant_id = {{ var(spec.get('rebuild_var', 'rebuild_tenant_id')) | int }}
-        {%- elif spec.get('backfill_tenant_var') and var(spec['backfill_tenant_var'], none) is not none %}
-        where valid.tenant_id = {{ var(spec['backfill_tenant_var']) | int }}
+        where valid.tenant_id = {{ tally.run_var(spec.get('rebuild_var', 'rebuild_tenant_id')) | int }}
+        {%- elif spec.get('backfill_tenant_var') and tally.run_var(spec['backfill_tenant_var'], none) is not none %}
+        where valid.tenant_id = {{ tally.run_var(spec['backfill_tenant_var']) | int }}
         {%- endif %}
     ),
 
@@ -317,18 +317,18 @@
         select valid.tenant_id, cast(d as date) as day_bucket, cast(null as bigint) as key_value
         from valid
         cross join generate_series(
-            cast('{{ var("window_start") }}' as date),
+            cast('{{ tally.run_var("window_start") }}' as date),
             {%- if follows %}
             -- later buckets depend on these days (spec `follow`): recompute through today
-            greatest(cast('{{ var("window_end") }}' as date), {{ tally.local_today('valid.tz') }}),
+            greatest(cast('{{ tally.run_var("window_end") }}' as date), {{ tally.local_today('valid.tz') }}),
             {%- else %}
-            cast('{{ var("window_end") }}' as date),
+            cast('{{ tally.run_var("window_end") }}' as date),
             {%- endif %}
             interval '1 day'
         ) as d
-        {%- if spec.get('backfill_tenant_var') and var(spec['backfill_tenant_var'], none) is not none %}
+        {%- if spec.get('backfill_tenant_var') and tally.run_var(spec['backfill_tenant_var'], none) is not none %}
         -- optional: a backfill of one tenant only (spec key backfill_tenant_var)
-        where valid.tenant_id = {{ var(spec['backfill_tenant_var']) | int }}
+        where valid.tenant_id = {{ tally.run_var(spec['backfill_tenant_var']) | int }}
         {%- endif %}
     ),
 
@@ -511,7 +511,7 @@
     from tenants
     where tenants.tz is not null
     {%- if mode == 'rebuild' %}
-        and tenants.tenant_id = {{ var(spec.get('rebuild_var', 'rebuild_tenant_id')) | int }}
+        and tenants.tenant_id = {{ tally.run_var(spec.get('rebuild_var', 'rebuild_tenant_id')) | int }}
     {%- endif %}
     on conflict (mart, tenant_id) do update set
         watermark = excluded.watermark,

@@ -6,6 +6,9 @@ Kept free of Dagster context objects so they can be unit-tested directly.
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -13,6 +16,10 @@ from typing import Any
 from orchestration.errors import TallyError
 
 SLIDING_WINDOW_TAG = "sliding_window"
+# Run-specific dbt vars reach the macros through this environment variable (a JSON
+# object read by `tally.run_var()` at execution time), not `--vars`: a change of
+# `--vars` makes dbt re-parse the whole project (dbt-core#6323), ~5-7 s on every tick.
+RUN_VARS_ENV = "TALLY_RUN_VARS"
 
 
 @dataclass(frozen=True)
@@ -57,13 +64,29 @@ def incremental_vars(
     return out
 
 
-def build_args(
-    dbt_vars: dict[str, Any] | None = None, *, command: str = "build", exclude: str | None = None
-) -> list[str]:
-    """``dbt build [--vars {...}]`` as an argument list."""
+def run_vars_env(dbt_vars: Mapping[str, Any] | None) -> dict[str, str]:
+    """The environment that passes one invocation's run-specific vars to dbt (always set,
+    ``{}`` for none, so that no value from an outer environment leaks into a run)."""
+    return {RUN_VARS_ENV: json.dumps(dict(dbt_vars or {}), sort_keys=True)}
+
+
+@contextmanager
+def run_vars(dbt_vars: Mapping[str, Any] | None) -> Iterator[None]:
+    """Export :func:`run_vars_env` while a dbt process is started, then restore it."""
+    previous = os.environ.get(RUN_VARS_ENV)
+    os.environ.update(run_vars_env(dbt_vars))
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(RUN_VARS_ENV, None)
+        else:
+            os.environ[RUN_VARS_ENV] = previous
+
+
+def build_args(*, command: str = "build", exclude: str | None = None) -> list[str]:
+    """``dbt build`` as an argument list (run-specific vars go through :func:`run_vars`)."""
     args = [command]
-    if dbt_vars:
-        args += ["--vars", json.dumps(dbt_vars, sort_keys=True)]
     if exclude:
         args += ["--exclude", exclude]
     return args

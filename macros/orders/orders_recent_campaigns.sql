@@ -5,5 +5,5 @@
     from {{ ref('stg_orders__campaigns') }} as c
     inner join {{ ref('stg_orders__organizations') }} as o on c.organization_id = o.organization_id
     where o.aggregation_timezone is not null
-        and c.created_at >= now() - interval '{{ var("reconcile_days") | int }} days'
+        and c.created_at >= now() - interval '{{ tally.run_var("reconcile_days") | int }} days'
 {% endmacro %}

@@ -10,7 +10,7 @@
 with bounds as (
     select
         greatest(
-            date_trunc('hour', now(), 'UTC') - interval '{{ var("reconcile_days") }} days',
+            date_trunc('hour', now(), 'UTC') - interval '{{ tally.run_var("reconcile_days") }} days',
             coalesce((
                 select h.horizon from ops.retention_horizons as h where h.relation = 'raw.{{ source }}'
             ), '-infinity')

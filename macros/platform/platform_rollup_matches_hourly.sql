@@ -8,7 +8,7 @@
 {{ config(meta={'dagster': {'ref': {'name': rollup}}}) }}
 with horizon as (
     select greatest(
-        date_trunc('{{ grain }}', now() - interval '{{ var("reconcile_days") }} days', 'UTC'),
+        date_trunc('{{ grain }}', now() - interval '{{ tally.run_var("reconcile_days") }} days', 'UTC'),
         {{ tally.platform_ceil("coalesce((select h.horizon from ops.retention_horizons as h where h.relation = 'marts." ~ hourly ~ "'), '-infinity')", grain) }}
     ) as lo
 ),

@@ -52,7 +52,7 @@
 
 {#- A var holding a list (json list or comma-separated string) as quoted SQL literals. -#}
 {% macro _snapshot_list_var(name) %}
-    {%- set value = var(name, none) -%}
+    {%- set value = tally.run_var(name, none) -%}
     {%- if value is none or value == '' or value == [] -%}{{ return(none) }}{%- endif -%}
     {%- if value is string -%}{%- set value = value.split(',') -%}{%- endif -%}
     {%- set quoted = [] -%}
@@ -219,7 +219,7 @@
     tick/backfill/full build, as a completed run of its own - plus an audit entry.
     Same transaction as the data: the summary exists iff the rows do. -#}
 {% macro snapshot_ranges_record() %}
-    {%- set run_id = var('recompute_run_id', none) -%}
+    {%- set run_id = tally.run_var('recompute_run_id', none) -%}
     drop table if exists metric_snapshots__summary;
     create temporary table metric_snapshots__summary on commit drop as
     with inserted as (

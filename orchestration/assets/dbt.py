@@ -11,6 +11,7 @@ from orchestration.dbt_args import (
     RebuildScope,
     build_args,
     incremental_vars,
+    run_vars,
     window_from_partition_range,
 )
 from orchestration.errors import TallyError
@@ -76,7 +77,10 @@ def _vars(context: AssetExecutionContext, config: IncrementalRunConfig) -> dict:
 def incremental_marts(
     context: AssetExecutionContext, dbt: DbtCliResource, config: IncrementalRunConfig
 ):
-    yield from dbt.cli(build_args(_vars(context, config)), context=context).stream()
+    # the vars through the environment: dbt keeps its saved parse (see dbt_args.run_vars)
+    with run_vars(_vars(context, config)):
+        invocation = dbt.cli(build_args(), context=context)
+    yield from invocation.stream()
 
 
 # Everything upstream of the incremental marts (seeds, staging, intermediate, full-table

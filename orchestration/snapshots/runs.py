@@ -16,7 +16,6 @@ Validation happens before the row exists, so ``pending`` means validated.
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 import time
 from collections.abc import Callable
@@ -256,14 +255,10 @@ def execute_recompute(
     try:
         mark_running(handle)
         log(f"recompute run {handle.id}: {request.date_from}..{request.date_to}")
-        args = [
-            "run",
-            "--select",
-            "metric_snapshots",
-            "--vars",
-            json.dumps(dbt_vars(request, handle.id)),
-        ]
-        proc = runtime.run_dbt(args, check=False, capture=True)
+        args = ["run", "--select", "metric_snapshots"]
+        proc = runtime.run_dbt(
+            args, check=False, capture=True, run_vars=dbt_vars(request, handle.id)
+        )
         if proc.returncode != 0:
             message = dbt_error((proc.stdout or "") + "\n" + (proc.stderr or ""))
             mark_failed(handle, message)

@@ -6,7 +6,7 @@
 with bounds as (
     select
         cast(now() at time zone 'UTC' as date) - 1 as last_day,
-        cast(now() at time zone 'UTC' as date) - {{ var('reconcile_days') }} as first_day
+        cast(now() at time zone 'UTC' as date) - {{ tally.run_var('reconcile_days') }} as first_day
 ),
 
 expected_days as (

@@ -17,8 +17,8 @@ expected as (
     from {{ ref('int_orders__attributions_qualified') }} as q
     inner join organizations on q.organization_id = organizations.organization_id
     where q.customer_id is not null
-        and q.ordered_at >= now() - interval '{{ var("reconcile_days") | int + 2 }} days'
-        and q.day_bucket >= {{ tally.local_today('organizations.tz') }} - {{ var("reconcile_days") | int }}
+        and q.ordered_at >= now() - interval '{{ tally.run_var("reconcile_days") | int + 2 }} days'
+        and q.day_bucket >= {{ tally.local_today('organizations.tz') }} - {{ tally.run_var("reconcile_days") | int }}
     group by 1, 2, 3, 4, 5
 ),
 
@@ -26,7 +26,7 @@ actual as (
     select m.organization_id, m.campaign_id, m.day_bucket, m.is_holdout, m.customer_id, m.orders, m.revenue
     from {{ ref('agg_order_customer_daily') }} as m
     inner join organizations on m.organization_id = organizations.organization_id
-    where m.day_bucket >= {{ tally.local_today('organizations.tz') }} - {{ var("reconcile_days") | int }}
+    where m.day_bucket >= {{ tally.local_today('organizations.tz') }} - {{ tally.run_var("reconcile_days") | int }}
 )
 
 select 'missing_or_different' as problem, * from (select * from expected except select * from actual) as d

@@ -29,8 +29,8 @@ expected as (
         count(*) filter (where q.is_new_subscriber) as new_subscribers
     from {{ ref('int_orders__attributions_qualified') }} as q
     inner join organizations on q.organization_id = organizations.organization_id
-    where q.ordered_at >= now() - interval '{{ var("reconcile_days") | int + 2 }} days'
-        and q.day_bucket >= {{ tally.local_today('organizations.tz') }} - {{ var("reconcile_days") | int }}
+    where q.ordered_at >= now() - interval '{{ tally.run_var("reconcile_days") | int + 2 }} days'
+        and q.day_bucket >= {{ tally.local_today('organizations.tz') }} - {{ tally.run_var("reconcile_days") | int }}
     group by 1, 2, 3, 4
 ),
 
@@ -42,7 +42,7 @@ actual as (
         m.unique_customers, m.new_subscribers
     from {{ ref('agg_order_daily') }} as m
     inner join organizations on m.organization_id = organizations.organization_id
-    where m.day_bucket >= {{ tally.local_today('organizations.tz') }} - {{ var("reconcile_days") | int }}
+    where m.day_bucket >= {{ tally.local_today('organizations.tz') }} - {{ tally.run_var("reconcile_days") | int }}
 ),
 
 missing as (

@@ -20,7 +20,7 @@ windows as (
         w.window_name,
         greatest(
             date_trunc(w.window_name, (now() at time zone 'UTC') - w.retention_days * interval '1 day'),
-            date_trunc(w.window_name, (now() at time zone 'UTC') - {{ var('reconcile_days') }} * interval '1 day')
+            date_trunc(w.window_name, (now() at time zone 'UTC') - {{ tally.run_var('reconcile_days') }} * interval '1 day')
         ) at time zone 'UTC' as since
     from {{ ref('aggregate_windows') }} as w
 ),

@@ -14,7 +14,7 @@ with accounts as (
         accounts.id as account_id,
         accounts.reporting_timezone as tz,
         cast(now() at time zone accounts.reporting_timezone as date)
-            - {{ var('reconcile_days') }} as first_day
+            - {{ tally.run_var('reconcile_days') }} as first_day
     from {{ source('raw_support', 'accounts') }} as accounts
     where accounts.reporting_timezone in (select tzn.name from pg_catalog.pg_timezone_names as tzn)
 ),

@@ -1,0 +1,68 @@
+"""Ticks keep dbt's partial parse: run-specific vars do not make dbt re-parse the project."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from orchestration import datagen, runtime
+
+
+def _dbt_log(run_id: str) -> tuple[set[str], Path]:
+    (run_dir,) = [
+        p
+        for p in runtime.TARGET_DIR.glob(f"incremental_marts-{run_id[:7]}-*")
+        if (p / "dbt.log").exists()
+    ]
+    names = set()
+    for line in (run_dir / "dbt.log").read_text().splitlines():
+        try:
+            names.add(json.loads(line)["info"]["name"])
+        except (ValueError, KeyError):
+            continue
+    return names, run_dir
+
+
+@pytest.mark.slow
+def test_two_ticks_with_different_vars_keep_the_partial_parse(tally_db: str) -> None:
+    with psycopg.connect(tally_db) as conn:
+        datagen.generate(conn, scale=0.02, seed=5)
+        conn.commit()
+    # the saved parse of this database's profile (the checkout's was parsed against
+    # another server: a changed profile env var is a full re-parse of its own)
+    (runtime.TARGET_DIR / ".tally_parse_stamp").unlink(missing_ok=True)
+    runtime.ensure_manifest()
+    assert runtime.execute_job("materialize_all").success
+    from orchestration.schedules import tick_run_config
+
+    tick = runtime.execute_job("tick", run_config=tick_run_config(False))
+    first, last = date.today() - timedelta(days=5), date.today() - timedelta(days=4)
+    backfill = runtime.execute_job("tick", partition_range=(first.isoformat(), last.isoformat()))
+    assert tick.success and backfill.success
+    for result in (tick, backfill):
+        names, _ = _dbt_log(result.run_id)
+        assert "UnableToPartialParse" not in names
+        assert "PartialParsingSkipParsing" in names
+    # both runs computed their own parameters: the tick's 3 reconcile days (+2 of slack
+    # in the check) and sliding window, the backfill's two days and the 60-day default
+    _, tick_dir = _dbt_log(tick.run_id)
+    _, backfill_dir = _dbt_log(backfill.run_id)
+    check = "tests/dbt/assert_orders_agg_order_daily_reconciles.sql"
+    assert "interval '5 days'" in next(tick_dir.glob(f"run/tally/{check}")).read_text()
+    assert "interval '62 days'" in next(backfill_dir.glob(f"run/tally/{check}")).read_text()
+    with psycopg.connect(tally_db) as conn:
+        modes = dict(
+            conn.execute(
+                "select run_id, mode from ops.mart_runs where mart = 'agg_order_daily'"
+            ).fetchall()
+        )
+
+    def invocation(run_dir: Path) -> str:
+        return json.loads((run_dir / "run_results.json").read_text())["metadata"]["invocation_id"]
+
+    assert modes[invocation(tick_dir)] == "tick"
+    assert modes[invocation(backfill_dir)] == "backfill"
