@@ -91,14 +91,16 @@ def incremental_marts(
         yield event
     if context.has_partition_key_range or context.has_partition_key:
         return  # a partition-range run: Dagster records one materialization per day itself
-    yield from day_events(tally_db, invocation, written)
+    yield from day_events(tally_db, invocation, written, context.instance)
 
 
-def day_events(tally_db: TallyDatabase, invocation: DbtCliInvocation, keys: list) -> Iterator:
+def day_events(
+    tally_db: TallyDatabase, invocation: DbtCliInvocation, keys: list, instance
+) -> Iterator:
     """Per-day materializations of the marts an unpartitioned run wrote (partition_status)."""
     invocation_id = invocation.get_artifact("run_results.json")["metadata"]["invocation_id"]
     with tally_db.connect() as conn:
-        yield from day_materializations(conn, keys, invocation_id)
+        yield from day_materializations(conn, keys, invocation_id, instance)
 
 
 # Everything upstream of the incremental marts (seeds, staging, intermediate, full-table

@@ -181,7 +181,7 @@ def rebuild_order_marts(
             context.log_event(event)
         invocation_id = invocation.get_artifact("run_results.json")["metadata"]["invocation_id"]
         with tally_db.connect() as conn:
-            for event in day_materializations(conn, written, invocation_id):
+            for event in day_materializations(conn, written, invocation_id, context.instance):
                 context.log_event(event)
         ok = invocation.is_successful()
         error = None if ok else "dbt build failed; see the run's logs"
