@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from dagster import Definitions
+import warnings
+
+from dagster import BetaWarning, Definitions
 
 from orchestration.assets.dbt import dbt_models, downstream_models, incremental_marts
 from orchestration.jobs import JOBS
-from orchestration.resources import dbt_resource
+from orchestration.resources import RESOURCES
 from orchestration.schedules import SCHEDULES
 from orchestration.sensors import SENSORS
+
+# Binding resources to sensors re-creates them with `owners=None`, which Dagster 1.13
+# reports as a beta parameter on every load; nothing here uses owners.
+warnings.filterwarnings("ignore", message="Parameter `owners`", category=BetaWarning)
 
 defs = Definitions(
     assets=[dbt_models, incremental_marts, downstream_models],
     jobs=JOBS,
     schedules=SCHEDULES,
     sensors=SENSORS,
-    resources={"dbt": dbt_resource},
+    resources=RESOURCES,
 )

@@ -7,8 +7,11 @@ the Dagster UI wins over it.
 from __future__ import annotations
 
 import os
+from typing import TypeVar
 
 from dagster import DefaultScheduleStatus, DefaultSensorStatus
+
+S = TypeVar("S", DefaultScheduleStatus, DefaultSensorStatus)
 
 
 def flag_enabled(name: str, default: bool = True) -> bool:
@@ -19,11 +22,6 @@ def flag_enabled(name: str, default: bool = True) -> bool:
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def status(flag: str) -> DefaultScheduleStatus:
-    """Default status of a schedule switched by ``flag``."""
-    return DefaultScheduleStatus.RUNNING if flag_enabled(flag) else DefaultScheduleStatus.STOPPED
-
-
-def sensor_status(flag: str) -> DefaultSensorStatus:
-    """Default status of a sensor switched by ``flag``."""
-    return DefaultSensorStatus.RUNNING if flag_enabled(flag) else DefaultSensorStatus.STOPPED
+def default_status(flag: str, kind: type[S] = DefaultScheduleStatus, *, default: bool = True) -> S:
+    """RUNNING or STOPPED (of ``kind``: schedule or sensor status) from TALLY_<FLAG>_ENABLED."""
+    return kind.RUNNING if flag_enabled(flag, default) else kind.STOPPED

@@ -55,13 +55,13 @@ def health_check_job() -> None:
 
 
 def health_schedule() -> ScheduleDefinition:
-    from orchestration.flags import status
+    from orchestration.flags import default_status
 
     return ScheduleDefinition(
         name="health_check_every_5_minutes",
         job=health_check_job,
         cron_schedule="*/5 * * * *",
         execution_timezone="UTC",
-        default_status=status("health_check"),
+        default_status=default_status("health_check"),
         description="Health checks every 5 minutes (TALLY_HEALTH_CHECK_ENABLED).",
     )

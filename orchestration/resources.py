@@ -1,4 +1,8 @@
-"""Resources: the dbt CLI, pointed at the venv's dbt and the project's profiles."""
+"""Resources: the dbt CLI (the venv's dbt, the project's profiles) and the database.
+
+Both are injected into assets, ops and sensors by name (``dbt``, ``tally_db``); the
+database resource never starts a server (a sensor tick or a run must not).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ from functools import cached_property
 from importlib.metadata import version as installed_version
 from pathlib import Path
 
+import psycopg
+from dagster import ConfigurableResource
 from dagster_dbt import DbtCliResource
 from packaging import version
 
@@ -43,4 +49,24 @@ class TallyDbtCliResource(DbtCliResource):
         return None
 
 
+
+class TallyDatabase(ConfigurableResource):
+    """The Tally PostgreSQL: ``url`` or else ``TALLY_DATABASE_URL`` / the running embedded
+    server. Never starts a server."""
+
+    url: str | None = None
+
+    def resolved_url(self) -> str:
+        from orchestration.db import database
+
+        return self.url or database(start=False, check=False).url
+
+    def connect(self, *, autocommit: bool = True) -> psycopg.Connection:
+        from orchestration.db import connect
+
+        return connect(self.resolved_url(), autocommit=autocommit)
+
+
 dbt_resource = TallyDbtCliResource(project_dir=tally_project, dbt_executable=dbt_executable())
+tally_db_resource = TallyDatabase()
+RESOURCES = {"dbt": dbt_resource, "tally_db": tally_db_resource}

@@ -266,10 +266,10 @@ def execute_job(
         all_tags["dagster/asset_partition_range_start"] = partition_range[0]
         all_tags["dagster/asset_partition_range_end"] = partition_range[1]
     job = defs.resolve_job_def(job_name)
-    # Terminal output stays one screen: Dagster's console logger at WARNING unless
+    # Terminal output stays one screen: Dagster's console logger at CRITICAL unless
     # TALLY_LOG_LEVEL says otherwise (every event is still stored and shown in the UI).
     config = dict(run_config or {})
-    level = os.environ.get("TALLY_LOG_LEVEL", "WARNING").upper()
+    level = os.environ.get("TALLY_LOG_LEVEL", "CRITICAL").upper()
     config.setdefault("loggers", {"console": {"config": {"log_level": level}}})
     with DagsterInstance.get() as instance, run_guard(job_name, instance) as guard_tags:
         return job.execute_in_process(
@@ -299,6 +299,11 @@ def run_guard(job_name: str, instance: Any):
 def failure_summary(result: Any) -> str:
     """One line describing why a Dagster run failed."""
     for event in result.all_events:
+        data = event.step_failure_data if event.is_step_failure else None
+        user = data.user_failure_data if data else None
+        if user is not None and user.description:
+            # a dagster.Failure raised on purpose (validation): its message as it is
+            return user.description.strip().splitlines()[0]
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
             message = event.step_failure_data.error.message.strip().splitlines()
             return (

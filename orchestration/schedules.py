@@ -5,13 +5,13 @@ from __future__ import annotations
 from dagster import RunRequest, ScheduleEvaluationContext, schedule
 
 from orchestration.commerce.schedules import commerce_schedules
-from orchestration.flags import flag_enabled, status
+from orchestration.flags import default_status, flag_enabled
 from orchestration.health_schedule import health_schedule
 from orchestration.jobs import tick
 from orchestration.platform.schedules import platform_schedules
 from orchestration.snapshots.schedules import SNAPSHOT_SCHEDULES
 
-__all__ = ["SCHEDULES", "flag_enabled", "status"]
+__all__ = ["SCHEDULES", "default_status", "flag_enabled"]
 
 # The reconcile checks of a tick compare the last TICK_RECONCILE_DAYS local days with raw
 # (the sliding window and the day before it); the first tick after 03:00 UTC compares
@@ -33,7 +33,7 @@ def tick_run_config(full_reconcile: bool) -> dict:
     job=tick,
     cron_schedule="*/15 * * * *",
     execution_timezone="UTC",
-    default_status=status("tick"),
+    default_status=default_status("tick"),
     description=(
         "Sliding-window refresh of every incremental mart (TALLY_TICK_ENABLED); reconcile "
         f"checks over {TICK_RECONCILE_DAYS} days, over `reconcile_days` at "

@@ -58,6 +58,30 @@ def test_bad_scope_is_refused_before_anything_is_written(built: str) -> None:
     assert proc.stderr.strip().count("\n") == 0 and "belongs to organization" in proc.stderr
 
 
+def test_a_bad_launch_fails_the_run_with_the_cli_message(built: str) -> None:
+    """The Launchpad/GraphQL path (the job itself) refuses before dbt starts: the run
+    fails with the CLI's one line as its failure reason, nothing is queued."""
+    from dagster import DagsterInstance, DagsterRunStatus
+
+    from orchestration.orders.jobs import run_config
+
+    url = built
+    result = runtime.execute_job("orders_rebuild", run_config=run_config(99999))
+    assert not result.success
+    message = "organization 99999 does not exist; pick an id from raw.organizations"
+    assert runtime.failure_summary(result) == message
+    steps = {e.step_key for e in result.all_events if e.is_step_start}
+    assert steps == {"rebuild_request"}  # dbt never started
+    with DagsterInstance.get() as instance:
+        run = instance.get_run_by_id(result.run_id)
+        assert run.status == DagsterRunStatus.FAILURE
+    assert query(
+        url, "select count(*) from ops.rebuild_requests where organization_id = 99999"
+    ) == [(0,)]
+    proc = run_tally("rebuild", "--org", "99999", url=url)
+    assert proc.returncode == 2 and proc.stderr.strip() == f"tally: error: {message}"
+
+
 def test_second_request_joins_the_active_one(built: str) -> None:
     url = built
     org, campaign = _other_org_campaign(url)
@@ -96,20 +120,44 @@ def test_dagster_rebuild_full_refresh(built: str) -> None:
     execute(
         url, "update raw.attributions set archived = true where organization_id = 1 and id % 7 = 0"
     )  # no updated_at
-    with psycopg.connect(url, autocommit=True) as conn:
-        request = rq.submit(conn, 1, None, full_refresh=True, actor="test")
-        request, result = rebuild.execute(conn, request, actor="test")
+    request, result = rebuild.execute(1, None, full_refresh=True, actor="test")
     assert result.success
     row = query(
-        url, "select status, dagster_run_id from ops.rebuild_requests where id = %s", (request.id,)
+        url,
+        "select status, dagster_run_id from ops.rebuild_requests where id = %s",
+        (request["id"],),
     )
-    assert row == [("completed", request.dagster_run_id)]
+    assert row == [("completed", result.run_id)]
     assert query(
         url,
         "select count(*) from ops.audit_entries where action = 'orders.rebuild.completed'"
         " and metadata ->> 'dagster_run_id' = %s",
-        (request.dagster_run_id,),
+        (result.run_id,),
     ) == [(1,)]
+    # every order mart's dbt test ran as an asset check of its mart (none skipped)
+    checks = {
+        (e.asset_check_evaluation_data.asset_key.path[1], e.asset_check_evaluation_data.check_name)
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
+    assert ("agg_order_running_totals", "assert_orders_running_totals_reconcile") in checks
+    assert ("agg_order_daily", "assert_orders_valid_configuration") in checks
+    # the days the rebuild wrote are materialized partitions of the mart
+    from dagster import AssetKey, DagsterInstance
+
+    days = {
+        str(d)
+        for (d,) in query(
+            url,
+            "select distinct day_bucket from marts.agg_order_daily where run_id = ("
+            " select run_id from marts.agg_order_daily where organization_id = 1"
+            " order by last_updated desc limit 1)",
+        )
+    }
+    assert len(days) > 30
+    with DagsterInstance.get() as instance:
+        parts = instance.get_materialized_partitions(AssetKey(["marts", "agg_order_daily"]))
+    assert days <= parts
     with psycopg.connect(url, autocommit=True) as conn:
         for mart in EXPECTED:
             n, ex = differences(conn, mart)
@@ -138,8 +186,13 @@ def test_config_change_yields_one_recalc_request(built: str) -> None:
     )
     with psycopg.connect(url, autocommit=True) as conn:
         requests, cursor = recalc_requests(conn, {}, settle_seconds=30)
-        assert [r.run_config["ops"]["incremental_marts"]["config"] for r in requests] == [
-            {"rebuild_organization_id": org, "full_refresh": True}
+        assert [r.run_config["ops"]["rebuild_request"]["config"] for r in requests] == [
+            {
+                "organization_id": org,
+                "campaign_id": None,
+                "full_refresh": True,
+                "requested_by": "sensor:orders_config_recalc",
+            }
         ]
         assert requests[0].run_key.startswith(f"orders-recalc-{org}-")
         again, _ = recalc_requests(conn, cursor, settle_seconds=30)

@@ -3,8 +3,10 @@
 # No `from __future__ import annotations`: Dagster reads the `config: IncrementalRunConfig`
 # annotation of the asset function unresolved, so it must not be a string.
 
-from dagster import AssetExecutionContext, BackfillPolicy, Config
-from dagster_dbt import DbtCliResource, dbt_assets
+from collections.abc import Iterator
+
+from dagster import AssetExecutionContext, BackfillPolicy, Config, Output
+from dagster_dbt import DbtCliInvocation, DbtCliResource, dbt_assets
 
 from orchestration.dbt_args import (
     SLIDING_WINDOW_TAG,
@@ -15,8 +17,10 @@ from orchestration.dbt_args import (
     window_from_partition_range,
 )
 from orchestration.errors import TallyError
+from orchestration.partition_status import day_materializations
 from orchestration.partitions import daily_partitions
 from orchestration.project import tally_project
+from orchestration.resources import TallyDatabase
 from orchestration.translator import translator
 
 
@@ -75,12 +79,31 @@ def _vars(context: AssetExecutionContext, config: IncrementalRunConfig) -> dict:
     name="incremental_marts",
 )
 def incremental_marts(
-    context: AssetExecutionContext, dbt: DbtCliResource, config: IncrementalRunConfig
+    context: AssetExecutionContext,
+    dbt: DbtCliResource,
+    tally_db: TallyDatabase,
+    config: IncrementalRunConfig,
 ):
     # the vars through the environment: dbt keeps its saved parse (see dbt_args.run_vars)
     with run_vars(_vars(context, config)):
         invocation = dbt.cli(build_args(), context=context)
-    yield from invocation.stream()
+    written = []
+    for event in invocation.stream():
+        if isinstance(event, Output):
+            written.append(context.asset_key_for_output(event.output_name))
+        yield event
+    if context.has_partition_key_range or context.has_partition_key:
+        return  # a partition-range run: Dagster records one materialization per day itself
+    yield from day_events(tally_db, invocation, written, context.instance)
+
+
+def day_events(
+    tally_db: TallyDatabase, invocation: DbtCliInvocation, keys: list, instance
+) -> Iterator:
+    """Per-day materializations of the marts an unpartitioned run wrote (partition_status)."""
+    invocation_id = invocation.get_artifact("run_results.json")["metadata"]["invocation_id"]
+    with tally_db.connect() as conn:
+        yield from day_materializations(conn, keys, invocation_id, instance)
 
 
 # Everything upstream of the incremental marts (seeds, staging, intermediate, full-table

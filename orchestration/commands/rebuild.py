@@ -39,25 +39,20 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 
     actor = f"cli:{getpass.getuser()}"
     started = time.perf_counter()
-    with db.connect(autocommit=True) as conn:
-        request = rq.submit(
-            conn, args.org, args.campaign, full_refresh=args.full_refresh, actor=actor
-        )
-        if request.joined:
-            run = request.dagster_run_id or "not started yet"
-            print(
-                f"a rebuild of {request.scope} is already {request.status}: "
-                f"joined request #{request.id} (Dagster run {run}); no new run started"
-            )
-            return 0
+    request, result = rebuild.execute(
+        args.org, args.campaign, full_refresh=args.full_refresh, actor=actor
+    )
+    if request["joined"]:
+        run = request["dagster_run_id"] or "not started yet"
         print(
-            f"rebuilding {request.scope} (request #{request.id}, full_refresh={args.full_refresh}) ..."
+            f"a rebuild of {request['scope']} is already {request['status']}: "
+            f"joined request #{request['id']} (Dagster run {run}); no new run started"
         )
-        request, result = rebuild.execute(conn, request, actor=actor)
+        return 0
     if not result.success:
         raise TallyError(runtime.failure_summary(result))
     print(
-        f"rebuilt {request.scope} in {time.perf_counter() - started:.1f} s "
-        f"(Dagster run {request.dagster_run_id})"
+        f"rebuilt {request['scope']} (request #{request['id']}, full_refresh={args.full_refresh}) "
+        f"in {time.perf_counter() - started:.1f} s (Dagster run {result.run_id})"
     )
     return 0

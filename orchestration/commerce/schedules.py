@@ -9,14 +9,10 @@ toggled by hand in the UI wins over it.
 
 from __future__ import annotations
 
-from dagster import DefaultScheduleStatus, ScheduleDefinition
+from dagster import ScheduleDefinition
 
 from orchestration.commerce.jobs import integration_usage, sending_stats
-from orchestration.flags import status
-
-
-def _status(flag: str) -> DefaultScheduleStatus:
-    return status(flag)
+from orchestration.flags import default_status
 
 
 def integration_usage_schedule() -> ScheduleDefinition:
@@ -25,7 +21,7 @@ def integration_usage_schedule() -> ScheduleDefinition:
         job=integration_usage,
         cron_schedule="0 4 * * *",
         execution_timezone="UTC",
-        default_status=_status("integration_usage"),
+        default_status=default_status("integration_usage"),
         description="Integration usage through yesterday, daily at 04:00 UTC (TALLY_INTEGRATION_USAGE_ENABLED).",
     )
 
@@ -36,7 +32,7 @@ def sending_stats_schedule() -> ScheduleDefinition:
         job=sending_stats,
         cron_schedule="0 5 * * 1",
         execution_timezone="UTC",
-        default_status=_status("sending_stats"),
+        default_status=default_status("sending_stats"),
         description="30-day sending stats rebuild, weekly on Monday 05:00 UTC (TALLY_SENDING_STATS_ENABLED).",
     )
 

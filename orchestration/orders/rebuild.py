@@ -1,54 +1,43 @@
-"""Run an admin rebuild request of the order marts in-process (CLI and tests)."""
+"""Run the ``orders_rebuild`` job in-process (CLI and tests): the job itself validates,
+deduplicates and audits, so this is the same code path as the Launchpad."""
 
 from __future__ import annotations
 
-import uuid
-
-import psycopg
+from typing import Any
 
 from orchestration import runtime
-from orchestration.orders import requests as rq
+from orchestration.errors import TallyError
+from orchestration.orders.jobs import JOB_NAME, REQUEST_OP, run_config
 
 
-def run_tags(request: rq.RebuildRequest) -> dict[str, str]:
+def run_tags(organization_id: int, campaign_id: int | None, full_refresh: bool) -> dict[str, str]:
     tags = {
-        "tally/rebuild_organization_id": str(request.organization_id),
-        "tally/rebuild_request_id": str(request.id),
-        "tally/full_refresh": str(request.full_refresh).lower(),
+        "tally/rebuild_organization_id": str(organization_id),
+        "tally/full_refresh": str(full_refresh).lower(),
     }
-    if request.campaign_id is not None:
-        tags["tally/rebuild_campaign_id"] = str(request.campaign_id)
+    if campaign_id is not None:
+        tags["tally/rebuild_campaign_id"] = str(campaign_id)
     return tags
 
 
-def execute(conn: psycopg.Connection, request: rq.RebuildRequest, *, actor: str = "cli"):
-    """Execute a freshly queued request (not a joined one); record status and audit."""
-    runtime.ensure_manifest()
-    from dagster import DagsterInstance
-
-    from orchestration.definitions import defs
-
-    job = defs.resolve_job_def("orders_rebuild")
-    run_id = str(uuid.uuid4())
-    rq.mark_running(conn, request.id, run_id)
-    request = rq.RebuildRequest(
-        **{**request.__dict__, "dagster_run_id": run_id, "status": "running"}
+def execute(
+    organization_id: int,
+    campaign_id: int | None = None,
+    *,
+    full_refresh: bool = False,
+    actor: str = "cli",
+) -> tuple[dict[str, Any], Any]:
+    """(the request as the job saw it, the Dagster result); TallyError with the run's
+    one-line failure reason when the request was refused."""
+    result = runtime.execute_job(
+        JOB_NAME,
+        run_config=run_config(
+            organization_id, campaign_id, full_refresh=full_refresh, requested_by=actor
+        ),
+        tags=run_tags(organization_id, campaign_id, full_refresh),
     )
     try:
-        with (
-            DagsterInstance.get() as instance,
-            runtime.run_guard("orders_rebuild", instance) as guard_tags,
-        ):
-            result = job.execute_in_process(
-                run_config=request.run_config(),
-                instance=instance,
-                tags={**run_tags(request), **guard_tags},
-                run_id=run_id,
-                raise_on_error=False,
-            )
-    except BaseException as exc:
-        rq.mark_finished(conn, request, success=False, actor=actor, error=str(exc)[:500])
-        raise
-    error = None if result.success else runtime.failure_summary(result)
-    rq.mark_finished(conn, request, success=result.success, actor=actor, error=error)
+        request = result.output_for_node(REQUEST_OP)
+    except Exception:  # the first op failed: validation refused the request
+        raise TallyError(runtime.failure_summary(result)) from None
     return request, result

@@ -10,7 +10,7 @@ A tick that runs first rebuilds the tenant itself (version change = whole tenant
 records the new version, after which the sensor sees nothing to do - the two agree.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: Dagster reads the sensor's resource annotation.
 
 import hashlib
 import json
@@ -19,9 +19,10 @@ import os
 import psycopg
 from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SkipReason, sensor
 
-from orchestration.db import database
+from orchestration.flags import default_status
 from orchestration.orders import requests as rq
-from orchestration.orders.jobs import orders_rebuild
+from orchestration.orders.jobs import orders_rebuild, run_config
+from orchestration.resources import TallyDatabase
 
 SETTLE_SECONDS = int(os.environ.get("TALLY_ORDERS_RECALC_SETTLE_SECONDS", "30"))
 ACTOR = "sensor:orders_config_recalc"
@@ -85,13 +86,7 @@ def recalc_requests(
         out.append(
             RunRequest(
                 run_key=run_key,
-                run_config={
-                    "ops": {
-                        "incremental_marts": {
-                            "config": {"rebuild_organization_id": org, "full_refresh": True}
-                        }
-                    }
-                },
+                run_config=run_config(org, full_refresh=True, requested_by=ACTOR),
                 tags={"tally/rebuild_organization_id": str(org), "tally/trigger": "config_change"},
             )
         )
@@ -99,25 +94,16 @@ def recalc_requests(
     return out, new_cursor
 
 
-def _default_status() -> DefaultSensorStatus:
-    raw = os.environ.get("TALLY_ORDERS_RECALC_ENABLED", "true").strip().lower()
-    return (
-        DefaultSensorStatus.RUNNING
-        if raw in {"1", "true", "yes", "on"}
-        else DefaultSensorStatus.STOPPED
-    )
-
-
 @sensor(
     job=orders_rebuild,
     minimum_interval_seconds=60,
-    default_status=_default_status(),
+    default_status=default_status("orders_recalc", DefaultSensorStatus),
     description="Full-refresh rebuild of an organization whose excluded_attributions or timezone changed "
     "(TALLY_ORDERS_RECALC_ENABLED).",
 )
-def orders_config_recalc(context: SensorEvaluationContext):
+def orders_config_recalc(context: SensorEvaluationContext, tally_db: TallyDatabase):
     cursor = json.loads(context.cursor) if context.cursor else {}
-    with database().connect() as conn:
+    with tally_db.connect() as conn:
         requests, new_cursor = recalc_requests(conn, cursor)
     if not requests:
         return SkipReason("no organization configuration changed")

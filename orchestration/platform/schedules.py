@@ -33,7 +33,7 @@ PLATFORM_SCHEDULE_TABLE: list[tuple[str, str, str, str]] = [
 
 def platform_schedules() -> list[ScheduleDefinition]:
     """Build the schedules, reading the feature flags now (called when definitions load)."""
-    from orchestration.flags import status
+    from orchestration.flags import default_status
     from orchestration.platform.jobs import PLATFORM_JOBS
 
     jobs = {j.name: j for j in PLATFORM_JOBS}
@@ -43,7 +43,7 @@ def platform_schedules() -> list[ScheduleDefinition]:
             job=jobs[job_name],
             cron_schedule=cron,
             execution_timezone="UTC",
-            default_status=status(flag),
+            default_status=default_status(flag),
             description=f"{job_name} ({cron} UTC); off when TALLY_{flag.upper()}_ENABLED=false.",
         )
         for name, job_name, cron, flag in PLATFORM_SCHEDULE_TABLE

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from dagster import DefaultScheduleStatus, RunRequest, schedule
+from dagster import RunRequest, schedule
 
-from orchestration.flags import status
+from orchestration.flags import default_status
 from orchestration.snapshots.catalog import WindowDefinition, seed_windows
 from orchestration.snapshots.jobs import recompute_snapshots, run_config
-
-
-def _default_status() -> DefaultScheduleStatus:
-    """TALLY_SNAPSHOTS_ENABLED."""
-    return status("snapshots")
 
 
 def cron_for_minutes(minutes: int) -> str:
@@ -43,7 +38,7 @@ def _window_schedule(window: WindowDefinition):
         job=recompute_snapshots,
         cron_schedule=cron_for_minutes(window.refresh_interval_minutes),
         execution_timezone="UTC",
-        default_status=_default_status(),
+        default_status=default_status("snapshots"),
         description=(
             f"Recompute the '{window.window_name}' snapshots of yesterday and today every "
             f"{window.refresh_interval_minutes} minutes (TALLY_SNAPSHOTS_ENABLED)."

@@ -10,14 +10,15 @@ change seen on many evaluations, or several changes before the rebuild starts,
 launch one run; a later change back to an earlier zone launches a new one.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: Dagster reads the sensor's resource annotation.
 
 from dataclasses import dataclass
 
 import psycopg
 from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SkipReason, sensor
 
-from orchestration.flags import flag_enabled
+from orchestration.flags import default_status
+from orchestration.resources import TallyDatabase
 from orchestration.support.jobs import rebuild_config, support_rollup
 
 MART = "agg_support_rollup_daily"
@@ -65,20 +66,14 @@ def pending_timezone_changes(conn: psycopg.Connection) -> list[TimezoneChange]:
 @sensor(
     job=support_rollup,
     minimum_interval_seconds=60,
-    default_status=(
-        DefaultSensorStatus.RUNNING
-        if flag_enabled("support_timezone_sensor")
-        else DefaultSensorStatus.STOPPED
-    ),
+    default_status=default_status("support_timezone_sensor", DefaultSensorStatus),
     description=(
         "Rebuilds an account's support rollup when its reporting_timezone is set or "
         "changed (TALLY_SUPPORT_TIMEZONE_SENSOR_ENABLED)."
     ),
 )
-def support_timezone_sensor(context: SensorEvaluationContext):
-    from orchestration.db import connect, database
-
-    with connect(database(start=False).url) as conn:
+def support_timezone_sensor(context: SensorEvaluationContext, tally_db: TallyDatabase):
+    with tally_db.connect(autocommit=False) as conn:
         changes = pending_timezone_changes(conn)
     if not changes:
         return SkipReason("no account timezone changed since its rollup was built")
