@@ -33,11 +33,14 @@ from orchestration.reader.support import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-REGISTRY = {
-    r["event_name"]: (r["metric"], r["count_kind"])
-    for r in csv.DictReader((ROOT / "seeds" / "metric_registry.csv").open())
-}
-METRICS = sorted({m for m, _ in REGISTRY.values()})
+REGISTRY_ROWS = list(csv.DictReader((ROOT / "seeds" / "metric_registry.csv").open()))
+METRICS = sorted({r["metric"] for r in REGISTRY_ROWS})
+# the rolled-up metrics per event name ('events_excluding_bot_handoffs' is read from raw)
+REGISTRY: dict[str, list[tuple[str, str]]] = defaultdict(list)
+for _r in REGISTRY_ROWS:
+    if _r["count_kind"] in ("events", "distinct_conversations"):
+        REGISTRY[_r["event_name"]].append((_r["metric"], _r["count_kind"]))
+ROLLED_METRICS = sorted({m for pairs in REGISTRY.values() for m, _ in pairs})
 
 pytestmark = pytest.mark.slow
 
@@ -89,6 +92,9 @@ HAND_EVENTS = [
     (9004, "conversation_bot_handoff", 0, None, 9142, 501, "2025-06-04 09:00:00"),
     (9004, "conversation_bot_handoff", 0, 9104, 9142, 502, "2025-06-03 12:00:00"),
     (9004, "conversation_resolved", 60, 9104, 9141, 503, "2025-06-05 08:00:00"),
+    # bot resolutions: 501 was handed off (above), 504 not (yet)
+    (9004, "conversation_bot_resolved", 0, None, 9141, 501, "2025-06-05 10:00:00"),
+    (9004, "conversation_bot_resolved", 0, None, 9141, 504, "2025-06-05 11:00:00"),
     # no timezone: raw path in UTC (or a requested zone)
     (9005, "conversation_resolved", 3, None, None, 601, "2025-06-03 23:30:00"),
     (9005, "conversation_resolved", 5, None, None, 602, "2025-06-04 00:30:00"),
@@ -160,19 +166,19 @@ def expected_rollup(url: str, accounts: set[int] | None = None) -> dict[tuple, t
     for acc, name, value, bh, user, inbox, conv, ts in rows:
         if acc not in zones or name not in REGISTRY:
             continue
-        metric, kind = REGISTRY[name]
         day = ts.astimezone(zones[acc]).date()
-        for dim, dim_id in (("account", acc), ("agent", user), ("inbox", inbox)):
-            if dim_id is None:
-                continue
-            key = (acc, day, dim, dim_id, metric)
-            if kind == "distinct_conversations":
-                convs[key].update([conv] if conv is not None else [])
-            else:
-                c = sums[key]
-                c[0] += 1
-                c[1] += value or 0.0
-                c[2] += bh or 0.0
+        for metric, kind in REGISTRY[name]:
+            for dim, dim_id in (("account", acc), ("agent", user), ("inbox", inbox)):
+                if dim_id is None:
+                    continue
+                key = (acc, day, dim, dim_id, metric)
+                if kind == "distinct_conversations":
+                    convs[key].update([conv] if conv is not None else [])
+                else:
+                    c = sums[key]
+                    c[0] += 1
+                    c[1] += value or 0.0
+                    c[2] += bh or 0.0
     out = {key: (n, s, b) for key, (n, s, b) in sums.items()}
     out.update({key: (len(c), 0.0, 0.0) for key, c in convs.items()})
     return out
@@ -396,7 +402,7 @@ def test_rollup_path_equals_raw_path_everywhere(url):
     end = date.today()
     start = end - timedelta(days=120)
     compared = 0
-    for metric in METRICS:
+    for metric in ROLLED_METRICS:
         for dim, dim_id in (("account", None), ("agent", agent), ("inbox", inbox)):
             for group_by in ("day", "week", "month", "year"):
                 for bh in (False, True):
@@ -420,7 +426,7 @@ def test_rollup_path_equals_raw_path_everywhere(url):
                         [p.sum for p in raw.periods], rel=1e-9
                     )
                     compared += 1
-    assert compared == len(METRICS) * 3 * 4 * 2
+    assert compared == len(ROLLED_METRICS) * 3 * 4 * 2
     # and both equal the independent expectation (monthly resolutions of the account)
     expected = expected_rollup(url, {acc})
     r = support_report(acc, "resolutions", start, end, group_by="month")
@@ -493,6 +499,44 @@ def test_cli_report(url):
     )
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "unknown metric" in proc.stderr
+
+
+# --------------------------------------------------------------------------- bot resolutions
+
+
+def test_bot_resolutions_rule_excluding_handoffs(url):
+    june = (date(2025, 6, 1), date(2025, 6, 30))
+    # Tally's bot_resolutions counts every bot resolution (handed off or not), from the rollup
+    r = support_report(9004, "bot_resolutions", *june, group_by="month")
+    assert (r.source, r.count) == ("rollup", 2)
+    # the registry's other rule (Chatwoot's :exclude_bot_handoffs), always from raw
+    x = support_report(9004, "bot_resolutions_excluding_handoffs", *june, group_by="month")
+    assert x.source == "raw" and "handed off" in x.fallback_reason
+    assert x.count == 1  # 504 only
+    day = support_report(
+        9004, "bot_resolutions_excluding_handoffs", date(2025, 6, 5), date(2025, 6, 5),
+        dimension="inbox", dimension_id=9141,
+    )  # fmt: skip
+    assert day.count == 1
+    assert query(
+        url,
+        "select count(*) from marts.agg_support_rollup_daily"
+        " where metric = 'bot_resolutions_excluding_handoffs'",
+    ) == [(0,)]
+    s = support_summary(9004, "inbox", *june)
+    assert s.sources["bot_resolutions_excluding_handoffs"] == "raw"
+    got = {m.dimension_id: m.metrics["bot_resolutions_excluding_handoffs"].count for m in s.members}
+    assert got == {9141: 1, 9142: 0}
+    # a handoff of 504 two weeks later changes the past day
+    execute(
+        url,
+        "insert into raw.reporting_events (account_id, name, value, inbox_id, conversation_id,"
+        " created_at, updated_at) values (9004, 'conversation_bot_handoff', 0, 9142, 504,"
+        " '2025-07-20 10:00+00', now())",
+    )
+    x = support_report(9004, "bot_resolutions_excluding_handoffs", *june, group_by="month")
+    assert x.count == 0
+    assert support_report(9004, "bot_resolutions", *june, group_by="month").count == 2
 
 
 # --------------------------------------------------------------------------- hourly (raw)

@@ -88,6 +88,7 @@ _RAW_SQL = """
             and e.created_at >= (cast(%(start)s as date)::timestamp at time zone %(tz)s)
             and e.created_at < ((cast(%(end)s as date) + 1)::timestamp at time zone %(tz)s)
             {dimension_filter}
+            {exclusion}
     )
     select {period} as period_start, {count} as count, {sum} as sum
     from ev
@@ -99,8 +100,24 @@ _RAW_BUCKET = {
     # periods (two instants), the skipped hour of a spring-forward day none
     True: "date_trunc('hour', e.created_at, %(tz)s)",
 }
+# Chatwoot's :exclude_bot_handoffs: a conversation handed off to a human at any time
+HANDOFF_EVENT = "conversation_bot_handoff"
+_NO_HANDOFF = f"""not exists (
+                select 1 from raw.reporting_events as h
+                where h.account_id = e.account_id
+                    and h.conversation_id = e.conversation_id
+                    and h.name = '{HANDOFF_EVENT}'
+            )"""
+_RAW_EXCLUSION = {
+    "events": "",
+    "distinct_conversations": "",
+    "events_excluding_bot_handoffs": "and " + _NO_HANDOFF,
+}
+# the count kinds the rollup holds; others are always read from raw
+ROLLED_UP_KINDS = ("events", "distinct_conversations")
 _RAW_COUNT = {
     "events": ("count(*)", "coalesce(sum(ev.value), 0)"),
+    "events_excluding_bot_handoffs": ("count(*)", "coalesce(sum(ev.value), 0)"),
     "distinct_conversations": ("count(distinct ev.conversation_id)", "0"),
 }
 
@@ -252,6 +269,7 @@ def support_report(
                 bucket=_RAW_BUCKET[group_by == "hour"],
                 value=_RAW_VALUE[business_hours],
                 dimension_filter=_RAW_DIMENSION[dimension],
+                exclusion=_RAW_EXCLUSION[m.count_kind],
                 period=_PERIOD[group_by].format(d="ev.d"),
                 count=count_sql,
                 sum=sum_sql,
@@ -420,6 +438,11 @@ def _fallback_reason(
         return "raw path requested"
     if not m.registered:
         return f"metric {m.name!r} is not in the metric registry"
+    if m.count_kind not in ROLLED_UP_KINDS:
+        return (
+            f"{m.name} excludes conversations handed off to a human at any time (a later "
+            "handoff changes past days), so it is not rolled up"
+        )
     if account_tz is None:
         return "the account has no valid reporting timezone (not rolled up)"
     if timezone is not None and timezone != account_tz:
@@ -495,6 +518,7 @@ _SUMMARY_RAW_SQL = """
         and e.created_at >= (cast(%(start)s as date)::timestamp at time zone %(tz)s)
         and e.created_at < ((cast(%(end)s as date) + 1)::timestamp at time zone %(tz)s)
         and {member} is not null
+        and (reg.count_kind <> 'events_excluding_bot_handoffs' or {no_handoff})
     group by 1, 2
 """
 
@@ -593,7 +617,8 @@ def support_summary(
             reason = f"requested timezone {timezone} differs from the account's {account_tz}"
         else:
             reason = _rollup_unavailable(conn, account_id, account_tz)
-        distinct = [m for m, k in kinds.items() if k == "distinct_conversations"]
+        # distinct counts do not add up over days; raw-only kinds are not rolled up
+        distinct = [m for m, k in kinds.items() if k != "events"]
         from_raw = list(kinds) if reason is not None else distinct
         from_rollup = [m for m in kinds if m not in from_raw]
         params = {
@@ -607,7 +632,9 @@ def support_summary(
         if from_rollup:
             rows += conn.execute(_SUMMARY_ROLLUP_SQL, {**params, "metrics": from_rollup}).fetchall()
         if from_raw:
-            sql = _SUMMARY_RAW_SQL.format(member=_RAW_MEMBER_COLUMN[dimension])
+            sql = _SUMMARY_RAW_SQL.format(
+                member=_RAW_MEMBER_COLUMN[dimension], no_handoff=_NO_HANDOFF
+            )
             rows += conn.execute(sql, {**params, "metrics": from_raw}).fetchall()
     found = {
         (r["dimension_id"], r["metric"]): SummaryMetric(
