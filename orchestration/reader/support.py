@@ -572,6 +572,7 @@ def support_summary(
     end: date,
     *,
     timezone: str | None = None,
+    metrics: list[str] | None = None,
     source: str = "auto",
     db: Database | None = None,
     conn: psycopg.Connection | None = None,
@@ -579,6 +580,7 @@ def support_summary(
     """Chatwoot's agents / inboxes report page: per member of the account, the count,
     sum and average (plain and business hours) of every registered metric over
     ``start``..``end`` (local days). Every member is listed, with zeros when idle.
+    ``metrics`` limits the summary to those registered metrics (default: all).
 
     A fixed number of queries whatever the number of members: the account, the
     registry, the members, the read-path state, one grouped rollup query and one
@@ -601,6 +603,11 @@ def support_summary(
             " group by metric order by metric"
         ).fetchall()
         kinds = {r["metric"]: r["count_kind"] for r in registry}
+        if metrics is not None:
+            unknown = sorted(set(metrics) - set(kinds))
+            if unknown:
+                raise TallyError(f"unknown metric {unknown[0]!r}; choose among {', '.join(kinds)}")
+            kinds = {m: k for m, k in kinds.items() if m in metrics}
         members = [
             r["id"]
             for r in conn.execute(
