@@ -25,7 +25,7 @@ MART = "agg_support_rollup_daily"
 def run(scale: float) -> dict:
     from orchestration.commands.support_backfill import backfill_diff
     from orchestration.reader.connection import reader_connection
-    from orchestration.reader.support import support_report
+    from orchestration.reader.support import support_report, support_summary
 
     db = runtime.activate(database())
     with db.connect() as conn:
@@ -97,6 +97,38 @@ def run(scale: float) -> dict:
             5,
             1,
         )
+    # summary report (Chatwoot's agents page): every agent of the account over the month
+    events_metrics = ["first_response", "reply_time", "resolutions", "bot_resolutions"]
+    with reader_connection(db) as conn:
+        s = support_summary(account, "agent", start, end, conn=conn)
+        s_raw = support_summary(account, "agent", start, end, source="raw", conn=conn)
+        assert s.source == "rollup", s.fallback_reason
+        assert [m.metrics["resolutions"].count for m in s.members] == [
+            m.metrics["resolutions"].count for m in s_raw.members
+        ]
+        summary_members = len(s.members)
+        summary_ms = median_ms(
+            lambda: support_summary(account, "agent", start, end, conn=conn), 20, warmup=2
+        )
+        summary_events_ms = median_ms(
+            lambda: support_summary(
+                account, "agent", start, end, metrics=events_metrics, conn=conn
+            ),
+            20,
+            warmup=2,
+        )
+        summary_raw_ms = median_ms(
+            lambda: support_summary(account, "agent", start, end, source="raw", conn=conn), 5, 1
+        )
+        hour_end = end
+        hour_start = end - timedelta(days=6)
+        hourly_ms = median_ms(
+            lambda: support_report(
+                account, "first_response", hour_start, hour_end, group_by="hour", conn=conn
+            ),
+            10,
+            warmup=1,
+        )
     handoffs_week_ms = median_ms(
         lambda: support_report(account, "bot_handoffs", start, end, group_by="week", db=db), 5, 1
     )
@@ -130,6 +162,14 @@ def run(scale: float) -> dict:
         if rollup_conn_ms
         else None,
         "report_handoffs_by_week_raw_ms": handoffs_week_ms,
+        "summary_agents": summary_members,
+        "summary_month_all_metrics_open_conn_ms": summary_ms,  # handoffs + excl. from raw
+        "summary_month_events_metrics_open_conn_ms": summary_events_ms,  # rollup only
+        "summary_month_raw_open_conn_ms": summary_raw_ms,
+        "summary_speedup_events_metrics_x": round(summary_raw_ms / summary_events_ms, 1)
+        if summary_events_ms
+        else None,
+        "report_hourly_7_days_raw_open_conn_ms": hourly_ms,
         "backfill_dry_run_30_days_s": round(dry_run_s, 3),
         "backfill_dry_run_unchanged_rows": diff.unchanged,
         "full_build_wall_s": round(full_wall, 2),

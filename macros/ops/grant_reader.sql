@@ -77,4 +77,9 @@
             grant usage on schema ops to tally_reader;
             grant select (mart, tenant_id, tenant_version) on ops.aggregation_progress to tally_reader;
         end if;
+        -- support reader: the per-account read-path switch (orchestration/support/read_path.py)
+        if to_regclass('ops.support_read_path') is not null then
+            grant usage on schema ops to tally_reader;
+            grant select (account_id, read_from, reason) on ops.support_read_path to tally_reader;
+        end if;
 {% endmacro %}

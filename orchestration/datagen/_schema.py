@@ -165,6 +165,13 @@ INDEXES: dict[str, list[tuple[str, ...]]] = {
     "reporting_events": [
         ("account_created_at", "account_id, created_at"),
         ("updated_at", "updated_at"),
+        # the support reader's :exclude_bot_handoffs rule: was the conversation ever
+        # handed off? (a small partial index: handoffs only)
+        (
+            "account_handoff_conversation",
+            "account_id, conversation_id",
+            "where name = 'conversation_bot_handoff'",
+        ),
     ],
     "analytics_events": [("occurred_at", "occurred_at"), ("updated_at", "updated_at")],
     "orders": [("shop_created_at", "shop_id, created_at"), ("updated_at", "updated_at")],

@@ -6,8 +6,9 @@ Two paths, one answer:
 * **rollup** - ``marts.agg_support_rollup_daily`` (local days in the account's
   ``reporting_timezone``), summed per period;
 * **raw** - ``raw.reporting_events`` aggregated on the fly, used when the request is
-  not eligible for the rollup: the account has no (valid) timezone, the requested
-  timezone differs from the account's, the metric is a raw event name not in the
+  not eligible for the rollup: the account is switched to read raw
+  (``ops.support_read_path``), the grouping is by hour, the account has no (valid)
+  timezone, the requested timezone differs from the account's, the metric is a raw event name not in the
   metric registry, the mart is not built yet - or the metric is counted as distinct
   conversations and the grouping is coarser than a day (distinct counts of days do
   not add up to the distinct count of a week, so those are computed exactly from raw).
@@ -23,7 +24,8 @@ from __future__ import annotations
 import calendar
 import contextlib
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import psycopg
 
@@ -31,8 +33,10 @@ from orchestration.db import Database
 from orchestration.errors import TallyError
 from orchestration.reader.connection import reader_connection
 
-GROUP_BYS: tuple[str, ...] = ("day", "week", "month", "year")
+GROUP_BYS: tuple[str, ...] = ("hour", "day", "week", "month", "year")
 DIMENSIONS: tuple[str, ...] = ("account", "agent", "inbox")
+SUMMARY_DIMENSIONS: tuple[str, ...] = ("agent", "inbox")
+MAX_HOURLY_DAYS = 31  # hourly reports come from raw: bound the range they may scan
 WEEK_STARTS: dict[str, int] = {  # ISO day numbers
     "monday": 1,
     "tuesday": 2,
@@ -47,6 +51,7 @@ MAX_DAYS = 5 * 366
 # --------------------------------------------------------------------------- SQL (constants)
 
 _PERIOD = {
+    "hour": "{d}",
     "day": "{d}",
     "week": "({d} - cast(((extract(isodow from {d}))::int - %(week_start)s + 7) %% 7 as int))",
     "month": "cast(date_trunc('month', {d}) as date)",
@@ -74,7 +79,7 @@ _ROLLUP_SQL = """
 _RAW_SQL = """
     with ev as (
         select
-            cast(e.created_at at time zone %(tz)s as date) as d,
+            {bucket} as d,
             e.conversation_id,
             {value} as value
         from raw.reporting_events as e
@@ -83,13 +88,36 @@ _RAW_SQL = """
             and e.created_at >= (cast(%(start)s as date)::timestamp at time zone %(tz)s)
             and e.created_at < ((cast(%(end)s as date) + 1)::timestamp at time zone %(tz)s)
             {dimension_filter}
+            {exclusion}
     )
     select {period} as period_start, {count} as count, {sum} as sum
     from ev
     group by 1
 """
+_RAW_BUCKET = {
+    False: "cast(e.created_at at time zone %(tz)s as date)",
+    # the hour of the instant in the zone: the repeated hour of a fall-back day is two
+    # periods (two instants), the skipped hour of a spring-forward day none
+    True: "date_trunc('hour', e.created_at, %(tz)s)",
+}
+# Chatwoot's :exclude_bot_handoffs: a conversation handed off to a human at any time
+HANDOFF_EVENT = "conversation_bot_handoff"
+_NO_HANDOFF = f"""not exists (
+                select 1 from raw.reporting_events as h
+                where h.account_id = e.account_id
+                    and h.conversation_id = e.conversation_id
+                    and h.name = '{HANDOFF_EVENT}'
+            )"""
+_RAW_EXCLUSION = {
+    "events": "",
+    "distinct_conversations": "",
+    "events_excluding_bot_handoffs": "and " + _NO_HANDOFF,
+}
+# the count kinds the rollup holds; others are always read from raw
+ROLLED_UP_KINDS = ("events", "distinct_conversations")
 _RAW_COUNT = {
     "events": ("count(*)", "coalesce(sum(ev.value), 0)"),
+    "events_excluding_bot_handoffs": ("count(*)", "coalesce(sum(ev.value), 0)"),
     "distinct_conversations": ("count(distinct ev.conversation_id)", "0"),
 }
 
@@ -99,9 +127,10 @@ _RAW_COUNT = {
 
 @dataclass(frozen=True)
 class SupportPeriod:
-    """One period: its first local day, the event (or conversation) count and sum."""
+    """One period: its first local day (for ``group_by='hour'`` the hour's first
+    instant, a datetime in the report's zone), the event (or conversation) count and sum."""
 
-    period_start: date
+    period_start: date | datetime
     count: int
     sum: float
     average: float | None  # sum / count; None when count is 0
@@ -237,17 +266,25 @@ def support_report(
         else:
             count_sql, sum_sql = _RAW_COUNT[m.count_kind]
             sql = _RAW_SQL.format(
+                bucket=_RAW_BUCKET[group_by == "hour"],
                 value=_RAW_VALUE[business_hours],
                 dimension_filter=_RAW_DIMENSION[dimension],
+                exclusion=_RAW_EXCLUSION[m.count_kind],
                 period=_PERIOD[group_by].format(d="ev.d"),
                 count=count_sql,
                 sum=sum_sql,
             )
         rows = conn.execute(sql, params).fetchall()
-    found = {r["period_start"]: (int(r["count"] or 0), float(r["sum"] or 0.0)) for r in rows}
+    found = {
+        _period_key(r["period_start"]): (int(r["count"] or 0), float(r["sum"] or 0.0)) for r in rows
+    }
+    if group_by == "hour":
+        labels = hours_between(start, end, tz)
+    else:
+        labels = periods_between(start, end, group_by, week_start)
     periods = []
-    for p in periods_between(start, end, group_by, week_start):
-        count, total = found.get(p, (0, 0.0))
+    for p in labels:
+        count, total = found.get(_period_key(p), (0, 0.0))
         periods.append(SupportPeriod(p, count, total, total / count if count else None))
     return SupportReport(
         account_id=account_id,
@@ -264,6 +301,31 @@ def support_report(
         fallback_reason=reason,
         periods=periods,
     )
+
+
+def _period_key(p: date | datetime) -> date | datetime:
+    """Hours are compared as UTC instants (the database returns them in its session zone)."""
+    return p.astimezone(UTC) if isinstance(p, datetime) else p
+
+
+def hours_between(start: date, end: date, tz: str) -> list[datetime]:
+    """Every local hour of the days ``start``..``end`` in ``tz``, as aware datetimes: 23 on a
+    spring-forward day, 25 on a fall-back day (the repeated hour twice, by its instant)."""
+    zone = ZoneInfo(tz)
+    lo = datetime.combine(start, time(), zone).astimezone(UTC)
+    hi = datetime.combine(end + timedelta(days=1), time(), zone).astimezone(UTC)
+    out: list[datetime] = []
+    seen: set[datetime] = set()
+    t = lo
+    while t < hi:  # quarter-hour steps catch zones offset by 30 or 45 minutes
+        local = t.astimezone(zone)
+        first = local.replace(minute=0, second=0, microsecond=0)
+        instant = first.astimezone(UTC)
+        if instant not in seen and instant >= lo:
+            seen.add(instant)
+            out.append(first)
+        t += timedelta(minutes=15)
+    return out
 
 
 def _check_arguments(
@@ -283,6 +345,11 @@ def _check_arguments(
         )
     if (end - start).days > MAX_DAYS:
         raise TallyError(f"range {start}..{end} is longer than 5 years; split it")
+    if group_by == "hour" and (end - start).days + 1 > MAX_HOURLY_DAYS:
+        raise TallyError(
+            f"hourly range {start}..{end} is {(end - start).days + 1} days, more than "
+            f"{MAX_HOURLY_DAYS}; narrow it or group by day"
+        )
 
 
 _ZONES: frozenset[str] | None = None
@@ -371,15 +438,39 @@ def _fallback_reason(
         return "raw path requested"
     if not m.registered:
         return f"metric {m.name!r} is not in the metric registry"
+    if m.count_kind not in ROLLED_UP_KINDS:
+        return (
+            f"{m.name} excludes conversations handed off to a human at any time (a later "
+            "handoff changes past days), so it is not rolled up"
+        )
     if account_tz is None:
         return "the account has no valid reporting timezone (not rolled up)"
     if timezone is not None and timezone != account_tz:
         return f"requested timezone {timezone} differs from the account's {account_tz}"
+    if group_by == "hour":
+        return "hourly grouping is answered from raw (the rollup is daily)"
     if m.count_kind == "distinct_conversations" and group_by != "day":
         return f"{m.name} counts distinct conversations, which do not add up over a {group_by}"
+    return _rollup_unavailable(conn, account_id, account_tz)
+
+
+def _rollup_unavailable(conn: psycopg.Connection, account_id: int, account_tz: str) -> str | None:
+    """Why the account's rollup cannot answer (switch, not built, other timezone), or None."""
     row = conn.execute(
-        "select to_regclass('marts.agg_support_rollup_daily') is not null as built"
+        "select to_regclass('marts.agg_support_rollup_daily') is not null as built,"
+        " to_regclass('ops.support_read_path') is not null as switchable"
     ).fetchone()
+    if row and row["switchable"]:
+        # the per-account read-path switch (`tally support read-path`): raw answers
+        # even when the rollup is eligible; the rollup keeps being written
+        switch = conn.execute(
+            "select s.reason from ops.support_read_path as s"
+            " where s.account_id = %s and s.read_from = 'raw'",
+            (account_id,),
+        ).fetchone()
+        if switch is not None:
+            why = f": {switch['reason']}" if switch["reason"] else ""
+            return f"account {account_id} is switched to read raw{why}"
     if not row or not row["built"]:
         return "the rollup is not built yet"
     # rows carry no timezone: the mart's post-hook records the one each account was last
@@ -392,3 +483,185 @@ def _fallback_reason(
     if built is None or built["tenant_version"] != account_tz:
         return f"the rollup is not yet rebuilt in the account's timezone {account_tz}"
     return None
+
+
+# --------------------------------------------------------------------------- summary reports
+
+_MEMBER_TABLE = {"agent": "raw.agents", "inbox": "raw.inboxes"}
+_RAW_MEMBER_COLUMN = {"agent": "e.user_id", "inbox": "e.inbox_id"}
+
+_SUMMARY_ROLLUP_SQL = """
+    select r.dimension_id, r.metric, sum(r.count) as count, sum(r.sum_value) as sum,
+        sum(r.sum_value_business_hours) as sum_bh
+    from marts.agg_support_rollup_daily as r
+    where r.account_id = %(account_id)s
+        and r.dimension_type = %(dimension)s
+        and r.metric = any(%(metrics)s)
+        and r.day_bucket between %(start)s and %(end)s
+    group by 1, 2
+"""
+
+# every registered metric of every member in one scan of the account's range; distinct
+# conversations are counted over the whole range (daily distinct counts do not add up)
+_SUMMARY_RAW_SQL = """
+    select {member} as dimension_id, reg.metric,
+        case when bool_or(reg.count_kind = 'distinct_conversations')
+            then count(distinct e.conversation_id) else count(*) end as count,
+        case when bool_or(reg.count_kind = 'distinct_conversations')
+            then 0 else coalesce(sum(e.value), 0) end as sum,
+        case when bool_or(reg.count_kind = 'distinct_conversations')
+            then 0 else coalesce(sum(e.value_in_business_hours), 0) end as sum_bh
+    from raw.reporting_events as e
+    join reference.metric_registry as reg on reg.event_name = e.name
+    where e.account_id = %(account_id)s
+        and reg.metric = any(%(metrics)s)
+        and e.created_at >= (cast(%(start)s as date)::timestamp at time zone %(tz)s)
+        and e.created_at < ((cast(%(end)s as date) + 1)::timestamp at time zone %(tz)s)
+        and {member} is not null
+        and (reg.count_kind <> 'events_excluding_bot_handoffs' or {no_handoff})
+    group by 1, 2
+"""
+
+
+@dataclass(frozen=True)
+class SummaryMetric:
+    """One metric of one member over the whole range; averages are Σsum / Σcount."""
+
+    count: int
+    sum: float
+    sum_business_hours: float
+
+    @property
+    def average(self) -> float | None:
+        return self.sum / self.count if self.count else None
+
+    @property
+    def average_business_hours(self) -> float | None:
+        return self.sum_business_hours / self.count if self.count else None
+
+
+@dataclass(frozen=True)
+class SummaryMember:
+    dimension_id: int
+    metrics: dict[str, SummaryMetric]
+
+
+@dataclass(frozen=True)
+class SupportSummary:
+    """Every member (agent or inbox) of an account over a range, every registered metric.
+
+    ``sources`` says per metric which path answered: distinct-conversation metrics over
+    more than one day are always counted from raw (as :func:`support_report` does)."""
+
+    account_id: int
+    dimension: str
+    start: date
+    end: date
+    timezone: str
+    source: str  # 'rollup' | 'raw' (the events metrics' path)
+    fallback_reason: str | None
+    metrics: list[str]
+    sources: dict[str, str]
+    members: list[SummaryMember]
+
+
+def support_summary(
+    account_id: int,
+    dimension: str,
+    start: date,
+    end: date,
+    *,
+    timezone: str | None = None,
+    metrics: list[str] | None = None,
+    source: str = "auto",
+    db: Database | None = None,
+    conn: psycopg.Connection | None = None,
+) -> SupportSummary:
+    """Chatwoot's agents / inboxes report page: per member of the account, the count,
+    sum and average (plain and business hours) of every registered metric over
+    ``start``..``end`` (local days). Every member is listed, with zeros when idle.
+    ``metrics`` limits the summary to those registered metrics (default: all).
+
+    A fixed number of queries whatever the number of members: the account, the
+    registry, the members, the read-path state, one grouped rollup query and one
+    grouped raw query (distinct-conversation metrics, or everything on the raw path).
+    """
+    if dimension not in SUMMARY_DIMENSIONS:
+        raise TallyError(
+            f"unknown summary dimension {dimension!r}; choose one of {', '.join(SUMMARY_DIMENSIONS)}"
+        )
+    _check_arguments(start, end, "day", "account", "sunday", source)
+    with contextlib.nullcontext(conn) if conn is not None else reader_connection(db) as conn:
+        account_tz = _account_timezone(conn, account_id)
+        if timezone is not None and not _valid_zone(conn, timezone):
+            raise TallyError(
+                f"unknown timezone {timezone!r}; use an IANA name such as 'America/New_York'"
+            )
+        tz = timezone or account_tz or "UTC"
+        registry = conn.execute(
+            "select metric, min(count_kind) as count_kind from reference.metric_registry"
+            " group by metric order by metric"
+        ).fetchall()
+        kinds = {r["metric"]: r["count_kind"] for r in registry}
+        if metrics is not None:
+            unknown = sorted(set(metrics) - set(kinds))
+            if unknown:
+                raise TallyError(f"unknown metric {unknown[0]!r}; choose among {', '.join(kinds)}")
+            kinds = {m: k for m, k in kinds.items() if m in metrics}
+        members = [
+            r["id"]
+            for r in conn.execute(
+                f"select m.id from {_MEMBER_TABLE[dimension]} as m"
+                " where m.account_id = %s order by m.id",
+                (account_id,),
+            ).fetchall()
+        ]
+        if source == "raw":
+            reason: str | None = "raw path requested"
+        elif account_tz is None:
+            reason = "the account has no valid reporting timezone (not rolled up)"
+        elif timezone is not None and timezone != account_tz:
+            reason = f"requested timezone {timezone} differs from the account's {account_tz}"
+        else:
+            reason = _rollup_unavailable(conn, account_id, account_tz)
+        # distinct counts do not add up over days; raw-only kinds are not rolled up
+        distinct = [m for m, k in kinds.items() if k != "events"]
+        from_raw = list(kinds) if reason is not None else distinct
+        from_rollup = [m for m in kinds if m not in from_raw]
+        params = {
+            "account_id": account_id,
+            "dimension": dimension,
+            "start": start,
+            "end": end,
+            "tz": tz,
+        }
+        rows = []
+        if from_rollup:
+            rows += conn.execute(_SUMMARY_ROLLUP_SQL, {**params, "metrics": from_rollup}).fetchall()
+        if from_raw:
+            sql = _SUMMARY_RAW_SQL.format(
+                member=_RAW_MEMBER_COLUMN[dimension], no_handoff=_NO_HANDOFF
+            )
+            rows += conn.execute(sql, {**params, "metrics": from_raw}).fetchall()
+    found = {
+        (r["dimension_id"], r["metric"]): SummaryMetric(
+            int(r["count"] or 0), float(r["sum"] or 0.0), float(r["sum_bh"] or 0.0)
+        )
+        for r in rows
+    }
+    zero = SummaryMetric(0, 0.0, 0.0)
+    return SupportSummary(
+        account_id=account_id,
+        dimension=dimension,
+        start=start,
+        end=end,
+        timezone=tz,
+        source="rollup" if reason is None else "raw",
+        fallback_reason=reason,
+        metrics=list(kinds),
+        sources={m: ("raw" if m in from_raw else "rollup") for m in kinds},
+        members=[
+            SummaryMember(member, {m: found.get((member, m), zero) for m in kinds})
+            for member in members
+        ],
+    )

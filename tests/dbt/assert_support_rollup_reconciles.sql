@@ -33,6 +33,7 @@ events as (
     from {{ source('raw_support', 'reporting_events') }} as ev
     inner join accounts on ev.account_id = accounts.account_id
     inner join {{ ref('metric_registry') }} as registry on ev.name = registry.event_name
+        and registry.count_kind in ('events', 'distinct_conversations')  -- the rolled-up kinds
     where ev.created_at >= cast(accounts.first_day as timestamp) at time zone accounts.tz
 ),
 

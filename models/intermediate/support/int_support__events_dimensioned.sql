@@ -14,7 +14,9 @@ accounts as (
 ),
 
 registry as (
+    -- the kinds the rollup holds ('events_excluding_bot_handoffs' is read from raw)
     select * from {{ ref('metric_registry') }}
+    where count_kind in ('events', 'distinct_conversations')
 ),
 
 final as (
