@@ -49,7 +49,6 @@ class TallyDbtCliResource(DbtCliResource):
         return None
 
 
-
 class TallyDatabase(ConfigurableResource):
     """The Tally PostgreSQL: ``url`` or else ``TALLY_DATABASE_URL`` / the running embedded
     server. Never starts a server."""
