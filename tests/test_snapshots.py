@@ -386,6 +386,7 @@ def test_live_run_is_not_reaped_dead_one_is(url: str) -> None:
 def test_killed_cli_run_is_marked_failed_by_the_sensor(url: str) -> None:
     from dagster import build_sensor_context
 
+    from orchestration.resources import TallyDatabase
     from orchestration.snapshots.sensors import recompute_runs_reaper
 
     last_id = query(url, "select coalesce(max(id), 0) from ops.recompute_runs")[0][0]
@@ -424,7 +425,9 @@ def test_killed_cli_run_is_marked_failed_by_the_sensor(url: str) -> None:
         query(url, "select status from ops.recompute_runs where id = %s", (run_id,))[0][0]
         == "running"
     )
-    result = recompute_runs_reaper(build_sensor_context())
+    result = recompute_runs_reaper(
+        build_sensor_context(resources={"tally_db": TallyDatabase(url=url)})
+    )
     assert str(run_id) in str(result.skip_message)
     assert query(
         url, "select status, error_message from ops.recompute_runs where id = %s", (run_id,)

@@ -803,6 +803,7 @@ def test_read_path_switch_reads_raw_and_writes_go_on(url):
 def test_mutation_rounds_with_sensor_rebuild(url):
     from dagster import build_sensor_context
 
+    from orchestration.resources import TallyDatabase
     from orchestration.support.sensors import pending_timezone_changes, support_timezone_sensor
 
     # the invalid account is fixed by its owner (else every run's check fails)
@@ -814,8 +815,12 @@ def test_mutation_rounds_with_sensor_rebuild(url):
     # one account's timezone changes twice before the sensor looks: one rebuild, in the last zone
     execute(url, "update raw.accounts set reporting_timezone = 'Asia/Kolkata' where id = 9003")
     execute(url, "update raw.accounts set reporting_timezone = 'Pacific/Chatham' where id = 9003")
-    requests = support_timezone_sensor(build_sensor_context())
-    again = support_timezone_sensor(build_sensor_context())
+    requests = support_timezone_sensor(
+        build_sensor_context(resources={"tally_db": TallyDatabase(url=url)})
+    )
+    again = support_timezone_sensor(
+        build_sensor_context(resources={"tally_db": TallyDatabase(url=url)})
+    )
     assert [int(r.tags["tally/account_id"]) for r in requests] == [9003]
     assert [r.run_key for r in requests] == [r.run_key for r in again]  # dedupes to one run
     assert "Pacific/Chatham" in requests[0].run_key
