@@ -21,7 +21,9 @@ One flat list of :class:`Check` rows, printed as one table:
                   evaluates them before it runs the mart).
 
 Marts are discovered, not listed: every dbt model whose schema is ``marts`` (manifest)
-plus every table/view/materialized view in schema ``marts`` (pg_catalog). A mart's
+plus every table/view/materialized view in schema ``marts`` (pg_catalog) that is not a
+helper table of a manifest mart (``<mart>_...``, e.g. ``agg_order_running_totals__blocks``,
+kept by the mart's hooks). A mart's
 refresh interval is ``meta.tally.refresh_interval`` (e.g. ``"1 day"``) when its yml sets
 it, else a default from how it is refreshed (see :func:`refresh_interval`). It is stale
 after ``meta.tally.stale_after`` or, by default, two intervals (one missed refresh is
@@ -232,14 +234,23 @@ def marts_in_database(conn: psycopg.Connection) -> dict[str, str]:
     return {name: kind for name, kind in rows if not _DBT_TEMP.search(name)}
 
 
+def helper_of(name: str, marts: Iterable[str]) -> str | None:
+    """The mart a relation of schema marts belongs to when it is one of its helper tables
+    (``agg_order_running_totals__blocks``, ``metric_snapshots_rank_prefix``: written by the
+    mart's hooks in its own transaction, so checked through the mart), else None."""
+    owners = [m for m in marts if name.startswith(f"{m}_")]
+    return max(owners, key=len) if owners else None
+
+
 def discover(
     conn: psycopg.Connection, manifest: Mapping[str, Any] | None, domain: str | None = None
 ) -> tuple[list[Mart], dict[str, str]]:
     """Marts of the manifest plus marts only the database knows (e.g. built outside dbt)."""
     existing = marts_in_database(conn)
     marts = {m.name: m for m in marts_from_manifest(manifest or {})}
+    modelled = list(marts)
     for name in existing:
-        if name not in marts:
+        if name not in marts and helper_of(name, modelled) is None:
             interval = refresh_interval(name, {}, ())
             marts[name] = Mart(name, "", interval, 2 * interval, in_manifest=False)
     selected = [m for m in marts.values() if domain is None or m.domain == domain]
