@@ -108,8 +108,6 @@ def test_a_stalled_mart_fails_health_and_its_check(built: str) -> None:
         )
         _tick(False)
         assert _check_status() == "FAILED"
-        stored = query(url, f"select mart, failed_runs, error from ops.{CHECK}")
-        assert stored == [(MART, 1, ERROR)], stored  # the check ran before this tick's failure
 
         proc = run_tally("health", "--domain", "orders", "--no-dagster", url=url)
         assert proc.returncode == 1, proc.stdout + proc.stderr
