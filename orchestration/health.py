@@ -11,10 +11,19 @@ One flat list of :class:`Check` rows, printed as one table:
 * ``source``      per raw table with a dbt freshness rule: ``max(loaded_at_field)`` against
                   the rule's ``warn_after``/``error_after`` - the same computation as
                   ``dbt source freshness``, read from the manifest, without a dbt process.
-* ``asset-check`` per dbt test whose latest Dagster evaluation did not pass.
+* ``watermark``   per incremental mart that failed in every run since its watermark
+                  (``ops.model_failures``, written by dbt's on-run-end hook, against
+                  ``ops.aggregation_progress``): ``failing`` once the oldest of those failures
+                  is one tick interval old (``TALLY_STALL_AFTER_MINUTES``, default 15), with
+                  the mart's error; ``warn`` before that (the next tick retries it).
+* ``asset-check`` per dbt test whose latest Dagster evaluation did not pass (the marts'
+                  ``*_not_stalled`` checks are left to the live ``watermark`` row: a tick
+                  evaluates them before it runs the mart).
 
 Marts are discovered, not listed: every dbt model whose schema is ``marts`` (manifest)
-plus every table/view/materialized view in schema ``marts`` (pg_catalog). A mart's
+plus every table/view/materialized view in schema ``marts`` (pg_catalog) that is not a
+helper table of a manifest mart (``<mart>_...``, e.g. ``agg_order_running_totals__blocks``,
+kept by the mart's hooks). A mart's
 refresh interval is ``meta.tally.refresh_interval`` (e.g. ``"1 day"``) when its yml sets
 it, else a default from how it is refreshed (see :func:`refresh_interval`). It is stale
 after ``meta.tally.stale_after`` or, by default, two intervals (one missed refresh is
@@ -43,6 +52,10 @@ _ORDER = {MISSING: 0, FAILING: 1, STALE: 2, WARN: 3, OK: 4}
 
 # Defaults when a mart's yml sets no meta.tally.refresh_interval (see refresh_interval()).
 TICK_INTERVAL = timedelta(minutes=15)
+# A mart failing in every run for this long is stalled (also read by the dbt test
+# tally.mart_not_stalled); the tick interval unless the environment says otherwise.
+STALL_AFTER_ENV = "TALLY_STALL_AFTER_MINUTES"
+STALL_CHECK_SUFFIX = "_not_stalled"
 DEFAULT_INTERVAL = timedelta(days=1)
 _DBT_TEMP = re.compile(r"__dbt_(tmp|backup)$")
 _UNITS = {
@@ -221,14 +234,23 @@ def marts_in_database(conn: psycopg.Connection) -> dict[str, str]:
     return {name: kind for name, kind in rows if not _DBT_TEMP.search(name)}
 
 
+def helper_of(name: str, marts: Iterable[str]) -> str | None:
+    """The mart a relation of schema marts belongs to when it is one of its helper tables
+    (``agg_order_running_totals__blocks``, ``metric_snapshots_rank_prefix``: written by the
+    mart's hooks in its own transaction, so checked through the mart), else None."""
+    owners = [m for m in marts if name.startswith(f"{m}_")]
+    return max(owners, key=len) if owners else None
+
+
 def discover(
     conn: psycopg.Connection, manifest: Mapping[str, Any] | None, domain: str | None = None
 ) -> tuple[list[Mart], dict[str, str]]:
     """Marts of the manifest plus marts only the database knows (e.g. built outside dbt)."""
     existing = marts_in_database(conn)
     marts = {m.name: m for m in marts_from_manifest(manifest or {})}
+    modelled = list(marts)
     for name in existing:
-        if name not in marts:
+        if name not in marts and helper_of(name, modelled) is None:
             interval = refresh_interval(name, {}, ())
             marts[name] = Mart(name, "", interval, 2 * interval, in_manifest=False)
     selected = [m for m in marts.values() if domain is None or m.domain == domain]
@@ -325,6 +347,75 @@ def last_runs_from_ops(conn: psycopg.Connection) -> dict[str, datetime]:
     return dict(rows)
 
 
+def stall_interval() -> timedelta:
+    """How long a mart may fail in every run before it is stalled (one tick interval)."""
+    import os
+
+    text = os.environ.get(STALL_AFTER_ENV, "").strip()
+    if not text:
+        return TICK_INTERVAL
+    try:
+        minutes = float(text)
+    except ValueError:
+        minutes = -1
+    if minutes < 0:
+        from orchestration.errors import TallyError
+
+        raise TallyError(
+            f"{STALL_AFTER_ENV}={text!r} is not a number of minutes; unset it or use e.g. 15"
+        )
+    return timedelta(minutes=minutes)
+
+
+def check_stalls(
+    conn: psycopg.Connection, marts: Iterable[str], now: datetime, after: timedelta
+) -> list[Check]:
+    """One row per incremental mart that failed in every run since its watermark."""
+    if conn.execute(
+        "select to_regclass('ops.model_failures') is null"
+        " or to_regclass('ops.aggregation_progress') is null"
+    ).fetchone()[0]:
+        return []
+    wanted = set(marts)
+    rows = conn.execute(
+        """
+        with watermarks as (
+            select mart, max(watermark) as watermark from ops.aggregation_progress group by mart
+        )
+        select failures.mart, watermarks.watermark, count(*), min(failures.failed_at),
+            (array_agg(failures.error order by failures.failed_at desc))[1]
+        from ops.model_failures as failures
+        left join watermarks on watermarks.mart = failures.mart
+        where failures.failed_at > coalesce(watermarks.watermark, '-infinity')
+        group by failures.mart, watermarks.watermark
+        order by failures.mart
+        """
+    ).fetchall()
+    out = []
+    for mart, watermark, n, first, error in rows:
+        if mart not in wanted:
+            continue
+        target = f"marts.{mart}"
+        runs = f"{n} failed run{'s' if n != 1 else ''}"
+        value = f"stuck {human(now - watermark)}" if watermark else "never set"
+        if now - first >= after:
+            since = _when(watermark, now) if watermark else "its first run"
+            detail = (
+                f"{mart}: watermark stuck since {since} ({runs}): {error}; "
+                "fix the cause, then run `tally tick`"
+            )
+            out.append(Check("watermark", target, FAILING, value, span(after), detail))
+        else:
+            detail = f"{mart}: failed in the last run ({runs}): {error}; the next tick retries it"
+            out.append(Check("watermark", target, WARN, value, span(after), detail))
+    return out
+
+
+def _when(at: datetime, now: datetime) -> str:
+    at, now = at.astimezone(UTC), now.astimezone(UTC)
+    return f"{at:%H:%M} UTC" if at.date() == now.date() else f"{at:%Y-%m-%d %H:%M} UTC"
+
+
 def check_sources(
     conn: psycopg.Connection, manifest: Mapping[str, Any], now: datetime, domain: str | None = None
 ) -> list[Check]:
@@ -414,6 +505,8 @@ def dagster_state(
     for key, record in sorted(latest.items(), key=lambda kv: kv[0].to_user_string()):
         if record.status != AssetCheckExecutionRecordStatus.FAILED:
             continue
+        if key.name.endswith(STALL_CHECK_SUFFIX):
+            continue  # the live `watermark` row says it (a tick evaluates it before the mart)
         severity = "ERROR"
         evaluation = getattr(
             getattr(record.event, "dagster_event", None), "event_specific_data", None
@@ -509,6 +602,7 @@ def collect(
     domain: str | None = None,
     use_dagster: bool = True,
     now: datetime | None = None,
+    stall_after: timedelta | None = None,
 ) -> Report:
     """Run every check against an open connection; never raises for an unhealthy system."""
     report = Report()
@@ -545,6 +639,9 @@ def collect(
         report.checks += check_mart(
             conn, mart, existing.get(mart.name), now, last_run, source, jobs.get(mart.name, ())
         )
+    report.checks += check_stalls(
+        conn, [m.name for m in marts], now, stall_after or stall_interval()
+    )
     if manifest is not None:
         report.checks += check_sources(conn, manifest, now, domain)
     if domain is not None:

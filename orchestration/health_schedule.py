@@ -29,7 +29,11 @@ def health_check(context: OpExecutionContext) -> dict:
     context.log.info("\n" + report.table())
     counts = report.counts()
     if not report.healthy:
-        bad = [f"{c.check} {c.target}: {c.status}" for c in report.checks if c.bad]
+        bad = [
+            c.detail if c.check == "watermark" else f"{c.check} {c.target}: {c.status}"
+            for c in report.checks
+            if c.bad
+        ]
         raise Failure(
             description=f"unhealthy: {'; '.join(bad[:10])}",
             metadata={

@@ -5,6 +5,8 @@
 * ``tally_db`` - a module-scoped fresh database, activated for dbt/Dagster in this
   process (TALLY_PG*, DAGSTER_HOME) so runtime.run_dbt/execute_job hit it.
 * ``run_tally(*args, url=...)`` - the real ``tally`` CLI in a subprocess.
+* ``figures(kind, tried=1, ...)`` - count an attempt of issue 16's closing figures (bad
+  inputs, security attempts, faults); the totals print at the end of the run.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import os
 import subprocess
 import sys
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -23,6 +26,28 @@ import pytest
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TALLY = Path(sys.executable).parent / "tally"
 _counter = itertools.count()
+#: issue 16's closing figures: kind -> outcome -> count (see ``figures``)
+FIGURES: dict[str, Counter] = {}
+
+
+@pytest.fixture(scope="session")
+def figures() -> Callable[..., None]:
+    """``figures("bad inputs", tried=1, one_line=1, traceback=0)``: add to the totals
+    printed at the end of the run ("issue 16 figures")."""
+
+    def count(kind: str, **outcomes: int) -> None:
+        FIGURES.setdefault(kind, Counter()).update(outcomes)
+
+    return count
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if not FIGURES:
+        return
+    terminalreporter.section("issue 16 figures")
+    for kind, counts in FIGURES.items():
+        parts = ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items())
+        terminalreporter.write_line(f"{kind}: {parts}")
 
 
 @pytest.fixture(scope="session")

@@ -32,7 +32,13 @@ def _schemas(url: str) -> list[tuple]:
 
 @pytest.mark.parametrize(("setup", "command", "expected"), _rows(), ids=lambda v: v[:60])
 def test_bad_input_is_one_line(
-    setup: str, command: str, expected: str, new_database, pg_admin_url: str, tmp_path: Path
+    setup: str,
+    command: str,
+    expected: str,
+    new_database,
+    pg_admin_url: str,
+    tmp_path: Path,
+    figures,
 ) -> None:
     words = shlex.split(command)
     env: dict[str, str] = {}
@@ -59,6 +65,13 @@ def test_bad_input_is_one_line(
         if setup == "fresh home" and saved is not None:
             os.environ["TALLY_DATABASE_URL"] = saved
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    one_line = proc.returncode != 0 and len(lines) == 1 and expected in lines[0]
+    figures(
+        "bad inputs",
+        tried=1,
+        one_line=int(one_line),
+        traceback=int("Traceback" in proc.stderr),
+    )
     assert proc.returncode != 0, proc.stdout
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
     assert len(lines) == 1, proc.stderr[-3000:]

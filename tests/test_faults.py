@@ -2,6 +2,11 @@
 kill -9 at three points of a tick, two concurrent ticks, a rebuild racing a tick, the
 database going away mid-tick, and an invalid tenant configuration. After each, the next
 tick equals the independent oracle (tests/orders_expected.py) and no run is left STARTED.
+
+The faults hit `tally` processes; the tick that checks the recovery runs in this process
+(`runtime.execute_job`, the code path `tally tick` runs, reaper and domain locks included)
+to save a process start and a definitions load per scenario. The build is one fresh
+`tally run`, shared by the module (and checked by `tally health` first).
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ import pytest
 from conftest import PROJECT_ROOT, TALLY, execute, query, run_tally
 from orders_expected import EXPECTED, differences
 
-from orchestration import datagen
+from orchestration import datagen, health, runtime
+from orchestration.schedules import tick_run_config
 
 pytestmark = pytest.mark.slow
 
@@ -25,12 +31,25 @@ IN_PROGRESS = "('STARTED', 'STARTING', 'QUEUED', 'NOT_STARTED')"
 
 
 @pytest.fixture(scope="module")
-def built(new_database) -> str:
-    url = new_database("faults")
+def built(tally_db: str) -> str:
+    url = tally_db  # also activated in this process: the recovery ticks run here
     with psycopg.connect(url) as conn:
-        datagen.generate(conn, scale=0.02, seed=16)
+        datagen.generate(conn, scale=0.01, seed=16)
     run_tally("run", url=url, check=True, timeout=900)
     return url
+
+
+def test_health_is_clean_after_a_fresh_run(built: str) -> None:
+    """Issue 20 item 4: right after a fresh `tally run`, `tally health` (Dagster history and
+    checks included) has nothing to warn about - no helper table that "never" ran."""
+    proc = run_tally("health", url=built, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    rows = [ln for ln in proc.stdout.splitlines() if " WARN " in ln or "never" in ln]
+    # by design: the demo has accounts without a reporting_timezone (seed 002: not rolled
+    # up, their reports read raw), and this warn-severity check lists them
+    by_design = [ln for ln in rows if "assert_support_accounts_not_rolled_up" in ln]
+    assert rows == by_design, "\n".join(rows)
+    assert "__blocks" not in proc.stdout and "__customers" not in proc.stdout
 
 
 def _start(url: str, *args: str) -> subprocess.Popen:
@@ -72,17 +91,18 @@ def _events(url: str, kind: str, since: float) -> int:
     )[0][0]
 
 
-def _assert_recovered(url: str, label: str) -> None:
-    """The next tick succeeds, equals the oracle, and leaves no run in progress."""
-    proc = run_tally("tick", url=url, timeout=600)
-    assert proc.returncode == 0, f"{label}: {proc.stderr[-3000:]}"
-    assert "Traceback" not in proc.stderr
+def _assert_recovered(url: str, label: str, figures) -> None:
+    """The next tick succeeds, equals the oracle, and leaves no run in progress (counted
+    as a fault survived when it holds)."""
+    result = runtime.execute_job("tick", run_config=tick_run_config(False))
+    assert result.success, f"{label}: {runtime.failure_summary(result)}"
     with psycopg.connect(url) as conn:
         for mart in EXPECTED:
             n, examples = differences(conn, mart)
             assert n == 0, f"{label}: {mart} differs from the oracle in {n} rows: {examples}"
     stuck = query(url, f"select run_id, status from dagster.runs where status in {IN_PROGRESS}")
     assert stuck == [], f"{label}: runs left in progress {stuck}"
+    figures("faults", survived=1)
 
 
 def _mutate(url: str, seed: int) -> None:
@@ -101,7 +121,8 @@ POINTS = {
 
 
 @pytest.mark.parametrize("point", list(POINTS))
-def test_kill_9_during_a_tick(built: str, point: str) -> None:
+def test_kill_9_during_a_tick(built: str, point: str, figures) -> None:
+    figures("faults", tried=1)
     url = built
     _mutate(url, seed=300 + list(POINTS).index(point))
     t0 = time.time()
@@ -114,28 +135,31 @@ def test_kill_9_during_a_tick(built: str, point: str) -> None:
         proc.wait()
     killed = [r for r, s in _runs_since(url, t0) if s == "STARTED"]
     assert killed, "kill -9 should leave its run STARTED"
-    # health names the stuck run before anything reaps it
-    health = run_tally("health", url=url, timeout=300)
-    assert any(r[:8] in health.stdout and "is gone" in health.stdout for r in killed), (
-        health.stdout[-3000:]
-    )
-    _assert_recovered(url, f"kill -9 at {point}")
+    # health names the stuck run before anything reaps it (the CLI once, then in-process)
+    if point == "run started":
+        out = run_tally("health", url=url, timeout=300).stdout
+    else:
+        out = "\n".join(f"{c.target} {c.detail}" for c in health.stuck_run_checks())
+    assert any(r[:8] in out and "is gone" in out for r in killed), out[-3000:]
+    _assert_recovered(url, f"kill -9 at {point}", figures)
     assert query(url, "select status from dagster.runs where run_id = any(%s)", (killed,)) == [
         ("FAILURE",)
     ] * len(killed)
 
 
-def test_two_concurrent_ticks(built: str) -> None:
+def test_two_concurrent_ticks(built: str, figures) -> None:
+    figures("faults", tried=1)
     url = built
     _mutate(url, seed=310)
     procs = [_start(url, "tick") for _ in range(2)]
     outs = [p.communicate(timeout=900) for p in procs]
     for p, (_out, err) in zip(procs, outs, strict=True):
         assert p.returncode == 0, err[-3000:]
-    _assert_recovered(url, "two concurrent ticks")
+    _assert_recovered(url, "two concurrent ticks", figures)
 
 
-def test_rebuild_racing_a_tick(built: str) -> None:
+def test_rebuild_racing_a_tick(built: str, figures) -> None:
+    figures("faults", tried=1)
     url = built
     _mutate(url, seed=320)
     (org,) = query(url, "select min(id) from raw.organizations")[0]
@@ -143,12 +167,13 @@ def test_rebuild_racing_a_tick(built: str) -> None:
     outs = [p.communicate(timeout=900) for p in procs]
     for p, (_out, err) in zip(procs, outs, strict=True):
         assert p.returncode == 0, err[-3000:]
-    _assert_recovered(url, "a rebuild racing a tick")
+    _assert_recovered(url, "a rebuild racing a tick", figures)
 
 
-def test_database_gone_mid_tick(built: str, pg_admin_url: str) -> None:
+def test_database_gone_mid_tick(built: str, pg_admin_url: str, figures) -> None:
     """The database refuses connections and drops every session mid-tick (what a server
     stop looks like to this database, without stopping the shared test server)."""
+    figures("faults", tried=1)
     url = built
     dbname = url.split("/")[3].split("?")[0]
     _mutate(url, seed=330)
@@ -172,10 +197,11 @@ def test_database_gone_mid_tick(built: str, pg_admin_url: str) -> None:
     assert proc.returncode != 0
     assert "Traceback" not in err and len(lines) == 1, err[-3000:]
     assert "full log:" in lines[0], lines[0]
-    _assert_recovered(url, "database gone mid-tick")
+    _assert_recovered(url, "database gone mid-tick", figures)
 
 
-def test_invalid_timezone_names_the_tenant(built: str) -> None:
+def test_invalid_timezone_names_the_tenant(built: str, figures) -> None:
+    figures("faults", tried=1)
     url = built
     (org, tz) = query(url, "select id, reporting_timezone from raw.organizations order by id")[-1]
     execute(
@@ -202,4 +228,4 @@ def test_invalid_timezone_names_the_tenant(built: str) -> None:
             "update raw.organizations set reporting_timezone = %s, updated_at = now() where id = %s",
             (tz, org),
         )
-    _assert_recovered(url, "invalid timezone fixed")
+    _assert_recovered(url, "invalid timezone fixed", figures)

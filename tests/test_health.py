@@ -138,3 +138,67 @@ def test_health_schedule_flag(monkeypatch: pytest.MonkeyPatch) -> None:
     assert schedule.default_status == DefaultScheduleStatus.RUNNING
     monkeypatch.setenv("TALLY_HEALTH_CHECK_ENABLED", "false")
     assert health_schedule().default_status == DefaultScheduleStatus.STOPPED
+
+
+def test_helper_tables_of_a_mart_are_not_marts(new_database) -> None:
+    """Issue 20 item 4: a mart's helper tables (kept by its hooks) are not reported as
+    marts that "never" ran."""
+    url = new_database("h")
+    manifest = {
+        "nodes": {
+            "model.tally.agg_main": {
+                "resource_type": "model",
+                "schema": "marts",
+                "name": "agg_main",
+                "tags": [],
+                "config": {"meta": {}},
+                "fqn": ["tally", "marts", "orders", "agg_main"],
+            }
+        },
+        "sources": {},
+    }
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("create schema marts")
+        for name in ("agg_main", "agg_main__blocks", "agg_main_rank_prefix", "agg_other"):
+            conn.execute(f"create table marts.{name} (id int, last_updated timestamptz)")
+            conn.execute(f"insert into marts.{name} values (1, now())")
+        report = health.collect(conn, manifest, use_dagster=False)
+    targets = {c.target for c in report.checks}
+    assert targets == {"marts.agg_main", "marts.agg_other"}
+
+
+def test_stalled_mart_rows(new_database) -> None:
+    """A mart failing in every run since its watermark: WARN within one interval, FAILING
+    (naming the mart, since when, how many runs and the error) after it; none once the
+    watermark has moved past the failures."""
+    url = new_database("h")
+    now = datetime(2026, 12, 3, 12, 40, tzinfo=UTC)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("create schema ops")
+        conn.execute(
+            "create table ops.aggregation_progress (mart text, tenant_id int, watermark timestamptz)"
+        )
+        conn.execute(
+            "create table ops.model_failures (mart text, failed_at timestamptz, error text)"
+        )
+        conn.execute(
+            "insert into ops.aggregation_progress values"
+            " ('agg_a', 1, '2026-12-03 12:00+00'), ('agg_a', 2, '2026-12-03 11:00+00'),"
+            " ('agg_b', 1, '2026-12-03 12:30+00'), ('agg_c', 1, '2026-12-03 12:39+00')"
+        )
+        conn.execute(
+            "insert into ops.model_failures values"
+            " ('agg_a', '2026-12-03 12:15+00', 'old error'),"
+            " ('agg_a', '2026-12-03 12:25+00', 'duplicate key value'),"
+            " ('agg_b', '2026-12-03 12:35+00', 'just failed'),"
+            " ('agg_c', '2026-12-03 12:20+00', 'fixed since')"
+        )
+        rows = health.check_stalls(conn, ["agg_a", "agg_b", "agg_c"], now, timedelta(minutes=15))
+    by = {c.target: c for c in rows}
+    assert set(by) == {"marts.agg_a", "marts.agg_b"}
+    assert by["marts.agg_a"].status == health.FAILING
+    assert by["marts.agg_a"].detail == (
+        "agg_a: watermark stuck since 12:00 UTC (2 failed runs): duplicate key value; "
+        "fix the cause, then run `tally tick`"
+    )
+    assert by["marts.agg_b"].status == health.WARN and "just failed" in by["marts.agg_b"].detail

@@ -67,7 +67,7 @@ def embedded_home(tmp_path_factory: pytest.TempPathFactory):
         _tally(env, "db", "stop")
 
 
-def test_embedded_server_wants_a_password_on_its_socket_only(embedded_home) -> None:
+def test_embedded_server_wants_a_password_on_its_socket_only(embedded_home, figures) -> None:
     home, _env, url = embedded_home
     hba = [
         ln.split()
@@ -80,11 +80,13 @@ def test_embedded_server_wants_a_password_on_its_socket_only(embedded_home) -> N
     password = (home / "secrets" / "postgres").read_text().strip()
     assert len(password) >= 24 and password in url
     for wrong in ("", ":not-the-password"):
+        figures("security attempts", tried=1)
         with pytest.raises(psycopg.OperationalError, match="password"):
             psycopg.connect(url.replace(f":{password}@", f"{wrong}@"), connect_timeout=5)
+        figures("security attempts", blocked=1)
 
 
-def test_reader_session_cannot_reach_another_role(embedded_home) -> None:
+def test_reader_session_cannot_reach_another_role(embedded_home, figures) -> None:
     _home, _env, url = embedded_home
     with psycopg.connect(url, autocommit=True) as conn:
         if not conn.execute("select 1 from pg_roles where rolname = 'tally_reader'").fetchone():
@@ -104,11 +106,13 @@ def test_reader_session_cannot_reach_another_role(embedded_home) -> None:
         conn.rollback()
         conn.read_only = False  # even a read-write transaction gains nothing
         for sql in ESCALATIONS:
+            figures("security attempts", tried=1)
             try:
                 conn.execute(sql)
                 after = conn.execute("select current_user, session_user").fetchone()
             except psycopg.Error:
                 blocked.append(sql)
+                figures("security attempts", blocked=1)
                 conn.rollback()
                 continue
             # a statement that succeeded must not have changed who we are
@@ -116,6 +120,7 @@ def test_reader_session_cannot_reach_another_role(embedded_home) -> None:
             if sql != "reset role" and not sql.startswith("create temp"):
                 pytest.fail(f"the reader could run {sql!r}")
             blocked.append(sql)
+            figures("security attempts", blocked=1)
             conn.rollback()
     assert blocked == ESCALATIONS
     with psycopg.connect(url) as conn:

@@ -21,6 +21,7 @@ from orchestration.partition_status import day_materializations
 from orchestration.partitions import daily_partitions
 from orchestration.project import tally_project
 from orchestration.resources import TallyDatabase
+from orchestration.stall_checks import with_ref_checks
 from orchestration.translator import translator
 
 
@@ -70,7 +71,7 @@ def _vars(context: AssetExecutionContext, config: IncrementalRunConfig) -> dict:
 
 
 @dbt_assets(
-    manifest=tally_project.manifest_path,
+    manifest=with_ref_checks(tally_project.manifest_path),  # + the marts' stall checks
     project=tally_project,
     select=f"tag:{SLIDING_WINDOW_TAG}",
     partitions_def=daily_partitions,
