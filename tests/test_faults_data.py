@@ -133,17 +133,14 @@ def test_null_campaign_row_does_not_stop_the_ticks(built: str) -> None:
     assert_equivalent(url, "after a mutate round")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 16 F4 open: with every NULL row inserted at once, agg_order_running_totals"
-    " of that organization differs from the oracle (~300 rows; the NULL ordered_at row in"
-    " combination with the others, each alone passes) - not yet found",
-)
 def test_nulls_in_every_key_column_are_left_out_and_reported(built: str) -> None:
     """F4: a row with NULL in each column the marts rely on (and a recipient row without
-    an arm): the tick lands, the marts equal the oracle (which leaves out the rows the
-    sources yml declares not null, and reads the documented meaning of the others), the
-    watermark advances, and assert_orders_raw_rules names table, column and count."""
+    an arm), all in one tick: the tick lands, the marts equal the oracle (which leaves
+    out the rows the sources yml declares not null, and reads the documented meaning of
+    the others), the watermark advances, and assert_orders_raw_rules names table, column
+    and count. The NULL ordered_at copy of a changed customer's order used to become an
+    affected row without a day through `follow_earlier` - read by bucket_replace as the
+    whole organization - and left agg_order_running_totals ~300 rows off the oracle."""
     url = built
     row_id, _org = _recent_row(url)
     for overrides in NULL_COLUMNS.values():
