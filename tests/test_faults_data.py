@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import psycopg
+import psycopg.types.json
 import pytest
 from conftest import execute, query, run_tally
 from orders_expected import QUALIFIED
@@ -192,6 +193,25 @@ def test_invalid_timezone_and_configurations_skip_only_their_tenant(built: str) 
         )[0]
         for o in bad
     }
+    saved = query(
+        url,
+        "select id, reporting_timezone, configuration from raw.organizations where id = any(%s)",
+        (bad,),
+    )
+    try:
+        _break_and_tick(url, orgs, bad, keep, before)
+    finally:
+        # the tenants are fixed again: the next tick rebuilds them whole
+        for org, tz, config in saved:
+            execute(
+                url,
+                "update raw.organizations set reporting_timezone = %s, configuration = %s,"
+                " updated_at = now() where id = %s",
+                (tz, psycopg.types.json.Jsonb(config), org),
+            )
+
+
+def _break_and_tick(url: str, orgs: list, bad: list, keep: tuple, before: dict) -> None:
     execute(
         url,
         "update raw.organizations set reporting_timezone = 'Mars/Olympus', updated_at = now()"
