@@ -84,15 +84,19 @@
     insert into {{ target }} ({{ cols_csv }})
     select {{ cols_csv }} from {{ source }}
     {%- else -%}
-    {%- set whole_col = 'key_value' if bucket_kind == 'key' else 'day_bucket' -%}
     {#- the affected buckets' target rows: one select per kind of affected row, each
         joining on the columns of an index (whole tenant; tenant + bucket; tenant + key + day) -#}
     {%- set branches = [] -%}
     {%- set scope_sql = ('and t.' ~ scope[0] ~ ' = ' ~ scope[1]) if scope is not none else '' -%}
     {%- set day_op = '>=' if suffix else '=' -%}
     {%- set block_end = ('and t.' ~ bucket_col ~ ' < ' ~ tally.day_block_start('sw.day_bucket', suffix_block) ~ ' + ' ~ suffix_block) if suffix_block else '' -%}
-    {#- whole tenants (new, re-versioned, gone, rebuilt) -#}
-    {%- do branches.append('t.' ~ tenant_col ~ ' = sw.tenant_id and sw.' ~ whole_col ~ ' is null ' ~ scope_sql) -%}
+    {%- set whole_col = 'key_value' if bucket_kind == 'key' else 'day_bucket' -%}
+    {#- whole tenants (new, re-versioned, gone, rebuilt): no day (key mode: no key) - and
+        with a bucket key neither key nor day, so a key row can never stand for the whole
+        tenant (issue 16 F4). (Some marts' affected tables, e.g. the platform rollups',
+        have no key_value column.) -#}
+    {%- do branches.append('t.' ~ tenant_col ~ ' = sw.tenant_id and sw.' ~ whole_col ~ ' is null '
+        ~ ('and sw.key_value is null ' if (bucket_kind == 'day' and bucket_key) else '') ~ scope_sql) -%}
     {#- single buckets -#}
     {%- if bucket_kind == 'day' -%}
         {%- do branches.append('t.' ~ tenant_col ~ ' = sw.tenant_id and t.' ~ bucket_col ~ ' ' ~ day_op ~ ' sw.day_bucket '

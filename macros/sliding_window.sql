@@ -405,6 +405,8 @@
             where ev.{{ e.get('key', bucket_key) }} = changed.key_value
                 and ev.{{ e['follow'] }} = changed.follow_value
                 and ev.{{ e['tenant'] }} = changed.tenant_id
+                -- a row without a time is in no bucket (issue 16 F4)
+                and ev.{{ e['ts'] }} is not null
                 {%- if not e.get('follow_earlier') %}
                 and ev.{{ e['ts'] }} > changed.ts
                 {%- endif %}
@@ -474,6 +476,10 @@
         from (select distinct days.tenant_id, days.day_bucket, days.key_value from days) as days
         inner join valid on days.tenant_id = valid.tenant_id
         where days.tenant_id not in (select whole.tenant_id from whole)
+            -- no day, no bucket: an affected row without a day would stand for the
+            -- whole tenant (day_bucket NULL) in bucket_replace and in the marts' reads
+            -- (issue 16 F4: a NULL ordered_at row found by `follow_earlier`)
+            and days.day_bucket is not null
             -- a key's day inside a whole day of the same tenant is covered already
             and not (
                 days.key_value is not null

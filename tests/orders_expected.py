@@ -162,18 +162,32 @@ EXPECTED = {
               and is_holdout is not null
             group by 1, 2, 3
         ),
+        -- converted: recipient rows of the arm as sent whose recipient has a qualifying
+        -- order of the campaign (whatever arm the order records)
+        conv as (
+            select cr.organization_id, cr.campaign_id, cr.is_holdout as h,
+                   count(distinct cr.recipient_id) as conv
+            from raw.campaign_recipients as cr
+            where cr.organization_id in (select id from valid_orgs) and cr.is_holdout is not null
+              and (cr.organization_id, cr.campaign_id, cr.recipient_id) in (
+                  select x.organization_id, x.campaign_id, x.recipient_id from ({QUALIFIED}) as x)
+            group by 1, 2, 3
+        ),
         q as (
             select organization_id, campaign_id, coalesce(is_holdout, false) as h,
-                   count(distinct recipient_id) as conv, count(*) as n, sum(order_value) as rev,
-                   count(distinct customer_id) as cust
+                   count(*) as n, sum(order_value) as rev, count(distinct customer_id) as cust
             from ({QUALIFIED}) as x
             group by 1, 2, 3
         )
         select coalesce(r.organization_id, q.organization_id), coalesce(r.campaign_id, q.campaign_id),
-               coalesce(r.h, q.h), coalesce(r.n, 0), coalesce(q.conv, 0), coalesce(q.n, 0),
+               coalesce(r.h, q.h), coalesce(r.n, 0), coalesce(conv.conv, 0), coalesce(q.n, 0),
                coalesce(q.rev, 0), coalesce(q.cust, 0)
         from r full join q
           on r.organization_id = q.organization_id and r.campaign_id = q.campaign_id and r.h = q.h
+        left join conv
+          on conv.organization_id = coalesce(r.organization_id, q.organization_id)
+          and conv.campaign_id = coalesce(r.campaign_id, q.campaign_id)
+          and conv.h = coalesce(r.h, q.h)
         """,
     ),
 }

@@ -97,3 +97,66 @@ def test_hand_computed_fixture() -> None:
     got = stats.two_proportion_ztest(200, 1000, 150, 1000)
     assert got.statistic == pytest.approx(0.05 / 0.0169926455, rel=1e-8)
     assert got.p_value == pytest.approx(0.0032563, abs=1e-6)  # z = 2.94245
+
+
+# --------------------------------------------------------------------------- impossible input
+
+
+def test_more_converted_than_recipients_is_no_statistic() -> None:
+    """Issue 16 F2: 122 converted of 85 recipients made sqrt() of a negative variance
+    raise `math domain error` and crashed the whole report."""
+    r = stats.two_proportion_ztest(122, 85, 3, 10)
+    assert (r.statistic, r.p_value, r.ci_low, r.ci_high) == (None, None, None, None)
+    assert stats.impossible_proportion(122, 85) == "122 converted of 85 recipients (more than all)"
+    assert stats.impossible_proportion(85, 85) is None
+
+
+@pytest.mark.parametrize(
+    ("x1", "n1", "x2", "n2"),
+    [
+        (122, 85, 3, 10),
+        (3, 10, 11, 10),
+        (-1, 10, 3, 10),
+        (3, -10, 3, 10),
+        (0, 0, 0, 0),
+        (5, 0, 1, 3),
+        (float("nan"), 10, 1, 10),
+        (1, float("inf"), 1, 10),
+    ],
+)
+def test_two_proportion_z_never_raises_on_impossible_counts(x1, n1, x2, n2) -> None:
+    r = stats.two_proportion_ztest(x1, n1, x2, n2)
+    assert r.statistic is None and r.p_value is None
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        (1.0, -4.0, 10, 2.0, 1.0, 10),  # negative variance
+        (float("nan"), 1.0, 10, 2.0, 1.0, 10),
+        (1.0, float("inf"), 10, 2.0, 1.0, 10),
+        (1.0, 1.0, -5, 2.0, 1.0, 10),
+        (1.0, 1e-200, 10, 1.0 + 1e-190, 1e-200, 10),  # variances underflow when squared
+        (1e308, 1e308, 10, -1e308, 1e308, 10),
+    ],
+)
+def test_welch_never_raises(values) -> None:
+    r = stats.welch_ttest(*values)
+    assert r.p_value is None or 0.0 <= r.p_value <= 1.0
+
+
+def test_campaign_experiment_reports_impossible_counts_as_a_finding() -> None:
+    from orchestration.reader.campaigns import ArmStats, experiment
+
+    treatment = ArmStats(is_holdout=False, recipients=900, converted_recipients=40)
+    holdout = ArmStats(is_holdout=True, recipients=85, converted_recipients=122)
+    e = experiment(treatment, holdout)
+    assert e.verdict == "invalid_data"
+    assert e.conversion is None and e.revenue_per_recipient is None
+    assert e.findings == ("holdout: 122 converted of 85 recipients (more than all)",)
+    assert holdout.conversion_rate is None and treatment.conversion_rate == pytest.approx(40 / 900)
+    # without a holdout arm the treatment's own counts are checked too
+    e = experiment(ArmStats(is_holdout=False, recipients=0, converted_recipients=3), None)
+    assert e.verdict == "invalid_data" and e.findings == (
+        "treatment: 3 converted of 0 recipients (more than all)",
+    )

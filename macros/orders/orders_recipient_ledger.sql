@@ -8,19 +8,25 @@
                             orders, revenue)  - qualifying orders of each customer of a
                             campaign side; one row for the orders without a customer
         <mart>__recipients (organization_id, campaign_id, is_holdout, recipient_id)
-                            - the converted recipients (>= 1 qualifying order)
+                            - the converted recipients: campaign_recipients rows of the
+                            arm as sent (is_holdout of the recipient row, not of the
+                            order) whose recipient has >= 1 qualifying order of that
+                            campaign (issue 16 F2: an order re-attributed to a campaign
+                            its recipient was never sent converts nobody there)
 
     The mart row of a campaign side is then: total_orders = sum(orders), revenue =
     sum(revenue), unique_customers = count(customer_id) over its customer rows,
-    converted_recipients = count of its recipient rows (recipients from staging).
+    converted_recipients = count of its recipient rows (recipients from staging), so
+    converted_recipients <= recipients always.
 
     Tick: the entities of the changed rows (<mart>__changed: new and captured old
-    versions) - (campaign, customer) and (campaign, recipient) - are recomputed from raw
-    (one index lookup each: raw (campaign_id, customer_id) / (organization_id,
-    recipient_id)), the difference new - old per campaign side goes to
-    <mart>__delta for the model (old mart row + delta), and the entities' ledger rows
-    are replaced. Recomputing an entity twice (watermark lag) adds nothing the second
-    time, so the mart always equals the sum of its ledger rows.
+    versions of attributions and of campaign_recipients, both carrying recipient_id) -
+    (campaign, customer) and (campaign, recipient) - are recomputed from raw (one index
+    lookup each: raw (campaign_id, customer_id) / (organization_id, recipient_id) /
+    campaign_recipients (campaign_id, recipient_id)), the difference new - old per
+    campaign side goes to <mart>__delta for the model (old mart row + delta), and the
+    entities' ledger rows are replaced. Recomputing an entity twice (watermark lag) adds
+    nothing the second time, so the mart always equals the sum of its ledger rows.
     Whole tenants (new, re-versioned, gone, rebuilt; with a rebuild's campaign scope)
     and a backfill's campaigns: their ledger rows are recomputed from raw and the model
     aggregates them. Full build: both tables rebuilt from raw. Runs of the mart take a
@@ -42,10 +48,21 @@
     group by 1, 2, 3, 4
 {%- endmacro %}
 
-{% macro _orders_recipient_ledger_rows(relation) -%}
-    select distinct q.organization_id, q.campaign_id, q.is_holdout, q.recipient_id
-    from {{ relation }} as q
-    where q.recipient_id is not null
+{#- The converted recipients as a SELECT: the recipient rows of `recipients` (alias r,
+    campaign_recipients) with an arm and a recipient id, of which `orders` (qualifying
+    attributions) holds >= 1 order of the same organization, campaign and recipient. -#}
+{% macro _orders_recipient_ledger_rows(recipients, orders) -%}
+    select distinct r.organization_id, r.campaign_id, r.is_holdout, r.recipient_id
+    from {{ recipients }} as r
+    where r.campaign_id is not null
+        and r.is_holdout is not null
+        and r.recipient_id is not null
+        and exists (
+            select 1 from {{ orders }} as q
+            where q.organization_id = r.organization_id
+                and q.campaign_id = r.campaign_id
+                and q.recipient_id = r.recipient_id
+        )
 {%- endmacro %}
 
 
@@ -57,12 +74,13 @@
     {%- set customers = tally.orders_recipient_ledger('customers') -%}
     {%- set recipients = tally.orders_recipient_ledger('recipients') -%}
     {%- set qualified = ref('int_orders__attributions_qualified') -%}
+    {%- set sent = ref('stg_orders__campaign_recipients') -%}
     {%- if mode == 'full' %}
     drop table if exists {{ customers }};
     create table {{ customers }} as {{ tally._orders_customer_ledger_rows(qualified) }};
     create unique index on {{ customers }} (organization_id, campaign_id, customer_id, is_holdout) nulls not distinct;
     drop table if exists {{ recipients }};
-    create table {{ recipients }} as {{ tally._orders_recipient_ledger_rows(qualified) }};
+    create table {{ recipients }} as {{ tally._orders_recipient_ledger_rows(sent, qualified) }};
     create unique index on {{ recipients }} (organization_id, campaign_id, recipient_id, is_holdout);
     analyze {{ customers }};
     analyze {{ recipients }}
@@ -86,12 +104,13 @@
     select q.organization_id, q.campaign_id, q.is_holdout, q.customer_id, q.recipient_id, q.order_value
     from {{ tally.orders_campaign_rows(qualified, by_key=(mode == 'backfill')) }} as q;
     insert into {{ customers }} {{ tally._orders_customer_ledger_rows(this.identifier ~ '__whole_rows') }};
-    insert into {{ recipients }} {{ tally._orders_recipient_ledger_rows(this.identifier ~ '__whole_rows') }};
+    insert into {{ recipients }} {{ tally._orders_recipient_ledger_rows(
+        tally.orders_campaign_rows(sent, by_key=(mode == 'backfill')), this.identifier ~ '__whole_rows') }};
     {%- if mode == 'tick' %}
     {%- set prefix = this.identifier ~ '__' %}
     -- tick: the changed rows' entities outside whole tenants
     create temporary table {{ prefix }}customer_keys on commit drop as
-    {{ tally._orders_changed_entities('customer_id') }};
+    {{ tally._orders_changed_entities('customer_id', event_no=1) }};
     create temporary table {{ prefix }}recipient_keys on commit drop as
     {{ tally._orders_changed_entities('recipient_id', require=true) }};
     analyze {{ prefix }}customer_keys;
@@ -99,8 +118,27 @@
     -- their rows now: one index lookup per entity (OFFSET 0 keeps each a lookup)
     create temporary table {{ prefix }}customers_new on commit drop as
     {{ tally._orders_customer_ledger_rows('(' ~ tally._orders_entity_rows(qualified, prefix ~ 'customer_keys', 'customer_id') ~ ')') }};
+    -- a changed recipient's rows as sent (its arms) with >= 1 qualifying order of the
+    -- campaign now: campaign_recipients (campaign_id, recipient_id), raw attributions
+    -- (organization_id, recipient_id)
     create temporary table {{ prefix }}recipients_new on commit drop as
-    {{ tally._orders_recipient_ledger_rows('(' ~ tally._orders_entity_rows(qualified, prefix ~ 'recipient_keys', 'recipient_id') ~ ')') }};
+    select distinct r.organization_id, r.campaign_id, r.is_holdout, r.recipient_id
+    from {{ prefix }}recipient_keys as e
+    cross join lateral (
+        select r.*
+        from {{ sent }} as r
+        where r.organization_id = e.tenant_id
+            and r.campaign_id = e.campaign_id
+            and r.recipient_id = e.recipient_id
+        offset 0
+    ) as r
+    where r.is_holdout is not null
+        and exists (
+            select 1 from {{ qualified }} as q
+            where q.organization_id = e.tenant_id
+                and q.campaign_id = e.campaign_id
+                and q.recipient_id = e.recipient_id
+        );
     -- new - old per campaign side, read before the ledger rows are replaced
     create temporary table {{ prefix }}delta on commit drop as
     with parts as (
@@ -155,11 +193,13 @@
     (<model>__changed: new and captured old versions) outside whole tenants; with
     `require` only those with a <col> (a NULL <col> stands for the campaign's rows
     without one). Shared by the recipient-totals and running-totals ledgers. -#}
-{% macro _orders_changed_entities(col, require=false) -%}
+{% macro _orders_changed_entities(col, require=false, event_no=none) -%}
     select distinct ch.tenant_id, ch.key_value as campaign_id, ch.{{ col }}
     from {{ this.identifier ~ '__changed' }} as ch
-    where ch.event_no = 1
-        and ch.key_value is not null
+    where ch.key_value is not null
+        {%- if event_no is not none %}
+        and ch.event_no = {{ event_no }}
+        {%- endif %}
         {%- if require %}
         and ch.{{ col }} is not null
         {%- endif %}

@@ -36,12 +36,15 @@
         {%- endif -%}
     {%- else -%}
         {#- key mode (agg_campaign_recipient_totals): the changed rows' customer and
-            recipient reach the model through <model>__changed (its ledger) -#}
+            recipient - of attributions and of campaign_recipients (a recipient row
+            added, removed or moved to the other arm changes who converted) - reach the
+            model through <model>__changed (its ledger) -#}
         {%- do spec.update({'key': key}) -%}
         {%- do spec['events'][0].update({'carry': {'customer_id': 'bigint', 'recipient_id': 'bigint'}}) -%}
         {%- do spec['events'].append(
             {'model': 'stg_orders__campaign_recipients', 'tenant': 'organization_id', 'ts': 'sent_at',
-             'key': 'campaign_id', 'raw_table': 'campaign_recipients'}) -%}
+             'key': 'campaign_id', 'raw_table': 'campaign_recipients',
+             'carry': {'recipient_id': 'bigint'}}) -%}
     {%- endif -%}
     {{ return(spec) }}
 {% endmacro %}

@@ -160,6 +160,8 @@ INDEXES: dict[str, list[tuple[str, ...]]] = {
     ],
     "campaign_recipients": [
         ("org_campaign", "organization_id, campaign_id"),
+        # a changed recipient's rows as sent (the recipient totals' converted recipients)
+        ("campaign_recipient", "campaign_id, recipient_id"),
         ("updated_at", "updated_at"),
     ],
     "reporting_events": [

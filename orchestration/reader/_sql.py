@@ -329,8 +329,20 @@ def bulk_sql(source: str, *, live: bool, excluded: bool) -> str:
 
 # Recipients and converted recipients per (campaign, arm) - campaign lifetime, as in
 # marts.agg_campaign_recipient_totals: recipients = campaign_recipients rows (arm as
-# sent), converted = distinct recipients with >= 1 qualifying order (arm as recorded
-# on the attribution). Raw: computed; marts: read, minus the excluded recipients' rows.
+# sent), converted = distinct recipients of those rows with >= 1 qualifying order of
+# the campaign (whatever arm the order records: a re-attributed order converts nobody
+# in a campaign its recipient was not sent - issue 16 F2), so converted <= recipients.
+# Raw: computed; marts: read, minus the excluded recipients' rows.
+_CONVERSIONS = """
+    select r.campaign_id, r.is_holdout, count(distinct r.recipient_id) as converted_recipients
+    from raw.campaign_recipients as r
+    where r.organization_id = %(org)s and r.campaign_id is not null and r.is_holdout is not null
+        and {recipients}
+        and (r.campaign_id, r.recipient_id) in (
+            select q.campaign_id, q.recipient_id from ({orders}) as q
+        )
+    group by 1, 2
+"""
 RECIPIENTS_RAW = f"""
 with counts as (
     select r.campaign_id, coalesce(r.is_holdout, false) as is_holdout, count(*) as recipients
@@ -339,12 +351,12 @@ with counts as (
         and not coalesce(r.recipient_id = any(%(excl)s::bigint[]), false)
     group by 1, 2
 ),
-conversions as (
-    select campaign_id, is_holdout, count(distinct recipient_id) as converted_recipients
-    from ({raw_rows("kept", lo="min_day", hi="max_day")}) as q
-    where recipient_id is not null
-    group by 1, 2
-)
+conversions as ({
+    _CONVERSIONS.format(
+        recipients="not coalesce(r.recipient_id = any(%(excl)s::bigint[]), false)",
+        orders=raw_rows("kept", lo="min_day", hi="max_day"),
+    )
+})
 select coalesce(c.campaign_id, v.campaign_id) as campaign_id,
     coalesce(c.is_holdout, v.is_holdout) as is_holdout,
     coalesce(c.recipients, 0) as recipients,
@@ -361,11 +373,12 @@ with counts as (
         and r.recipient_id = any(%(excl)s::bigint[])
     group by 1, 2
 ),
-conversions as (
-    select campaign_id, is_holdout, count(distinct recipient_id) as converted_recipients
-    from ({raw_rows("excluded", lo="min_day", hi="max_day")}) as q
-    group by 1, 2
-)
+conversions as ({
+    _CONVERSIONS.format(
+        recipients="r.recipient_id = any(%(excl)s::bigint[])",
+        orders=raw_rows("excluded", lo="min_day", hi="max_day"),
+    )
+})
 select t.campaign_id, t.is_holdout,
     t.recipients - coalesce(c.recipients, 0) as recipients,
     t.converted_recipients - coalesce(v.converted_recipients, 0) as converted_recipients

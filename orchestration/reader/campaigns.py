@@ -81,7 +81,21 @@ class ArmStats:
 
     @property
     def conversion_rate(self) -> float | None:
-        return self.converted_recipients / self.recipients if self.recipients else None
+        """converted / recipients; None without recipients or when the counts are no
+        proportion (more converted than recipients, negative: a data-quality finding of
+        the experiment, never a rate above 100 %)."""
+        if st.impossible_proportion(self.converted_recipients, self.recipients):
+            return None
+        return self.converted_recipients / self.recipients
+
+    def data_quality(self) -> str | None:
+        """What makes this arm's counts impossible, or None (no recipients and no
+        conversions is no finding: the arm is empty)."""
+        if self.recipients == 0 and self.converted_recipients == 0:
+            return None
+        if self.recipients < 0 or self.converted_recipients < 0:
+            return f"negative counts ({self.converted_recipients} converted of {self.recipients} recipients)"
+        return st.impossible_proportion(self.converted_recipients, self.recipients)
 
     @property
     def revenue_per_recipient(self) -> float | None:
@@ -113,10 +127,13 @@ class Comparison:
 @dataclass(frozen=True)
 class ExperimentResult:
     has_holdout: bool
-    verdict: str  # significant_positive | significant_negative | inconclusive | insufficient_data
+    verdict: str  # significant_positive | significant_negative | inconclusive | insufficient_data | invalid_data
     conversion: Comparison | None
     revenue_per_recipient: Comparison | None
     note: str = ""
+    # data-quality findings (impossible counts, e.g. more converted than recipients):
+    # the statistics they would feed are None and the verdict is invalid_data
+    findings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -521,7 +538,28 @@ def _lift(t: float | None, h: float | None) -> tuple[float | None, float | None]
 
 def experiment(treatment: ArmStats, holdout: ArmStats | None) -> ExperimentResult:
     """Treatment vs holdout: conversion rate (two-proportion z-test) and revenue per
-    recipient (Welch; needs the ranged per-customer spread, so not in summary-only)."""
+    recipient (Welch; needs the ranged per-customer spread, so not in summary-only).
+    Impossible counts (more converted than recipients, negative) are data-quality
+    findings: no statistic, verdict ``invalid_data``, never an exception."""
+    findings = tuple(
+        f"{name}: {problem}"
+        for name, arm in (("treatment", treatment), ("holdout", holdout))
+        if arm is not None and (problem := arm.data_quality()) is not None
+    )
+    if findings:
+        note = (
+            "; ".join(findings)
+            + " - a data-quality problem (check assert_orders_converted_within_recipients)"
+        )
+        log.warning("campaign statistics skipped: %s", note)
+        return ExperimentResult(
+            holdout is not None and holdout.recipients > 0,
+            "invalid_data",
+            None,
+            None,
+            note,
+            findings,
+        )
     if holdout is None or holdout.recipients == 0:
         return ExperimentResult(False, "insufficient_data", None, None, "no holdout arm")
     t, h = treatment, holdout

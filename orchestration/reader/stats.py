@@ -179,10 +179,19 @@ def two_proportion_ztest(x1: int, n1: int, x2: int, n2: int, *, level: float = 0
 
     z uses the pooled proportion (the null hypothesis p1 == p2); the confidence
     interval of p1 - p2 uses the unpooled standard error. With an empty arm or no
-    variance at all, statistic/p-value/interval are None.
+    variance at all, statistic/p-value/interval are None. Counts that are no proportion
+    (x < 0, x > n, not finite - see :func:`impossible_proportion`) give no statistic
+    either (difference 0.0): never an exception.
     """
-    if n1 <= 0 or n2 <= 0:
+    if impossible_proportion(x1, n1) or impossible_proportion(x2, n2):
         return TestResult(None, None, 0.0, None, None)
+    try:
+        return _ztest(x1, n1, x2, n2, level)
+    except (ArithmeticError, ValueError):  # e.g. counts beyond float range
+        return TestResult(None, None, 0.0, None, None)
+
+
+def _ztest(x1: float, n1: float, x2: float, n2: float, level: float) -> TestResult:
     p1, p2 = x1 / n1, x2 / n2
     diff = p1 - p2
     pooled = (x1 + x2) / (n1 + n2)
@@ -197,24 +206,60 @@ def two_proportion_ztest(x1: int, n1: int, x2: int, n2: int, *, level: float = 0
     return TestResult(z, p, diff, lo, hi)
 
 
+def impossible_proportion(x: float, n: float) -> str | None:
+    """Why ``x`` of ``n`` is no proportion (a data-quality problem), or None when it is
+    one: both finite, n > 0, 0 <= x <= n."""
+    try:
+        fx, fn = float(x), float(n)
+    except (TypeError, ValueError, OverflowError):
+        return f"{x!r} of {n!r} is not a number"
+    if not (math.isfinite(fx) and math.isfinite(fn)):
+        return f"{x} of {n} is not finite"
+    if fx < 0 or fn < 0:
+        return f"negative count ({x} converted of {n} recipients)"
+    if fx > fn:
+        return f"{x} converted of {n} recipients (more than all)"
+    if fn == 0:
+        return "no recipients"
+    return None
+
+
 def welch_ttest(
     mean1: float, var1: float, n1: int, mean2: float, var2: float, n2: int, *, level: float = 0.95
 ) -> TestResult:
     """Welch's unequal-variances t-test of mean1 - mean2 from summary statistics.
 
     ``var`` is the sample variance (denominator n - 1). Needs n >= 2 in each group and
-    a positive standard error; otherwise statistic/p-value/interval are None.
+    a positive standard error; otherwise statistic/p-value/interval are None - also for
+    input no float arithmetic can take (not finite, overflowing): never an exception.
     """
+    try:
+        return _welch(mean1, var1, n1, mean2, var2, n2, level)
+    except (ArithmeticError, ValueError):
+        diff = mean1 - mean2
+        return TestResult(None, None, diff if math.isfinite(diff) else 0.0, None, None)
+
+
+def _welch(
+    mean1: float, var1: float, n1: int, mean2: float, var2: float, n2: int, level: float
+) -> TestResult:
+    values = (mean1, var1, n1, mean2, var2, n2)
+    if not all(isinstance(v, int | float) and math.isfinite(v) for v in values):
+        # not finite (or not a number): no statistic, never an exception
+        diff = mean1 - mean2 if all(isinstance(v, int | float) for v in (mean1, mean2)) else 0.0
+        return TestResult(None, None, diff if math.isfinite(diff) else 0.0, None, None)
     diff = mean1 - mean2
     if n1 < 2 or n2 < 2:
         return TestResult(None, None, diff, None, None)
     a, b = max(var1, 0.0) / n1, max(var2, 0.0) / n2
     se = math.sqrt(a + b)
-    if se <= 0:
+    if not se > 0 or not math.isfinite(se):
         return TestResult(None, None, diff, None, None)
     t = diff / se
     denom = (a * a) / (n1 - 1) + (b * b) / (n2 - 1)
-    df = (a + b) ** 2 / denom
+    df = (a + b) ** 2 / denom if denom > 0 else math.inf  # underflow: the normal limit
+    if math.isnan(df):
+        return TestResult(None, None, diff, None, None)
     p = min(1.0, 2.0 * t_sf(abs(t), df))
     crit = t_ppf(0.5 + level / 2.0, df)
     return TestResult(t, p, diff, diff - crit * se, diff + crit * se, df)
@@ -226,4 +271,5 @@ def variance_from_sums(total: float, sum_sq: float, n: int) -> float:
     if n < 2:
         return 0.0
     mean = total / n
-    return max(0.0, (sum_sq - n * mean * mean) / (n - 1))
+    v = (sum_sq - n * mean * mean) / (n - 1)
+    return max(0.0, v) if math.isfinite(v) else 0.0

@@ -44,6 +44,9 @@ final as (
     ) as dims (dimension_type, dimension_id)
     where accounts.timezone is not null
         and dims.dimension_id is not null
+        -- no time, no day (issue 16 F4: assert_support_raw_rules counts these rows; a
+        -- NULL day_bucket failed the mart's full build)
+        and events.created_at is not null
 )
 
 select * from final

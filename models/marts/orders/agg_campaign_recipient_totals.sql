@@ -1,7 +1,8 @@
 {#- Per (organization, campaign, is_holdout) lifetime totals. Key-mode sliding window
     with a ledger (macros/orders/orders_recipient_ledger.sql): orders, revenue, unique
-    customers and converted recipients (distinct recipients with >= 1 qualifying order;
-    holdout side as recorded on the attribution) are sums and counts of the ledger's
+    customers and converted recipients (the arm's campaign_recipients rows - arm as
+    sent - whose recipient has >= 1 qualifying order of the campaign, so never more than
+    the arm's recipients; issue 16 F2) are sums and counts of the ledger's
     per-customer and per-recipient rows, so a tick changes a campaign side by the
     difference its changed customers and recipients made (<model>__delta) instead of
     re-reading the campaign. Whole tenants (new, re-versioned, gone, rebuilt) and a
