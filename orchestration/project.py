@@ -7,6 +7,7 @@ import os
 from dagster_dbt import DbtProject
 
 from orchestration.db import PROJECT_ROOT
+from orchestration.runtime import ensure_manifest
 
 # TALLY_DBT_TARGET lets parallel checkouts/test runs keep separate dbt target dirs.
 tally_project = DbtProject(
@@ -15,3 +16,7 @@ tally_project = DbtProject(
     target_path=os.environ.get("TALLY_DBT_TARGET", "target"),
 )
 tally_project.prepare_if_dev()
+# Importing the definitions from a fresh clone (pytest collection, `dagster dev -m ...`)
+# must not need a hand-run `dbt parse`: parse once when the manifest is missing.
+if not tally_project.manifest_path.exists():
+    ensure_manifest()
