@@ -83,11 +83,14 @@ def _runs_since(url: str, since: float) -> list[tuple]:
 
 
 def _events(url: str, kind: str, since: float) -> int:
+    """Events of `kind` of the runs created since `since` (not of the previous scenario's
+    recovery tick, whose last events can be less than a second older than `since`)."""
     return query(
         url,
-        "select count(*) from dagster.event_logs where dagster_event_type = %s"
-        " and timestamp >= to_timestamp(%s) at time zone 'UTC'",
-        (kind, since - 1),
+        "select count(*) from dagster.event_logs e join dagster.runs r using (run_id)"
+        " where e.dagster_event_type = %s"
+        " and r.create_timestamp >= to_timestamp(%s) at time zone 'UTC'",
+        (kind, since),
     )[0][0]
 
 
