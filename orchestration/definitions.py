@@ -7,6 +7,7 @@ import warnings
 from dagster import BetaWarning, Definitions
 
 from orchestration.assets.dbt import dbt_models, downstream_models, incremental_marts
+from orchestration.assets.raw import raw_sources
 from orchestration.jobs import JOBS
 from orchestration.resources import RESOURCES
 from orchestration.schedules import SCHEDULES
@@ -17,7 +18,7 @@ from orchestration.sensors import SENSORS
 warnings.filterwarnings("ignore", message="Parameter `owners`", category=BetaWarning)
 
 defs = Definitions(
-    assets=[dbt_models, incremental_marts, downstream_models],
+    assets=[*raw_sources, dbt_models, incremental_marts, downstream_models],
     jobs=JOBS,
     schedules=SCHEDULES,
     sensors=SENSORS,
