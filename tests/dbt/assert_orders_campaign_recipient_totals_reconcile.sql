@@ -2,7 +2,7 @@
     over the qualifying attributions; converted recipients: recipient rows of the arm as
     sent with a qualifying order of the campaign) for campaigns created in the last
     var('reconcile_days') days. -#}
-{{ config(severity='error', meta={'dagster': {'ref': {'name': 'agg_campaign_recipient_totals'}}}) }}
+{{ config(severity='error', tags=['sliding_window'], meta={'dagster': {'ref': {'name': 'agg_campaign_recipient_totals'}}}) }}
 
 with campaigns as (
     {{ tally.orders_recent_campaigns() }}

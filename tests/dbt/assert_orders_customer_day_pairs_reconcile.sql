@@ -3,7 +3,7 @@
     var('reconcile_days') days: sum(new_customers) = distinct customers,
     sum(returning_customers) = customer days - customers, sum(revenue_product) = sum
     over customers of (their revenue)^2 (all pairs of their order days). -#}
-{{ config(severity='error', meta={'dagster': {'ref': {'name': 'agg_order_customer_day_pairs'}}}) }}
+{{ config(severity='error', tags=['sliding_window'], meta={'dagster': {'ref': {'name': 'agg_order_customer_day_pairs'}}}) }}
 
 with campaigns as (
     {{ tally.orders_recent_campaigns() }}

@@ -3,7 +3,7 @@
     orders, revenue and customer days (block base + in-block running total) (window sums over a plain GROUP BY), and on each
     arm's last day both revenue-product totals = sum over customers of (their
     revenue)^2. -#}
-{{ config(severity='error', meta={'dagster': {'ref': {'name': 'agg_order_running_totals'}}}) }}
+{{ config(severity='error', tags=['sliding_window'], meta={'dagster': {'ref': {'name': 'agg_order_running_totals'}}}) }}
 
 with campaigns as (
     {{ tally.orders_recent_campaigns() }}
