@@ -340,3 +340,14 @@ def test_feature_flags_switch_schedules_off(monkeypatch: pytest.MonkeyPatch) -> 
         TIME_LIMITS["platform_hourly_rollup"] == 3600
         and TIME_LIMITS["platform_view_refresh"] == 900
     )
+
+
+def test_a_launchpad_cleanup_is_checked_in_the_run(platform_db: str) -> None:
+    """The platform_cleanup job (the Launchpad's path) refuses the same bad settings as
+    the CLI, with the CLI's one line as the run's failure reason."""
+    config = {"ops": {"cleanup_old_data": {"config": {"raw_retention_days": 1}}}}
+    result = runtime.execute_job("platform_cleanup", run_config=config)
+    assert not result.success
+    summary = runtime.failure_summary(result)
+    assert "shorter than the aggregation window" in summary and "\n" not in summary
+    assert "Traceback" not in summary

@@ -913,3 +913,55 @@ def test_backfill_one_account_dry_run_then_real(url, capsys):
         support_backfill.run(
             argparse.Namespace(start=day, end=day, domain="support", account=424242, dry_run=True)
         )
+
+
+def test_a_launchpad_backfill_is_checked_and_audited_in_the_run(url):
+    """Issue 20 item 1 for the support backfill: the job itself checks the account (the
+    CLI's one line as the run's failure reason, dbt never starts) and audits a valid run
+    with who asked - the Launchpad and GraphQL take this path, not the CLI's."""
+    from orchestration.support.jobs import SUPPORT_JOB, SUPPORT_MART, backfill_config
+
+    day = (date.today() - timedelta(days=100)).isoformat()
+    audits = "select count(*) from ops.audit_entries where action = 'support.backfill'"
+    before = query(url, audits)[0][0]
+    result = runtime.execute_job(
+        SUPPORT_JOB, run_config=backfill_config(424242), partition_range=(day, day)
+    )
+    assert not result.success
+    assert runtime.failure_summary(result) == (
+        "account 424242 does not exist; check the id in raw.accounts"
+    )
+    assert not result.get_asset_materialization_events()  # dbt never wrote the mart
+    assert query(url, audits)[0][0] == before
+
+    result = runtime.execute_job(
+        SUPPORT_JOB,
+        run_config={"ops": {"incremental_marts": {"config": {"backfill_account_id": 1}}}},
+    )
+    assert runtime.failure_summary(result) == (
+        "backfill_account_id needs a partition range (--start/--end)"
+    )
+
+    result = runtime.execute_job(
+        SUPPORT_JOB, run_config=backfill_config(1), partition_range=(day, day)
+    )
+    assert any(e.asset_key == SUPPORT_MART for e in result.get_asset_materialization_events())
+    rows = query(
+        url,
+        "select actor, resource_id, metadata->>'start', metadata->>'end' from ops.audit_entries"
+        " where action = 'support.backfill' and metadata->>'dagster_run_id' = %s",
+        (result.run_id,),
+    )
+    assert rows == [("launchpad", "1", day, day)]
+    assert_rollup_matches(url, {1})
+
+
+def test_a_launchpad_rebuild_of_a_missing_account_fails_before_dbt(url):
+    from orchestration.support.jobs import SUPPORT_JOB, SUPPORT_MART, rebuild_config
+
+    result = runtime.execute_job(SUPPORT_JOB, run_config=rebuild_config(424242))
+    assert not result.success
+    assert runtime.failure_summary(result) == (
+        "account 424242 does not exist; check the id in raw.accounts"
+    )
+    assert not any(e.asset_key == SUPPORT_MART for e in result.get_asset_materialization_events())

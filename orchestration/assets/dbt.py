@@ -5,8 +5,9 @@
 
 from collections.abc import Iterator
 
-from dagster import AssetExecutionContext, BackfillPolicy, Config, Output
+from dagster import AssetExecutionContext, BackfillPolicy, Config, Failure, Output
 from dagster_dbt import DbtCliInvocation, DbtCliResource, dbt_assets
+from pydantic import Field
 
 from orchestration.dbt_args import (
     SLIDING_WINDOW_TAG,
@@ -26,17 +27,39 @@ from orchestration.translator import translator
 
 
 class IncrementalRunConfig(Config):
-    """Launchpad config of a run of the incremental marts (empty = tick or backfill)."""
+    """Launchpad config of a run of the incremental marts. Empty: a tick (unpartitioned)
+    or a backfill of the picked days (a partition range)."""
 
-    rebuild_organization_id: int | None = None
-    rebuild_account_id: int | None = None
-    rebuild_campaign_id: int | None = None
-    full_refresh: bool = False
-    # support: with a partition range, backfill only this account's local days
-    backfill_account_id: int | None = None
-    # days the reconcile checks compare with raw (dbt var reconcile_days); None = the
-    # project default. The 15-minute tick passes a short window (see schedules.py).
-    reconcile_days: int | None = None
+    rebuild_organization_id: int | None = Field(
+        default=None,
+        description="orders: rebuild this organization's whole history (raw.organizations.id); "
+        "prefer the orders_rebuild job, which also queues, dedups and audits",
+    )
+    rebuild_campaign_id: int | None = Field(
+        default=None, description="orders: with rebuild_organization_id, only this campaign"
+    )
+    rebuild_account_id: int | None = Field(
+        default=None,
+        description="support: rebuild this account's whole history in its current timezone "
+        "(raw.accounts.id); what the timezone sensor launches",
+    )
+    full_refresh: bool = Field(
+        default=False,
+        description="with a rebuild: also delete the scope's rows the rebuild did not write",
+    )
+    backfill_account_id: int | None = Field(
+        default=None,
+        description="support: with a partition range, backfill only this account's local days "
+        "(checked, diffed and audited like `tally backfill --domain support --account N`)",
+    )
+    reconcile_days: int | None = Field(
+        default=None,
+        description="days the reconcile checks compare with raw (dbt var reconcile_days); "
+        "empty = the project default; the 15-minute tick passes a short window",
+    )
+    requested_by: str = Field(
+        default="launchpad", description="who asks; written to ops.audit_entries"
+    )
 
     def rebuild_scope(self) -> RebuildScope | None:
         if self.rebuild_organization_id is not None:
@@ -53,21 +76,61 @@ class IncrementalRunConfig(Config):
         return None
 
 
-def _vars(context: AssetExecutionContext, config: IncrementalRunConfig) -> dict:
-    window = None
+def _window(context: AssetExecutionContext):
     if context.has_partition_key_range or context.has_partition_key:
         tw = context.partition_time_window
-        window = window_from_partition_range(tw.start, tw.end)
+        return window_from_partition_range(tw.start, tw.end)
+    return None
+
+
+def _vars(context: AssetExecutionContext, config: IncrementalRunConfig) -> dict:
+    window = _window(context)
     out = incremental_vars(window, config.rebuild_scope())
     if config.backfill_account_id is not None:
-        if window is None:
-            raise TallyError("backfill_account_id needs a partition range (--start/--end)")
         out["backfill_account_id"] = config.backfill_account_id
     if config.reconcile_days is not None:
-        if config.reconcile_days < 1:
-            raise TallyError(f"reconcile_days must be >= 1, got {config.reconcile_days}")
         out["reconcile_days"] = config.reconcile_days
     return out
+
+
+def validate(context: AssetExecutionContext, config: IncrementalRunConfig, tally_db: TallyDatabase):
+    """Check the run's config against the database before dbt starts (every launcher:
+    CLI, Launchpad, GraphQL, sensors). Returns the support backfill to audit, if any;
+    raises a one-line TallyError otherwise."""
+    from orchestration.orders.requests import validate_scope
+    from orchestration.support.backfill import check_account, prepare
+
+    rebuilds = [config.rebuild_organization_id, config.rebuild_account_id]
+    if sum(v is not None for v in [*rebuilds, config.backfill_account_id]) > 1:
+        raise TallyError(
+            "give one of rebuild_organization_id, rebuild_account_id and backfill_account_id"
+        )
+    if config.rebuild_campaign_id is not None and config.rebuild_organization_id is None:
+        raise TallyError("rebuild_campaign_id needs rebuild_organization_id (its organization)")
+    if config.full_refresh and all(v is None for v in rebuilds):
+        raise TallyError(
+            "full_refresh applies to a rebuild: give rebuild_organization_id or "
+            "rebuild_account_id, or leave full_refresh false"
+        )
+    if config.reconcile_days is not None and config.reconcile_days < 1:
+        raise TallyError(f"reconcile_days must be >= 1, got {config.reconcile_days}")
+    window = _window(context)
+    if config.backfill_account_id is not None and window is None:
+        raise TallyError("backfill_account_id needs a partition range (--start/--end)")
+    if window is not None and any(v is not None for v in rebuilds):
+        raise TallyError(
+            "a run is either a backfill window or a rebuild, not both: "
+            "launch the rebuild without a partition"
+        )
+    with tally_db.connect() as conn:
+        if config.rebuild_organization_id is not None:
+            validate_scope(conn, config.rebuild_organization_id, config.rebuild_campaign_id)
+        if config.rebuild_account_id is not None:
+            check_account(conn, config.rebuild_account_id)
+        if config.backfill_account_id is not None:
+            first, last = window
+            return prepare(conn, config.backfill_account_id, first.isoformat(), last.isoformat())
+    return None
 
 
 @dbt_assets(
@@ -85,14 +148,23 @@ def incremental_marts(
     tally_db: TallyDatabase,
     config: IncrementalRunConfig,
 ):
+    try:
+        backfill = validate(context, config, tally_db)
+    except TallyError as exc:  # the same one line as the CLI, as the run's failure reason
+        raise Failure(description=str(exc), allow_retries=False) from None
     # the vars through the environment: dbt keeps its saved parse (see dbt_args.run_vars)
     with run_vars(_vars(context, config)):
         invocation = dbt.cli(build_args(), context=context)
     written = []
-    for event in invocation.stream():
-        if isinstance(event, Output):
-            written.append(context.asset_key_for_output(event.output_name))
-        yield event
+    try:
+        for event in invocation.stream():
+            if isinstance(event, Output):
+                written.append(context.asset_key_for_output(event.output_name))
+            yield event
+    finally:  # a failed check raises after the stream: the backfill still wrote its rows
+        if backfill is not None and written:
+            with tally_db.connect() as conn:
+                backfill.audit(conn, config.requested_by, context.run_id)
     if context.has_partition_key_range or context.has_partition_key:
         return  # a partition-range run: Dagster records one materialization per day itself
     yield from day_events(tally_db, invocation, written, context.instance)

@@ -5,9 +5,22 @@ Each job carries the seed's hard time limit as the ``dagster/max_runtime`` run t
 a run that exceeds it.
 """
 
-from dagster import AssetKey, AssetSelection, Config, OpExecutionContext, define_asset_job, job, op
+# No `from __future__ import annotations`: Dagster reads the op's annotations at runtime.
+from dagster import (
+    AssetKey,
+    AssetSelection,
+    Config,
+    Failure,
+    OpExecutionContext,
+    define_asset_job,
+    job,
+    op,
+)
+from pydantic import Field
 
+from orchestration.errors import TallyError
 from orchestration.platform import cleanup
+from orchestration.resources import TallyDatabase
 
 MAX_RUNTIME_TAG = "dagster/max_runtime"
 
@@ -67,24 +80,33 @@ platform_view_refresh = define_asset_job(
 
 
 class CleanupConfig(Config):
-    """Launchpad config of a retention cleanup run."""
+    """Launchpad config of a retention cleanup run (the same checks as `tally cleanup`)."""
 
-    raw_retention_days: int = cleanup.DEFAULT_RAW_RETENTION_DAYS
-    dry_run: bool = False
-    batch_size: int = cleanup.DEFAULT_BATCH_SIZE
+    raw_retention_days: int = Field(
+        default=cleanup.DEFAULT_RAW_RETENTION_DAYS,
+        description="delete raw platform rows older than this many days (hourly aggregates: "
+        "twice as long; at least the sliding window)",
+    )
+    dry_run: bool = Field(default=False, description="count what would be deleted; delete nothing")
+    batch_size: int = Field(
+        default=cleanup.DEFAULT_BATCH_SIZE, description="rows per delete statement"
+    )
 
 
 @op(description="Delete raw platform rows and hourly aggregates past retention, in batches.")
-def cleanup_old_data(context: OpExecutionContext, config: CleanupConfig) -> int:
-    from orchestration.db import database
-
-    report = cleanup.run_cleanup(
-        database().url,
-        raw_retention_days=config.raw_retention_days,
-        dry_run=config.dry_run,
-        batch_size=config.batch_size,
-        log=context.log.info,
-    )
+def cleanup_old_data(
+    context: OpExecutionContext, config: CleanupConfig, tally_db: TallyDatabase
+) -> int:
+    try:
+        report = cleanup.run_cleanup(
+            tally_db.resolved_url(),
+            raw_retention_days=config.raw_retention_days,
+            dry_run=config.dry_run,
+            batch_size=config.batch_size,
+            log=context.log.info,
+        )
+    except TallyError as exc:  # the CLI's one line, as the run's failure reason
+        raise Failure(description=str(exc), allow_retries=False) from None
     for line in report.lines():
         context.log.info(line)
     return report.total

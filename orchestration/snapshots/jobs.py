@@ -18,19 +18,28 @@ from dagster import (
     job,
     op,
 )
+from pydantic import Field
 
 OP_NAME = "recompute_snapshots_op"
 JOB_NAME = "recompute_snapshots"
 
 
 class RecomputeConfig(Config):
-    """A recompute request (dates are UTC days, inclusive; empty lists = all)."""
+    """A recompute request of metric_snapshots (the same checks as `tally recompute`)."""
 
-    date_from: str
-    date_to: str
-    reports: list[str] = []  # noqa: RUF012 - pydantic copies defaults
-    windows: list[str] = []  # noqa: RUF012
-    requested_by: str = "dagster"
+    date_from: str = Field(description="first UTC day to recompute, YYYY-MM-DD")
+    date_to: str = Field(description="last UTC day to recompute (inclusive), YYYY-MM-DD")
+    reports: list[str] = Field(
+        default=[],
+        description="report slugs (reference.report_definitions, e.g. status-counts); empty = all",
+    )
+    windows: list[str] = Field(
+        default=[],
+        description="windows (reference.aggregate_windows: day, week); empty = every window",
+    )
+    requested_by: str = Field(
+        default="launchpad", description="who asks; written to the run row and the audit"
+    )
 
 
 def run_config(

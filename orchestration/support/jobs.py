@@ -26,11 +26,13 @@ support_rollup = define_asset_job(
 )
 
 
-def rebuild_config(account_id: int) -> dict[str, Any]:
+def rebuild_config(account_id: int, requested_by: str = "sensor") -> dict[str, Any]:
     """Run config rebuilding one account's whole history."""
-    return {"ops": {_OP: {"config": {"rebuild_account_id": int(account_id)}}}}
+    config = {"rebuild_account_id": int(account_id), "requested_by": requested_by}
+    return {"ops": {_OP: {"config": config}}}
 
 
-def backfill_config(account_id: int) -> dict[str, Any]:
+def backfill_config(account_id: int, requested_by: str = "launchpad") -> dict[str, Any]:
     """Run config restricting a partition-range run to one account."""
-    return {"ops": {_OP: {"config": {"backfill_account_id": int(account_id)}}}}
+    config = {"backfill_account_id": int(account_id), "requested_by": requested_by}
+    return {"ops": {_OP: {"config": config}}}
