@@ -9,6 +9,7 @@ from orchestration.commerce.jobs import COMMERCE_JOBS
 from orchestration.health_schedule import health_check_job
 from orchestration.orders.jobs import orders_rebuild
 from orchestration.platform.jobs import PLATFORM_JOBS
+from orchestration.runs import queue_tags
 from orchestration.snapshots.jobs import recompute_snapshots
 from orchestration.support.jobs import support_rollup
 
@@ -18,6 +19,7 @@ materialize_all = define_asset_job(
     "materialize_all",
     selection=AssetSelection.assets(dbt_models, incremental_marts, downstream_models),
     description="Materialize every dbt asset once (seeds, staging, marts, checks).",
+    tags=queue_tags("materialize_all"),
     # its three dbt steps run one after the other: a process per step only reloads the
     # definitions (~3 s each) - see docs/benchmarks.md, "The production tick"
     executor_def=in_process_executor,
@@ -29,6 +31,7 @@ tick = define_asset_job(
     "tick",
     selection=AssetSelection.assets(incremental_marts),
     description="Sliding-window refresh of every incremental mart; with a partition range, a backfill.",
+    tags=queue_tags("tick"),
     # one step (one dbt invocation): run it in the run worker, not in a second process
     # that loads the definitions again
     executor_def=in_process_executor,

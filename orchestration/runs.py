@@ -6,7 +6,8 @@
   rebuild of the same domain, wait for each other (they do not fail). The lock dies
   with the process (kill -9 included). Runs launched by the daemon (schedules, sensors,
   the Launchpad) are queued by the ``QueuedRunCoordinator`` of the generated
-  ``dagster.yaml`` instead: one run per value of the ``tally/domain`` tag at a time.
+  ``dagster.yaml`` instead: at most one run at a time per domain, through the
+  :func:`queue_tags` every job carries (a tick waits for a rebuild, it does not fail).
 * :func:`reap_dead_runs` - every CLI run carries ``tally/pid``, ``tally/host`` and
   ``tally/started`` tags; a run still STARTED whose process is gone (kill -9, the
   database stopped mid-run) is marked FAILURE at the start of the next command.
@@ -54,6 +55,17 @@ def domain_locks(url: str, domains: Sequence[str]) -> Iterator[None]:
         for domain in sorted(domains):
             conn.execute("select pg_advisory_lock(%s, %s)", (LOCK_CLASS, DOMAINS.index(domain)))
         yield  # closing the connection releases them
+
+
+#: the run-queue tag of each domain: a daemon-launched run carries one per domain it writes,
+#: and the generated dagster.yaml allows one queued run per tag at a time
+QUEUE_TAG = "tally/writes-{domain}"
+
+
+def queue_tags(job_name: str) -> dict[str, str]:
+    """The job's run-queue tags: one per domain it writes (the tick carries all five, so it
+    waits for a rebuild of any domain, and a rebuild waits for the tick)."""
+    return {QUEUE_TAG.format(domain=d): "true" for d in job_domains(job_name)}
 
 
 def run_tags() -> dict[str, str]:

@@ -29,6 +29,7 @@ from orchestration.db import (
     write_private,
 )
 from orchestration.errors import TallyError
+from orchestration.runs import DOMAINS
 
 TARGET_DIR = PROJECT_ROOT / os.environ.get("TALLY_DBT_TARGET", "target")
 MANIFEST = TARGET_DIR / "manifest.json"
@@ -82,18 +83,16 @@ def dagster_yaml() -> str:
         "  max_resume_run_attempts: 0\n"
         "  poll_interval_seconds: 60\n"
         "# Runs the daemon launches (schedules, sensors, Launchpad) wait in a queue: at most\n"
-        "# one run per tally/domain tag value at a time (a second tick, or a tick and a\n"
-        "# rebuild of the same domain, waits instead of failing). The CLI runs in-process\n"
-        "# and takes per-domain advisory locks instead (orchestration/runs.py).\n"
+        "# one run at a time per domain it writes (tally/writes-<domain> tags: the tick\n"
+        "# carries all five), so two ticks, or a tick and a rebuild of the same domain, wait\n"
+        "# for each other instead of failing. The CLI runs in-process and takes per-domain\n"
+        "# advisory locks instead (orchestration/runs.py).\n"
         "run_coordinator:\n"
         "  module: dagster._core.run_coordinator\n"
         "  class: QueuedRunCoordinator\n"
         "  config:\n"
         "    tag_concurrency_limits:\n"
-        "      - key: tally/domain\n"
-        "        value:\n"
-        "          applyLimitPerUniqueValue: true\n"
-        "        limit: 1\n"
+        + "".join(f"      - key: tally/writes-{domain}\n        limit: 1\n" for domain in DOMAINS)
     )
 
 

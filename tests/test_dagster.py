@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import psycopg
 import pytest
 
@@ -108,7 +110,7 @@ def test_tick_reconciles_three_days_and_the_full_window_once_a_day() -> None:
 
     from dagster import build_asset_context, build_schedule_context, validate_run_config
 
-    from orchestration.assets.dbt import IncrementalRunConfig, _vars
+    from orchestration.assets.dbt import IncrementalRunConfig, _vars, validate
     from orchestration.definitions import defs
     from orchestration.errors import TallyError
     from orchestration.schedules import tick_schedule
@@ -129,5 +131,84 @@ def test_tick_reconciles_three_days_and_the_full_window_once_a_day() -> None:
     context = build_asset_context()
     assert _vars(context, IncrementalRunConfig(reconcile_days=3)) == {"reconcile_days": 3}
     assert _vars(context, IncrementalRunConfig()) == {}
+    # the config check runs in the op before dbt (and before it reads the database)
     with pytest.raises(TallyError, match="reconcile_days must be >= 1"):
-        _vars(context, IncrementalRunConfig(reconcile_days=0))
+        validate(context, IncrementalRunConfig(reconcile_days=0), tally_db=None)
+
+
+def _automation_table() -> list[dict[str, str]]:
+    """The schedules-and-sensors table of docs/ui.md, one dict per row."""
+    text = (Path(__file__).resolve().parents[1] / "docs" / "ui.md").read_text()
+    section = text.split("## Schedules and sensors", 1)[1]
+    rows = [
+        [c.strip().strip("`") for c in line.strip().strip("|").split("|")]
+        for line in section.splitlines()
+        if line.startswith("| ") and not line.startswith("| name")
+    ]
+    return [dict(zip(["name", "kind", "when", "job", "flag"], r, strict=True)) for r in rows]
+
+
+_STATUS_SCRIPT = """
+import json
+from orchestration.definitions import defs
+repo = defs.get_repository_def()
+print(json.dumps({d.name: d.default_status.value for d in [*repo.schedule_defs, *repo.sensor_defs]}))
+"""
+
+
+def test_the_documented_schedules_and_sensors_are_the_definitions_and_their_flags() -> None:
+    """docs/ui.md lists every schedule and sensor with its cron, job and flag; each starts
+    RUNNING, and TALLY_<FLAG>_ENABLED=false stops exactly the rows of that flag."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from orchestration.definitions import defs
+
+    table = _automation_table()
+    repo = defs.get_repository_def()
+    schedules = {s.name: s for s in repo.schedule_defs}
+    sensors = {s.name: s for s in repo.sensor_defs}
+    assert {r["name"] for r in table if r["kind"] == "schedule"} == set(schedules)
+    assert {r["name"] for r in table if r["kind"] == "sensor"} == set(sensors)
+    for row in table:
+        if row["kind"] == "schedule":
+            s = schedules[row["name"]]
+            assert (s.cron_schedule, s.job_name) == (row["when"], row["job"]), row
+        else:
+            s = sensors[row["name"]]
+            assert row["when"] == f"every {s.minimum_interval_seconds} s", row
+            if s.has_jobs:
+                assert s.job_name == row["job"], row
+        assert s.default_status.value == "RUNNING", row
+
+    # one run per bit of a flag's index, with the flags of that bit off: two flags differ in
+    # some bit, so a row documented with the wrong flag is caught
+    flags = sorted({r["flag"] for r in table})
+    subsets = [
+        [f for i, f in enumerate(flags) if i >> bit & 1] for bit in range(len(flags).bit_length())
+    ]
+    for off in subsets:
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not (k.startswith("TALLY_") and k.endswith("_ENABLED"))
+        }
+        env.update({f"TALLY_{f.upper()}_ENABLED": "false" for f in off})
+        out = (
+            subprocess.run(
+                [sys.executable, "-c", _STATUS_SCRIPT],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+                cwd=Path(__file__).resolve().parents[1],
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+        status = json.loads(out)
+        for row in table:
+            expected = "STOPPED" if row["flag"] in off else "RUNNING"
+            assert status[row["name"]] == expected, (row, off)

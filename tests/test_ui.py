@@ -298,3 +298,55 @@ def test_a_three_day_backfill_from_the_asset_page_is_one_run(
     )
     assert tags["dagster/asset_partition_range_start"] == keys[0]
     assert tags["dagster/asset_partition_range_end"] == keys[-1]
+
+
+_LAUNCH = """
+mutation Launch($params: ExecutionParams!) {
+  launchRun(executionParams: $params) {
+    __typename
+    ... on LaunchRunSuccess { run { runId } }
+    ... on PythonError { message }
+    ... on RunConfigValidationInvalid { errors { message } }
+  }
+}
+"""
+
+
+def _graphql_launch(ui: str, job: str, run_config: dict) -> str:
+    import json
+
+    params = {
+        "selector": {
+            "repositoryLocationName": LOCATION,
+            "repositoryName": "__repository__",
+            "jobName": job,
+        },
+        "runConfigData": run_config,
+    }
+    body = json.dumps({"query": _LAUNCH, "variables": {"params": params}}).encode()
+    request = urllib.request.Request(
+        ui + "/graphql", data=body, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=60) as r:
+        out = json.loads(r.read())["data"]["launchRun"]
+    assert out["__typename"] == "LaunchRunSuccess", out
+    return out["run"]["runId"]
+
+
+def test_a_tick_and_a_rebuild_launched_together_queue_one_after_the_other(
+    ui: str, built: str
+) -> None:
+    """Issue 20 item 7: the run queue (dagster.yaml) lets one run per domain at a time;
+    the tick writes every domain, so a rebuild launched with it waits (it does not fail)."""
+    from orchestration.orders.jobs import run_config
+
+    org = query(built, "select min(id) from raw.organizations")[0][0]
+    tick = _graphql_launch(ui, "tick", {})
+    rebuild = _graphql_launch(ui, "orders_rebuild", run_config(org))
+    assert _wait_for_run(built, tick) == "SUCCESS"
+    assert _wait_for_run(built, rebuild) == "SUCCESS"
+    (a_start, a_end), (b_start, b_end) = (
+        query(built, "select start_time, end_time from dagster.runs where run_id = %s", (r,))[0]
+        for r in (tick, rebuild)
+    )
+    assert a_end <= b_start or b_end <= a_start, "the two runs overlapped"

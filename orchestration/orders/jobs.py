@@ -33,6 +33,7 @@ from pydantic import Field
 from orchestration.dbt_args import RebuildScope, build_args, incremental_vars, run_vars
 from orchestration.errors import TallyError
 from orchestration.resources import TallyDatabase
+from orchestration.runs import queue_tags
 
 ORDER_MARTS = (
     "agg_order_daily",
@@ -214,7 +215,7 @@ def rebuild_order_marts(
     name=JOB_NAME,
     description="Admin rebuild of the order marts for one organization (optionally one "
     "campaign); validated, deduplicated and audited in the run itself.",
-    tags={"tally/domain": "orders"},
+    tags=queue_tags(JOB_NAME),
 )
 def orders_rebuild() -> None:
     rebuild_order_marts(rebuild_request())

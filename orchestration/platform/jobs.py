@@ -21,6 +21,7 @@ from pydantic import Field
 from orchestration.errors import TallyError
 from orchestration.platform import cleanup
 from orchestration.resources import TallyDatabase
+from orchestration.runs import queue_tags
 
 MAX_RUNTIME_TAG = "dagster/max_runtime"
 
@@ -46,7 +47,7 @@ def _keys(names: list[str]) -> AssetSelection:
 
 
 def _tags(name: str) -> dict[str, str]:
-    return {MAX_RUNTIME_TAG: str(TIME_LIMITS[name])}
+    return {MAX_RUNTIME_TAG: str(TIME_LIMITS[name]), **queue_tags(name)}
 
 
 # Unpartitioned run of the (partitioned) sliding-window marts = a tick of these three.

@@ -20,6 +20,8 @@ from dagster import (
 )
 from pydantic import Field
 
+from orchestration.runs import queue_tags
+
 OP_NAME = "recompute_snapshots_op"
 JOB_NAME = "recompute_snapshots"
 
@@ -109,6 +111,10 @@ def recompute_snapshots_op(context: OpExecutionContext, config: RecomputeConfig)
     return outcome.run_id
 
 
-@job(name=JOB_NAME, description="Recompute metric_snapshots for a UTC date range (seed 001).")
+@job(
+    name=JOB_NAME,
+    description="Recompute metric_snapshots for a UTC date range (seed 001).",
+    tags=queue_tags(JOB_NAME),
+)
 def recompute_snapshots() -> None:
     recompute_snapshots_op()

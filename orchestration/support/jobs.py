@@ -12,6 +12,8 @@ from typing import Any
 
 from dagster import AssetKey, AssetSelection, define_asset_job
 
+from orchestration.runs import queue_tags
+
 SUPPORT_MART = AssetKey(["marts", "agg_support_rollup_daily"])
 SUPPORT_JOB = "support_rollup"
 _OP = "incremental_marts"  # the @dbt_assets op that holds every sliding-window mart
@@ -19,6 +21,7 @@ _OP = "incremental_marts"  # the @dbt_assets op that holds every sliding-window 
 support_rollup = define_asset_job(
     SUPPORT_JOB,
     selection=AssetSelection.assets(SUPPORT_MART),
+    tags=queue_tags(SUPPORT_JOB),
     description=(
         "Support rollup only: tick, account rebuild (config rebuild_account_id) or, "
         "with a partition range, one account's backfill (config backfill_account_id)."
