@@ -1,4 +1,9 @@
-"""The Tally code location: assembles assets, jobs, schedules, sensors and resources."""
+"""The Tally code location: the dbt assets, the cross-domain jobs and the resources here,
+merged with each domain's own ``Definitions`` (``orchestration/<domain>/definitions.py``).
+
+No module that builds a definition imports this one: the CLI (orchestration/runtime.py,
+orchestration/commands) and ``dagster dev -m orchestration.definitions`` are its only readers.
+"""
 
 from __future__ import annotations
 
@@ -8,24 +13,32 @@ from dagster import BetaWarning, Definitions, in_process_executor
 
 from orchestration.assets.dbt import dbt_models, downstream_models, incremental_marts
 from orchestration.assets.raw import raw_sources
-from orchestration.jobs import JOBS
+from orchestration.commerce.definitions import defs as commerce_defs
+from orchestration.health_schedule import health_check_job, health_schedule
+from orchestration.jobs import materialize_all, tick
+from orchestration.orders.definitions import defs as orders_defs
+from orchestration.platform.definitions import defs as platform_defs
 from orchestration.resources import RESOURCES
-from orchestration.schedules import SCHEDULES
-from orchestration.sensors import SENSORS
+from orchestration.schedules import tick_schedule
+from orchestration.snapshots.definitions import defs as snapshots_defs
+from orchestration.support.definitions import defs as support_defs
 
 # Binding resources to sensors re-creates them with `owners=None`, which Dagster 1.13
 # reports as a beta parameter on every load; nothing here uses owners.
 warnings.filterwarnings("ignore", message="Parameter `owners`", category=BetaWarning)
 
-defs = Definitions(
+core_defs = Definitions(
     assets=[*raw_sources, dbt_models, incremental_marts, downstream_models],
-    jobs=JOBS,
-    schedules=SCHEDULES,
-    sensors=SENSORS,
+    jobs=[materialize_all, tick, health_check_job],
+    schedules=[tick_schedule, health_schedule()],
     resources=RESOURCES,
     # Every job's steps run one after the other in the run worker (the UI's own asset
     # jobs and backfills too): a process per step only loads the definitions again
     # (5-7 s per step, seen in the orders_rebuild run log). Tally's jobs have no steps that
     # could run side by side on the 2 cores anyway: each is one dbt invocation after another.
     executor=in_process_executor,
+)
+
+defs = Definitions.merge(
+    core_defs, orders_defs, support_defs, snapshots_defs, commerce_defs, platform_defs
 )

@@ -35,6 +35,7 @@ else 0; ``warn`` rows do not fail.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -475,35 +476,32 @@ def _period(spec: Mapping[str, Any] | None) -> timedelta | None:
 
 
 def dagster_state(
-    asset_names: Sequence[str],
+    asset_names: Sequence[str], repository: Any, instance: Any = None
 ) -> tuple[dict[str, datetime], list[Check], str | None]:
     """Latest materialization per mart asset and the asset checks that did not pass.
 
-    Returns (materialized_at by mart name, failing/warning check rows, error or None).
-    Needs the Dagster instance (runtime.activate) and the manifest.
+    ``repository``: the code location's RepositoryDefinition (its asset checks);
+    ``instance``: the Dagster instance (default: ``DagsterInstance.get()``, which needs
+    runtime.activate). Returns (materialized_at by mart name, failing/warning check rows,
+    error or None).
     """
     try:
         from dagster import AssetKey, DagsterInstance
-        from dagster._core.storage.asset_check_execution_record import (
-            AssetCheckExecutionRecordStatus,
-        )
 
-        from orchestration.definitions import defs
-
-        check_keys = list(defs.resolve_asset_graph().asset_check_keys)
-        with DagsterInstance.get() as instance:
+        check_keys = list(repository.asset_graph.asset_check_keys)
+        with contextlib.nullcontext(instance) if instance else DagsterInstance.get() as inst:
             materialized: dict[str, datetime] = {}
             for name in asset_names:
-                event = instance.get_latest_materialization_event(AssetKey(["marts", name]))
+                event = inst.get_latest_materialization_event(AssetKey(["marts", name]))
                 if event is not None:
                     materialized[name] = datetime.fromtimestamp(event.timestamp, UTC)
-            latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(check_keys)
+            latest = inst.event_log_storage.get_latest_asset_check_execution_by_key(check_keys)
     except Exception as exc:  # any failure here is reported as one row
         return {}, [], f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
 
     rows = []
     for key, record in sorted(latest.items(), key=lambda kv: kv[0].to_user_string()):
-        if record.status != AssetCheckExecutionRecordStatus.FAILED:
+        if record.status.value != "FAILED":  # the record's status enum is not public API
             continue
         if key.name.endswith(STALL_CHECK_SUFFIX):
             continue  # the live `watermark` row says it (a tick evaluates it before the mart)
@@ -528,15 +526,13 @@ def dagster_state(
     return materialized, rows, None
 
 
-def refreshing_jobs() -> dict[str, list[str]]:
+def refreshing_jobs(repository: Any) -> dict[str, list[str]]:
     """Mart name -> the Dagster jobs that refresh it (not `materialize_all`), so a stale
     row can say what to run: a mart the tick does not cover (the mv_* views are refreshed
     by platform_view_refresh, not by `tally tick`) names its own job."""
     try:
-        from orchestration.definitions import defs
-
         out: dict[str, list[str]] = {}
-        for job in defs.resolve_all_job_defs():
+        for job in repository.get_all_jobs():
             if job.name in ("materialize_all", "__ASSET_JOB") or job.name.startswith("__"):
                 continue
             for key in job.asset_layer.selected_asset_keys:
@@ -600,11 +596,16 @@ def collect(
     manifest: Mapping[str, Any] | None,
     *,
     domain: str | None = None,
-    use_dagster: bool = True,
+    repository: Any = None,
+    instance: Any = None,
     now: datetime | None = None,
     stall_after: timedelta | None = None,
 ) -> Report:
-    """Run every check against an open connection; never raises for an unhealthy system."""
+    """Run every check against an open connection; never raises for an unhealthy system.
+
+    ``repository``: the code location (a RepositoryDefinition) whose run history and asset
+    checks are read too, from ``instance`` (default: the current one); None reads
+    ``ops.mart_runs`` only (``tally health --no-dagster``)."""
     report = Report()
     now = now or conn.execute("select now()").fetchone()[0]
     report.checked_at = now
@@ -623,13 +624,16 @@ def collect(
     runs = last_runs_from_ops(conn)
     materialized: dict[str, datetime] = {}
     check_rows: list[Check] = []
-    if use_dagster and manifest is not None:
-        materialized, check_rows, error = dagster_state([m.name for m in marts])
+    use_dagster = repository is not None and manifest is not None
+    if use_dagster:
+        materialized, check_rows, error = dagster_state(
+            [m.name for m in marts], repository, instance
+        )
         if error:
             report.checks.append(
                 Check("dagster", "instance", WARN, "-", "", f"cannot read run history: {error}")
             )
-    jobs = refreshing_jobs() if use_dagster and manifest is not None else {}
+    jobs = refreshing_jobs(repository) if use_dagster else {}
     for mart in marts:
         candidates = [
             t for t in (runs.get(mart.name), materialized.get(mart.name)) if t is not None

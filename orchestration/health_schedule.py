@@ -17,15 +17,18 @@ from dagster import (
     op,
 )
 
-from orchestration import health, runtime
-from orchestration.db import database
+from orchestration import health
+from orchestration.project import tally_project
+from orchestration.resources import TallyDatabase
 
 
 @op(description="Mart freshness, last runs, raw source freshness and failing asset checks.")
-def health_check(context: OpExecutionContext) -> dict:
-    manifest = health.load_manifest(runtime.MANIFEST)
-    with database().connect(autocommit=True) as conn:
-        report = health.collect(conn, manifest)
+def health_check(context: OpExecutionContext, tally_db: TallyDatabase) -> dict:
+    manifest = health.load_manifest(tally_project.manifest_path)
+    with tally_db.connect(autocommit=True) as conn:
+        report = health.collect(
+            conn, manifest, repository=_code_location(context), instance=context.instance
+        )
     context.log.info("\n" + report.table())
     counts = report.counts()
     if not report.healthy:
@@ -42,6 +45,18 @@ def health_check(context: OpExecutionContext) -> dict:
             },
         )
     return counts
+
+
+def _code_location(context: OpExecutionContext):
+    """The run's code location: the step's own when Dagster loaded one (runs launched by
+    the daemon, the UI or GraphQL), else the definitions the in-process CLI run came from
+    (by then fully imported: no import cycle)."""
+    try:
+        return context.repository_def
+    except Exception:  # execute_in_process sets none (an invariant error, not public API)
+        from orchestration.definitions import defs
+
+        return defs.get_repository_def()
 
 
 def _markdown(report: health.Report) -> str:

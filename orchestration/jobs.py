@@ -1,17 +1,12 @@
-"""Jobs: the cross-domain ones here, each domain's from its own package; definitions.py collects `JOBS`."""
+"""The cross-domain jobs (every dbt asset once; the tick). Each domain's jobs live in its own
+package; orchestration/definitions.py merges them."""
 
 from __future__ import annotations
 
 from dagster import AssetSelection, define_asset_job, in_process_executor
 
 from orchestration.assets.dbt import dbt_models, downstream_models, incremental_marts
-from orchestration.commerce.jobs import COMMERCE_JOBS
-from orchestration.health_schedule import health_check_job
-from orchestration.orders.jobs import orders_rebuild
-from orchestration.platform.jobs import PLATFORM_JOBS
 from orchestration.runs import queue_tags
-from orchestration.snapshots.jobs import recompute_snapshots
-from orchestration.support.jobs import support_rollup
 
 # Everything once (tally run). Unpartitioned: the incremental marts run as a tick
 # (their first run is a full build).
@@ -36,14 +31,3 @@ tick = define_asset_job(
     # that loads the definitions again
     executor_def=in_process_executor,
 )
-
-JOBS = [
-    materialize_all,
-    tick,
-    orders_rebuild,
-    support_rollup,
-    recompute_snapshots,
-    *COMMERCE_JOBS,
-    *PLATFORM_JOBS,
-    health_check_job,
-]

@@ -7,7 +7,7 @@ import os
 from dagster_dbt import DbtProject
 
 from orchestration.db import PROJECT_ROOT
-from orchestration.runtime import ensure_manifest
+from orchestration.manifest import ensure_manifest
 
 # TALLY_DBT_TARGET lets parallel checkouts/test runs keep separate dbt target dirs.
 tally_project = DbtProject(

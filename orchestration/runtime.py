@@ -2,8 +2,7 @@
 
 * :func:`activate` resolves the database and exports what dbt and Dagster read
   (``TALLY_PG*`` for ``profiles.yml``, ``DAGSTER_HOME`` with Postgres storage).
-* :func:`run_dbt` runs the venv's dbt against the project.
-* :func:`ensure_manifest` keeps ``target/manifest.json`` fresh (Dagster loads it).
+* :func:`run_dbt` and :func:`ensure_manifest`: from :mod:`orchestration.manifest`.
 * :func:`execute_job` runs a Dagster job in-process against the persistent instance,
   so every run shows in the UI.
 """
@@ -12,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -29,11 +27,15 @@ from orchestration.db import (
     write_private,
 )
 from orchestration.errors import TallyError
+from orchestration.manifest import (  # noqa: F401 - re-exported: the CLI and tests use runtime.*
+    MANIFEST,
+    PARSE_STATE,
+    TARGET_DIR,
+    dbt_executable,
+    ensure_manifest,
+    run_dbt,
+)
 from orchestration.runs import DOMAINS
-
-TARGET_DIR = PROJECT_ROOT / os.environ.get("TALLY_DBT_TARGET", "target")
-MANIFEST = TARGET_DIR / "manifest.json"
-_DBT_INPUTS = ("models", "macros", "seeds", "tests/dbt", "dbt_project.yml", "profiles.yml")
 
 
 def activate(db: Database | None = None, *, manifest: bool = True) -> Database:
@@ -88,7 +90,7 @@ def dagster_yaml() -> str:
         "# for each other instead of failing. The CLI runs in-process and takes per-domain\n"
         "# advisory locks instead (orchestration/runs.py).\n"
         "run_coordinator:\n"
-        "  module: dagster._core.run_coordinator\n"
+        "  module: dagster\n"
         "  class: QueuedRunCoordinator\n"
         "  config:\n"
         "    tag_concurrency_limits:\n"
@@ -128,121 +130,6 @@ def _create_dagster_schema(conn, db: Database) -> None:
         ) from None
     except psycopg.errors.DuplicateSchema:
         pass  # a concurrent command created it
-
-
-def dbt_executable() -> str:
-    candidate = Path(sys.executable).parent / "dbt"
-    return str(candidate) if candidate.exists() else "dbt"
-
-
-def run_dbt(
-    args: Sequence[str],
-    *,
-    check: bool = True,
-    capture: bool = False,
-    quiet: bool = False,
-    target_path: Path | None = None,
-    run_vars: Mapping[str, Any] | None = None,
-) -> subprocess.CompletedProcess:
-    """Run dbt on the project (call :func:`activate` first). ``run_vars``: run-specific
-    vars, passed so that dbt keeps its saved parse (``orchestration.dbt_args.run_vars``)."""
-    cmd = [
-        dbt_executable(),
-        *args,
-        "--project-dir",
-        str(PROJECT_ROOT),
-        "--profiles-dir",
-        str(PROJECT_ROOT),
-    ]
-    if quiet:
-        cmd.insert(1, "--quiet")
-    env = {**os.environ, "DBT_TARGET_PATH": str(target_path or TARGET_DIR)}
-    if run_vars is not None:
-        from orchestration.dbt_args import run_vars_env
-
-        env.update(run_vars_env(run_vars))
-    proc = subprocess.run(cmd, cwd=PROJECT_ROOT, env=env, capture_output=capture, text=True)
-    if check and proc.returncode != 0:
-        detail = ""
-        if capture:
-            errors = [
-                ln for ln in (proc.stdout or "").splitlines() if "Error" in ln or "error" in ln
-            ]
-            detail = f": {errors[-1].strip()}" if errors else ""
-        raise TallyError(f"dbt {' '.join(args[:1])} failed{detail}; see logs/dbt.log")
-    return proc
-
-
-def _newest_input_mtime() -> float:
-    newest = 0.0
-    for name in _DBT_INPUTS:
-        path = PROJECT_ROOT / name
-        if path.is_file():
-            newest = max(newest, path.stat().st_mtime)
-        elif path.is_dir():
-            for f in path.rglob("*"):
-                if f.is_file():
-                    newest = max(newest, f.stat().st_mtime)
-    return newest
-
-
-PARSE_STATE = TARGET_DIR / "partial_parse.msgpack"
-_PARSE_STAMP = TARGET_DIR / ".tally_parse_stamp"
-
-
-def _parse_state_is_ours() -> bool:
-    """Whether the saved parse is the one our last ``dbt parse`` wrote (no ``--vars``).
-
-    Every Dagster dbt invocation starts from a copy of it; one written by a hand-run
-    ``dbt ... --vars`` would make each of them re-parse the whole project."""
-    try:
-        return _PARSE_STAMP.read_text() == str(PARSE_STATE.stat().st_mtime_ns)
-    except OSError:
-        return False
-
-
-def _manifest_is_current() -> bool:
-    return (
-        MANIFEST.exists()
-        and MANIFEST.stat().st_mtime >= _newest_input_mtime()
-        and _parse_state_is_ours()
-    )
-
-
-def ensure_manifest() -> Path:
-    """``dbt parse`` when the manifest is missing or older than any dbt input.
-
-    Safe for concurrent commands (they share ``target/``): one parses at a time under
-    an exclusive lock on ``target/.manifest.lock``, into its own directory, and the result
-    replaces ``target/manifest.json`` atomically (a reader sees the old file or the new
-    one, never half of one). It also re-parses when the saved parse state is not the one
-    its last parse wrote (a hand-run ``dbt ... --vars`` would make every tick re-parse)."""
-    import fcntl
-    import shutil
-    import tempfile
-
-    if _manifest_is_current():
-        return MANIFEST
-    TARGET_DIR.mkdir(parents=True, exist_ok=True)
-    with (TARGET_DIR / ".manifest.lock").open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        if _manifest_is_current():
-            return MANIFEST  # another command parsed while this one waited
-        scratch = Path(tempfile.mkdtemp(prefix=".parse-", dir=TARGET_DIR))
-        try:
-            seed = TARGET_DIR / "partial_parse.msgpack"
-            if seed.exists():
-                shutil.copy2(seed, scratch / seed.name)
-            run_dbt(["parse"], capture=True, quiet=True, target_path=scratch, run_vars={})
-            for name in ("partial_parse.msgpack", "semantic_manifest.json"):
-                if (scratch / name).exists():
-                    os.replace(scratch / name, TARGET_DIR / name)
-            os.replace(scratch / "manifest.json", MANIFEST)
-            if PARSE_STATE.exists():
-                _PARSE_STAMP.write_text(str(PARSE_STATE.stat().st_mtime_ns))
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
-    return MANIFEST
 
 
 def execute_job(

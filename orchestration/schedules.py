@@ -1,17 +1,12 @@
-"""Schedules of every domain. Each is switched off by its feature flag (orchestration/flags.py)."""
+"""The tick's schedule (each domain's schedules live in its own package). Switched off by
+its feature flag (orchestration/flags.py)."""
 
 from __future__ import annotations
 
 from dagster import RunRequest, ScheduleEvaluationContext, schedule
 
-from orchestration.commerce.schedules import commerce_schedules
-from orchestration.flags import default_status, flag_enabled
-from orchestration.health_schedule import health_schedule
+from orchestration.flags import default_status
 from orchestration.jobs import tick
-from orchestration.platform.schedules import platform_schedules
-from orchestration.snapshots.schedules import SNAPSHOT_SCHEDULES
-
-__all__ = ["SCHEDULES", "default_status", "flag_enabled"]
 
 # The reconcile checks of a tick compare the last TICK_RECONCILE_DAYS local days with raw
 # (the sliding window and the day before it); the first tick after 03:00 UTC compares
@@ -46,12 +41,3 @@ def tick_schedule(context: ScheduleEvaluationContext) -> RunRequest:
     return RunRequest(
         run_config=tick_run_config(full), tags={"tally/full_reconcile": str(full).lower()}
     )
-
-
-SCHEDULES = [
-    tick_schedule,
-    *commerce_schedules(),
-    *platform_schedules(),
-    *SNAPSHOT_SCHEDULES,
-    health_schedule(),
-]

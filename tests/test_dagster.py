@@ -212,3 +212,77 @@ def test_the_documented_schedules_and_sensors_are_the_definitions_and_their_flag
         for row in table:
             expected = "STOPPED" if row["flag"] in off else "RUNNING"
             assert status[row["name"]] == expected, (row, off)
+
+
+def test_the_code_location_uses_only_public_dagster_api(tmp_path: Path) -> None:
+    """No module imports `dagster._core`; the generated dagster.yaml names the public
+    QueuedRunCoordinator and loads with one run-queue limit per domain."""
+    import ast
+
+    from dagster import DagsterInstance, QueuedRunCoordinator
+
+    from orchestration.runs import DOMAINS
+
+    root = Path(__file__).resolve().parents[1] / "orchestration"
+    private = []
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            private += [f"{path.name}: {n}" for n in names if n.startswith("dagster._")]
+    assert private == []
+
+    yaml_text = runtime.dagster_yaml()
+    assert "_core" not in yaml_text
+    (tmp_path / "dagster.yaml").write_text(yaml_text[yaml_text.index("run_coordinator:") :])
+    coordinator = DagsterInstance.from_config(str(tmp_path)).run_coordinator
+    assert isinstance(coordinator, QueuedRunCoordinator)
+    limits = coordinator.get_run_queue_config().tag_concurrency_limits
+    assert sorted((d["key"], d["limit"]) for d in limits) == sorted(
+        (f"tally/writes-{d}", 1) for d in DOMAINS
+    )
+
+
+def test_no_import_cycle_among_the_orchestration_modules() -> None:
+    """Counting imports inside functions too, no orchestration module reaches itself again
+    (the definitions are read by the CLI and `dagster dev` only, never by what they collect).
+    The one exception: a function may import orchestration.definitions at run time, when
+    every module is loaded, if it says so (health_schedule's in-process fallback)."""
+    import ast
+
+    root = Path(__file__).resolve().parents[1]
+    modules = {}
+    for path in (root / "orchestration").rglob("*.py"):
+        name = ".".join(path.relative_to(root).with_suffix("").parts).removesuffix(".__init__")
+        modules[name] = path
+    graph: dict[str, set[str]] = {m: set() for m in modules}
+    for name, path in modules.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            targets = []
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                targets = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            graph[name] |= {t for t in targets if t in modules and t != name}
+    graph["orchestration.health_schedule"].discard("orchestration.definitions")
+
+    cycles = []
+
+    def visit(node: str, stack: list[str], done: set[str]) -> None:
+        for nxt in sorted(graph[node]):
+            if nxt in stack:
+                cycles.append([*stack[stack.index(nxt) :], nxt])
+            elif nxt not in done:
+                visit(nxt, [*stack, nxt], done)
+        done.add(node)
+
+    done: set[str] = set()
+    for module in sorted(graph):
+        if module not in done:
+            visit(module, [module], done)
+    assert cycles == []

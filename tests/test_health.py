@@ -59,7 +59,7 @@ def test_manifest_discovery_reports_unbuilt_marts_missing(new_database) -> None:
         conn.execute("create schema marts")
         conn.execute("create table marts.agg_adhoc (id int, last_updated timestamptz)")
         conn.execute("insert into marts.agg_adhoc values (1, now())")
-        report = health.collect(conn, manifest, use_dagster=False)
+        report = health.collect(conn, manifest)
     by = {(c.check, c.target): c for c in report.checks}
     assert by[("rows", "marts.agg_future")].status == health.MISSING
     assert by[("rows", "marts.agg_adhoc")].status == health.OK  # found via pg_catalog
@@ -108,6 +108,8 @@ def test_health_exit_codes(tally_db: str) -> None:
 @pytest.mark.slow
 def test_health_reads_dagster_runs_and_asset_checks(tally_db: str) -> None:
     """After a Dagster run: last-run comes from the materialization, a warn check is listed."""
+    from orchestration.definitions import defs
+
     url = tally_db
     execute(
         url,
@@ -118,12 +120,35 @@ def test_health_reads_dagster_runs_and_asset_checks(tally_db: str) -> None:
     assert result.success, runtime.failure_summary(result)
 
     with psycopg.connect(url, autocommit=True) as conn:
-        report = health.collect(conn, health.load_manifest(runtime.MANIFEST), domain="commerce")
+        report = health.collect(
+            conn,
+            health.load_manifest(runtime.MANIFEST),
+            domain="commerce",
+            repository=defs.get_repository_def(),
+        )
     by = {(c.check, c.target): c for c in report.checks}
     run = by[("last-run", "marts.agg_sending_stats_30d")]
     assert run.status == health.OK and run.detail == "Dagster materialization"
     check = by[("asset-check", "marts/agg_sending_stats_30d")]
     assert check.status == health.WARN and check.value == "assert_commerce_email_categories_known"
+
+    # the health job reads the same database (its resource) and the same asset checks
+    # (the run's code location, not an import of the definitions)
+    job = runtime.execute_job("health_check_job")
+    if job.success:
+        counts = job.output_for_node("health_check")
+    else:
+        (failure,) = job.get_step_failure_events()
+        data = failure.step_failure_data.user_failure_data
+        assert data is not None, failure.step_failure_data.error.to_string()
+        assert data.description.startswith("unhealthy: ")
+        counts = data.metadata["counts"].value
+    with psycopg.connect(url, autocommit=True) as conn:
+        full = health.collect(
+            conn, health.load_manifest(runtime.MANIFEST), repository=defs.get_repository_def()
+        )
+    assert counts == full.counts()
+    assert counts.get(health.WARN, 0) >= 1  # the commerce warning above is in it
 
 
 def test_health_schedule_flag(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -162,7 +187,7 @@ def test_helper_tables_of_a_mart_are_not_marts(new_database) -> None:
         for name in ("agg_main", "agg_main__blocks", "agg_main_rank_prefix", "agg_other"):
             conn.execute(f"create table marts.{name} (id int, last_updated timestamptz)")
             conn.execute(f"insert into marts.{name} values (1, now())")
-        report = health.collect(conn, manifest, use_dagster=False)
+        report = health.collect(conn, manifest)
     targets = {c.target for c in report.checks}
     assert targets == {"marts.agg_main", "marts.agg_other"}
 

@@ -312,6 +312,16 @@ def test_completed_lifecycle_and_audit_through_dagster(url: str) -> None:
         (outcome.run_id,),
     )[0]
     assert row == ("completed", "alice", True, True, None, ["day"])
+    # the job runs dbt through the DbtCliResource: one materialization of the mart, dagster-dbt's
+    # own (the dbt node and invocation), with the recompute's figures added
+    (mat,) = [e.materialization for e in result.get_asset_materialization_events()]
+    assert mat.asset_key.path == ["marts", "metric_snapshots"]
+    assert mat.metadata["unique_id"].value == "model.tally.metric_snapshots"
+    assert mat.metadata["recompute_run_id"].value == outcome.run_id
+    invocation = query(
+        url, "select dbt_invocation_id from ops.recompute_runs where id = %s", (outcome.run_id,)
+    )[0][0]
+    assert mat.metadata["invocation_id"].value == invocation
     actions = [
         r[0]
         for r in query(

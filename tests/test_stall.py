@@ -40,7 +40,7 @@ def _tick(success: bool) -> None:
 
 def _watermark_rows(url: str) -> list[health.Check]:
     with psycopg.connect(url, autocommit=True) as conn:
-        report = health.collect(conn, health.load_manifest(runtime.MANIFEST), use_dagster=False)
+        report = health.collect(conn, health.load_manifest(runtime.MANIFEST))
     return [c for c in report.checks if c.check == "watermark"]
 
 

@@ -36,7 +36,12 @@ def cmd_health(args: argparse.Namespace) -> int:
     except TallyError:  # the project does not parse: fall back to the last good manifest
         path = runtime.MANIFEST
     manifest = health.load_manifest(path)
+    repository = None
+    if not args.no_dagster and manifest is not None:
+        from orchestration.definitions import defs
+
+        repository = defs.get_repository_def()
     with db.connect(autocommit=True) as conn:
-        report = health.collect(conn, manifest, domain=args.domain, use_dagster=not args.no_dagster)
+        report = health.collect(conn, manifest, domain=args.domain, repository=repository)
     print(report.to_json() if args.json else report.table())
     return report.exit_code

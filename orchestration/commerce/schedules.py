@@ -38,5 +38,5 @@ def sending_stats_schedule() -> ScheduleDefinition:
 
 
 def commerce_schedules() -> list[ScheduleDefinition]:
-    """Built when orchestration.schedules collects them (flags read at load time)."""
+    """Built when orchestration/commerce/definitions.py is imported (flags read at load time)."""
     return [integration_usage_schedule(), sending_stats_schedule()]

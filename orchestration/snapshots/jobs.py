@@ -6,7 +6,6 @@ launchable from the CLI (``tally recompute``), the UI launchpad and GraphQL with
 """
 
 # No `from __future__ import annotations` here: Dagster reads the op's config annotation.
-import os
 from datetime import date
 
 from dagster import (
@@ -18,11 +17,14 @@ from dagster import (
     job,
     op,
 )
+from dagster_dbt import DbtCliResource
 from pydantic import Field
 
+from orchestration.resources import TallyDatabase
 from orchestration.runs import queue_tags
 
 OP_NAME = "recompute_snapshots_op"
+SNAPSHOTS = AssetKey(["marts", "metric_snapshots"])
 JOB_NAME = "recompute_snapshots"
 
 
@@ -71,13 +73,15 @@ def run_config(
     name=OP_NAME,
     description="Validate, create the run row, rebuild the buckets, record the outcome.",
 )
-def recompute_snapshots_op(context: OpExecutionContext, config: RecomputeConfig) -> int:
-    from orchestration import runtime
+def recompute_snapshots_op(
+    context: OpExecutionContext,
+    config: RecomputeConfig,
+    dbt: DbtCliResource,
+    tally_db: TallyDatabase,
+) -> int:
     from orchestration.errors import TallyError
     from orchestration.snapshots.runs import execute_recompute
 
-    if "TALLY_PGHOST" not in os.environ:
-        runtime.activate()
     try:
         outcome = execute_recompute(
             config.date_from,
@@ -87,27 +91,32 @@ def recompute_snapshots_op(context: OpExecutionContext, config: RecomputeConfig)
             config.requested_by,
             dagster_run_id=context.run_id,
             log=context.log.info,
+            url=tally_db.resolved_url(),
+            dbt=dbt,
         )
     except TallyError as exc:  # validation: no run row was written
-        raise Failure(description=str(exc)) from None
+        raise Failure(description=str(exc), allow_retries=False) from None
     if outcome.status != "completed":
         raise Failure(
             description=f"recompute run {outcome.run_id} failed: {outcome.error}",
             metadata={"recompute_run_id": outcome.run_id},
         )
-    context.log_event(
-        AssetMaterialization(
-            asset_key=AssetKey(["marts", "metric_snapshots"]),
-            description=f"recompute run {outcome.run_id}",
-            metadata={
-                "recompute_run_id": outcome.run_id,
-                "rows_deleted": int(outcome.summary.get("rows_deleted", 0)),
-                "rows_inserted": int(outcome.summary.get("rows_inserted", 0)),
-                "rows_pruned": int(outcome.summary.get("rows_pruned", 0)),
-                "dbt_invocation_id": str(outcome.summary.get("dbt_invocation_id", "")),
-            },
-        )
-    )
+    # the materialization dagster-dbt made of the dbt run, with the recompute's figures
+    recompute = {
+        "recompute_run_id": outcome.run_id,
+        "rows_deleted": int(outcome.summary.get("rows_deleted", 0)),
+        "rows_inserted": int(outcome.summary.get("rows_inserted", 0)),
+        "rows_pruned": int(outcome.summary.get("rows_pruned", 0)),
+    }
+    for event in outcome.events:
+        if isinstance(event, AssetMaterialization) and event.asset_key == SNAPSHOTS:
+            context.log_event(
+                AssetMaterialization(
+                    asset_key=event.asset_key,
+                    description=f"recompute run {outcome.run_id}",
+                    metadata={**event.metadata, **recompute},
+                )
+            )
     return outcome.run_id
 
 

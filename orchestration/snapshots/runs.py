@@ -25,7 +25,6 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from orchestration import runtime
 from orchestration.db import connect, database
 from orchestration.errors import TallyError
 from orchestration.snapshots.catalog import RecomputeRequest, load_catalog, validate_recompute
@@ -230,6 +229,33 @@ class RecomputeOutcome:
     status: str
     summary: dict
     error: str | None
+    #: the Dagster events of the dbt invocation (the mart's materialization)
+    events: tuple = ()
+
+
+def _run_dbt(dbt: Any, run_vars: dict) -> tuple[list, str | None]:
+    """`dbt run` of metric_snapshots through the DbtCliResource (the same resource and
+    translator as every dbt asset). Returns (Dagster events, None) or ([], the error)."""
+    from orchestration.dbt_args import run_vars as exported_vars
+    from orchestration.project import tally_project
+    from orchestration.translator import translator
+
+    with exported_vars(run_vars):  # dbt keeps its saved parse (dbt_args.run_vars)
+        invocation = dbt.cli(
+            ["run", "--select", "metric_snapshots"],
+            manifest=tally_project.manifest_path,
+            dagster_dbt_translator=translator,
+            raise_on_error=False,
+        )
+    events = list(invocation.stream())
+    if invocation.is_successful():
+        return events, None
+    try:
+        results = invocation.get_artifact("run_results.json").get("results", [])
+    except (OSError, ValueError):  # dbt stopped before running a node (parse error, ...)
+        results = []
+    messages = [str(r.get("message") or "") for r in results if r.get("status") == "error"]
+    return [], dbt_error("\n".join(messages) or str(invocation.get_error()))
 
 
 def execute_recompute(
@@ -241,9 +267,16 @@ def execute_recompute(
     *,
     dagster_run_id: str | None = None,
     log: Callable[[str], None] = lambda _msg: None,
+    url: str | None = None,
+    dbt: Any = None,
 ) -> RecomputeOutcome:
-    """Validate, reap dead runs, then run one recompute through its whole lifecycle."""
-    url = database().url
+    """Validate, reap dead runs, then run one recompute through its whole lifecycle.
+
+    ``url``: the database (default: the configured one); ``dbt``: the DbtCliResource
+    (default: the code location's)."""
+    if dbt is None:
+        from orchestration.resources import dbt_resource as dbt
+    url = url or database().url
     with connect(url, autocommit=True) as conn:
         request = validate_recompute(
             load_catalog(conn), date_from, date_to, reports, windows, requested_by
@@ -255,16 +288,12 @@ def execute_recompute(
     try:
         mark_running(handle)
         log(f"recompute run {handle.id}: {request.date_from}..{request.date_to}")
-        args = ["run", "--select", "metric_snapshots"]
-        proc = runtime.run_dbt(
-            args, check=False, capture=True, run_vars=dbt_vars(request, handle.id)
-        )
-        if proc.returncode != 0:
-            message = dbt_error((proc.stdout or "") + "\n" + (proc.stderr or ""))
+        events, message = _run_dbt(dbt, dbt_vars(request, handle.id))
+        if message is not None:
             mark_failed(handle, message)
             return RecomputeOutcome(handle.id, "failed", {}, message)
         summary = mark_completed(handle)
-        return RecomputeOutcome(handle.id, "completed", summary, None)
+        return RecomputeOutcome(handle.id, "completed", summary, None, tuple(events))
     except BaseException as exc:
         with contextlib.suppress(psycopg.Error):  # else the reaper will find it
             mark_failed(handle, f"{type(exc).__name__}: {exc}"[:2000])
