@@ -65,9 +65,8 @@ class TallyTranslator(DagsterDbtTranslator):
 
 _WARN_WHY = {
     # generic tests at severity warn, and why a warning is right for them
-    "not_null": "rows without it are left out of the marts and counted by the failing "
-    "raw-rules check; the source test only warns so that dbt build never skips the staging "
-    "models",
+    "not_null": "such rows are left out of the marts and fail the raw-rules check; "
+    "failing here would skip the staging models",
     "mart_not_stalled": "it warns from the first failed run; the stall fails `tally health` "
     "after one tick interval",
 }
@@ -127,4 +126,10 @@ def source_description(source: Mapping[str, Any]) -> str:
     )
 
 
-translator = TallyTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+# dbt tests on sources are asset checks of the raw source assets (raw/<table>): without
+# this they ran in every build and were logged as AssetObservations with a warning each
+translator = TallyTranslator(
+    settings=DagsterDbtTranslatorSettings(
+        enable_asset_checks=True, enable_source_tests_as_checks=True
+    )
+)

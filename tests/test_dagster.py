@@ -286,3 +286,27 @@ def test_no_import_cycle_among_the_orchestration_modules() -> None:
         if module not in done:
             visit(module, [module], done)
     assert cycles == []
+
+
+def test_dagster_loads_the_module_as_one_code_location() -> None:
+    """`dagster dev -m orchestration.definitions` (what `tally ui` runs) loads the module:
+    Dagster refuses one with more than one Definitions object at its top level (the
+    browser tests failed on that when the domains' definitions were first merged)."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dagster"),
+            "definitions",
+            "validate",
+            "-m",
+            "orchestration.definitions",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    assert "Validation successful" in proc.stdout + proc.stderr
