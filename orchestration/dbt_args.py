@@ -16,6 +16,9 @@ from typing import Any
 from orchestration.errors import TallyError
 
 SLIDING_WINDOW_TAG = "sliding_window"
+# The models built from the incremental marts (`tag:sliding_window+` without the marts),
+# named by a tag so that Dagster can select them without an exclude (see assets/dbt.py).
+DOWNSTREAM_TAG = "downstream_of_window"
 # Run-specific dbt vars reach the macros through this environment variable (a JSON
 # object read by `tally.run_var()` at execution time), not `--vars`: a change of
 # `--vars` makes dbt re-parse the whole project (dbt-core#6323), ~5-7 s on every tick.

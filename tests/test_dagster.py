@@ -84,6 +84,49 @@ def test_every_order_check_is_a_dagster_asset_check_of_its_mart() -> None:
     assert checks["assert_orders_running_totals_reconcile"] == "marts/agg_order_running_totals"
 
 
+def test_every_model_is_in_one_dbt_multi_asset_and_every_singular_test_a_check() -> None:
+    """The three dbt multi-assets split the project without overlap or gap, and every
+    singular test is an asset check: one that is not (a test reading a mart and a model
+    downstream of it was, until 2026-12-04) runs as an AssetObservation with a warning.
+    The downstream models are those reachable from a sliding-window mart in the manifest's
+    own dependency graph, so a new rollup without the downstream tag fails here."""
+    import json
+
+    runtime.ensure_manifest()
+    from orchestration.assets.dbt import dbt_models, downstream_models, incremental_marts
+    from orchestration.project import tally_project
+
+    manifest = json.loads(Path(tally_project.manifest_path).read_text())
+    nodes = manifest["nodes"]
+    models = {n["name"] for n in nodes.values() if n["resource_type"] == "model"}
+    owner: dict[str, list[str]] = {}
+    for assets in (dbt_models, incremental_marts, downstream_models):
+        for key in assets.keys:
+            if key.path[0] != "raw":
+                owner.setdefault(key.path[-1], []).append(assets.node_def.name)
+    assert {m: owner.get(m) for m in models if len(owner.get(m, [])) != 1} == {}
+
+    window = {n["unique_id"] for n in nodes.values() if "sliding_window" in n["tags"]}
+    reached, todo = set(), list(window)
+    while todo:
+        for child in manifest["child_map"].get(todo.pop(), []):
+            if child.startswith("model.") and child not in reached | window:
+                reached.add(child)
+                todo.append(child)
+    assert {nodes[u]["name"] for u in reached} == {k.path[-1] for k in downstream_models.keys}
+
+    checks = {
+        k.name for a in (dbt_models, incremental_marts, downstream_models) for k in a.check_keys
+    }
+    singular = {
+        n["name"]
+        for n in nodes.values()
+        if n["resource_type"] == "test" and "test_metadata" not in n
+    }
+    assert len(singular) >= 25, singular
+    assert sorted(singular - checks) == []
+
+
 def test_every_mart_has_a_freshness_policy_from_its_refresh_interval() -> None:
     runtime.ensure_manifest()
     from datetime import timedelta

@@ -621,3 +621,32 @@ def test_mutate_refuses_empty(empty_db_url: str) -> None:
         pytest.raises(datagen.DatagenError),
     ):
         datagen.mutate(conn, seed=1, now=NOW)
+
+
+# the tables a source freshness check watches (models/staging/*/_*__sources.yml: every
+# table without `freshness: null`), with the column it reads (loaded_at_field)
+FRESHNESS_WATCHED = (
+    "campaign_recipients",
+    "attributions",
+    "analytics_events",
+    "reporting_events",
+    "orders",
+    "emails",
+    "executions",
+    "user_activity",
+)
+
+
+@pytest.mark.parametrize("hour", [0, 7, 19])
+def test_the_newest_row_of_every_watched_table_is_at_most_an_hour_old(
+    empty_db_url: str, hour: int
+) -> None:
+    """A demo at the smallest test scale passes source freshness whatever the hour: the CI
+    run of 2026-12-04 failed `tally health` because raw.analytics_events (250 rows over 420
+    days at scale 0.01) happened to hold nothing from the last 24 h."""
+    now = datetime(2026, 12, 4, hour, tzinfo=UTC)
+    with psycopg.connect(empty_db_url, autocommit=True) as conn:
+        datagen.generate(conn, scale=0.01, seed=16, now=now, force=True)
+        for table in FRESHNESS_WATCHED:
+            (newest,) = conn.execute(f"select max(updated_at) from raw.{table}").fetchone()
+            assert now - timedelta(hours=1) <= newest <= now, (table, newest)

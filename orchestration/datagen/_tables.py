@@ -138,7 +138,12 @@ def sample_times(
     growth: float = 1.5,
     weekend: float = 0.7,
 ) -> np.ndarray:
-    """Epoch seconds in [lo, hi) with growth over time, weekly and daily seasonality."""
+    """Epoch seconds in [lo, hi) with growth over time, weekly and daily seasonality.
+
+    The newest time always falls in the last hour before ``hi``: a loader that keeps up
+    delivers a row every hour, so a fresh demo passes its source freshness at any scale
+    (at scale 0.01 a table can hold one row a day, and its newest was often over 24 h old).
+    """
     hi = max(hi, lo + 1)
     d_lo, d_hi = lo // DAY, (hi - 1) // DAY
     days = np.arange(d_lo, d_hi + 1, dtype=np.int64)
@@ -153,6 +158,9 @@ def sample_times(
         dl = np.maximum(lo, d[bad] * DAY)
         dh = np.minimum(hi, (d[bad] + 1) * DAY)
         t[bad] = dl + (rng.random(int(bad.sum())) * (dh - dl)).astype(np.int64)
+    if n:
+        last_hour = max(lo, hi - 3600)
+        t[np.argmax(t)] = last_hour + int(rng.random() * (hi - last_hour))
     return t
 
 
@@ -461,6 +469,7 @@ def gen_analytics_events(ctx: Ctx) -> Iterator[bytes]:
         rng = ctx.rng(6, no)
         src = rng.choice(6, n, p=[0.3, 0.25, 0.2, 0.12, 0.1, 0.03])
         t = sample_times(rng, n, ctx.start, ctx.now)
+        src[np.argmax(t)] = 0  # the newest event is from an active source
         retired = src == 5  # the inactive source only has old events
         t[retired] = ctx.start + (t[retired] - ctx.start) // 2
         order = np.argsort(t, kind="stable")
@@ -688,6 +697,14 @@ def gen_orders(ctx: Ctx) -> Iterator[bytes]:
         both = np.concatenate(parts, axis=1)[:, :n]
         order = np.argsort(both[1], kind="stable")
         shop, t = both[0][order], both[1][order]
+        # the newest order arrived in the last hour, from a shop open today (a loader that
+        # keeps up: the demo passes source freshness at any scale)
+        today = (ctx.now - 1) // DAY
+        h = ((np.arange(len(ic)) + 1) * 2654435761 + today * 97531 + ctx.seed * 7919) % 10007
+        open_today = np.flatnonzero((h / 10007 >= s["idle"]) & (ic < ctx.now - 3600))
+        if len(open_today):
+            shop[-1] = rng.choice(open_today)
+            t[-1] = ctx.now - 1 - int(rng.random() * 3600)
         yield E.encode(
             [
                 E.integer(ids(first, n)),
