@@ -75,7 +75,9 @@ def run_vars_env(dbt_vars: Mapping[str, Any] | None) -> dict[str, str]:
 
 @contextmanager
 def run_vars(dbt_vars: Mapping[str, Any] | None) -> Iterator[None]:
-    """Export :func:`run_vars_env` while a dbt process is started, then restore it."""
+    """Export :func:`run_vars_env` for one dbt invocation, then restore it. dbt runs in
+    this process (orchestration/dbt_in_process.py) and reads the variable while it runs:
+    consume the invocation's stream inside the block."""
     previous = os.environ.get(RUN_VARS_ENV)
     os.environ.update(run_vars_env(dbt_vars))
     try:

@@ -162,14 +162,14 @@ def incremental_marts(
     except TallyError as exc:  # the same one line as the CLI, as the run's failure reason
         raise Failure(description=str(exc), allow_retries=False) from None
     # the vars through the environment: dbt keeps its saved parse (see dbt_args.run_vars)
-    with run_vars(_vars(context, config)):
-        invocation = dbt.cli(build_args(), context=context)
     written = []
     try:
-        for event in invocation.stream():
-            if isinstance(event, Output):
-                written.append(context.asset_key_for_output(event.output_name))
-            yield event
+        with run_vars(_vars(context, config)):
+            invocation = dbt.cli(build_args(), context=context)
+            for event in invocation.stream():
+                if isinstance(event, Output):
+                    written.append(context.asset_key_for_output(event.output_name))
+                yield event
     finally:  # a failed check raises after the stream: the backfill still wrote its rows
         if backfill is not None and written:
             with tally_db.connect() as conn:

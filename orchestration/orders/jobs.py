@@ -168,6 +168,7 @@ def rebuild_order_marts(
         ),
     )
     try:
+        written = []
         with run_vars(dbt_vars):  # through the environment: dbt keeps its saved parse
             invocation = dbt.cli(
                 [*build_args(), "--select", " ".join([*ORDER_MARTS, *mart_tests()])],
@@ -176,11 +177,10 @@ def rebuild_order_marts(
                 context=context,
                 raise_on_error=False,
             )
-        written = []
-        for event in invocation.stream():
-            if isinstance(event, AssetMaterialization) and event.asset_key in ORDER_MART_KEYS:
-                written.append(event.asset_key)
-            context.log_event(event)
+            for event in invocation.stream():
+                if isinstance(event, AssetMaterialization) and event.asset_key in ORDER_MART_KEYS:
+                    written.append(event.asset_key)
+                context.log_event(event)
         invocation_id = invocation.get_artifact("run_results.json")["metadata"]["invocation_id"]
         with tally_db.connect() as conn:
             for event in day_materializations(conn, written, invocation_id, context.instance):

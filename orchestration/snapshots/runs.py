@@ -247,7 +247,7 @@ def _run_dbt(dbt: Any, run_vars: dict) -> tuple[list, str | None]:
             dagster_dbt_translator=translator,
             raise_on_error=False,
         )
-    events = list(invocation.stream())
+        events = list(invocation.stream())
     if invocation.is_successful():
         return events, None
     try:
