@@ -16,12 +16,13 @@ import importlib
 import json
 import os
 import platform
+import re
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DOMAINS = ["datagen", "orders", "reader", "support", "snapshots", "commerce", "platform"]
+DOMAINS = ["datagen", "orders", "reader", "support", "snapshots", "commerce", "platform", "tick"]
 # Seed 001 asks for 10M analytics events: 25k per unit of scale, so 4x the common scale.
 SCALE_FACTOR = {"snapshots": 4.0}
 
@@ -108,57 +109,63 @@ def _write(stamp: str, scale: float, info: dict, results: dict, started: float) 
 MARKER = "<!-- bench:results (everything below is rewritten by `make bench`) -->"
 
 
-def latest_per_domain(out_dir: Path) -> dict[str, dict]:
-    """The newest figures of every domain over all runs in `out_dir`: `--only` runs
-    replace their domains' sections and keep the others (each stamped with its run)."""
-    latest: dict[str, dict] = {}
-    for path in sorted(out_dir.glob("*.json")):
-        payload = json.loads(path.read_text())
-        for name, figures in payload.get("results", {}).items():
-            latest[name] = {
-                "stamp": payload["stamp"],
-                "scale": payload["scale"],
-                "machine": payload["machine"],
-                "figures": figures,
-            }
-    return latest
+SECTION = re.compile(r"(?m)^### ")
 
 
-def write_markdown(payload: dict) -> None:
-    path = ROOT / "docs" / "benchmarks.md"
-    head = path.read_text().split(MARKER)[0] if path.exists() else "# Benchmarks\n\n"
-    latest = latest_per_domain(ROOT / "bench" / "results")
+def existing_sections(text: str) -> dict[tuple[float, str], str]:
+    """The figure sections already in docs/benchmarks.md, keyed by (scale, benchmark):
+    a run replaces only the sections of its own scale and benchmarks, so a demo-scale run
+    never overwrites the scale-100 tables (results JSON is not committed; the page is)."""
+    if MARKER not in text:
+        return {}
+    out = {}
+    for part in SECTION.split(text.split(MARKER, 1)[1])[1:]:
+        name = part.split("\n", 1)[0].split()[0]
+        found = re.search(r"common scale ([0-9]+(?:[.][0-9]+)?)", part)
+        body = part.split("\n## ", 1)[0].rstrip()  # not the next scale's heading
+        out[(float(found.group(1)) if found else 100.0, name)] = "### " + body + "\n"
+    return out
+
+
+def section(name: str, stamp: str, scale: float, info: dict, figures: dict) -> str:
+    lines = [
+        f"### {name} (scale {scale:g})",
+        "",
+        f"Run {stamp}, common scale {scale}. Machine: "
+        + ", ".join(f"{k} {v}" for k, v in info.items()),
+        "",
+        "| figure | value |",
+        "|---|---|",
+    ]
+    for key, value in figures.items():
+        shown = f"{value:,.3f}" if isinstance(value, float) else str(value)
+        lines.append(f"| {key} | {shown} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_markdown(payload: dict, path: Path = ROOT / "docs" / "benchmarks.md") -> None:
+    text = path.read_text() if path.exists() else "# Benchmarks\n\n"
+    head = text.split(MARKER)[0]
+    sections = existing_sections(text)
     for name, figures in payload["results"].items():
-        latest[name] = {
-            "stamp": payload["stamp"],
-            "scale": payload["scale"],
-            "machine": payload["machine"],
-            "figures": figures,
-        }
+        sections[(float(payload["scale"]), name)] = section(
+            name, payload["stamp"], float(payload["scale"]), payload["machine"], figures
+        )
+    order = {d: i for i, d in enumerate(DOMAINS)}
     lines = [
         MARKER,
         "",
-        "## Latest figures per benchmark",
+        "## Latest figures per benchmark and scale",
         "",
-        "Each section is the newest `make bench` run of that benchmark (`--only` runs replace",
-        "their own sections); every ratio inside a section is of two timings from that one run.",
+        "Each section is the newest `make bench` run of that benchmark at that scale (a run",
+        "replaces only its own scale's sections); every ratio inside a section is of two",
+        "timings from that one run.",
         "",
     ]
-    for name in [d for d in DOMAINS if d in latest] + sorted(set(latest) - set(DOMAINS)):
-        entry = latest[name]
-        lines += [
-            f"### {name}",
-            "",
-            f"Run {entry['stamp']}, common scale {entry['scale']}. Machine: "
-            + ", ".join(f"{k} {v}" for k, v in entry["machine"].items()),
-            "",
-            "| figure | value |",
-            "|---|---|",
-        ]
-        for key, value in entry["figures"].items():
-            shown = f"{value:,.3f}" if isinstance(value, float) else str(value)
-            lines.append(f"| {key} | {shown} |")
-        lines.append("")
+    for scale in sorted({s for s, _ in sections}, reverse=True):
+        lines += [f"## Scale {scale:g}", ""]
+        names = sorted((n for s, n in sections if s == scale), key=lambda n: (order.get(n, 99), n))
+        lines += [sections[(scale, n)] for n in names]
     path.write_text(head + "\n".join(lines))
 
 

@@ -13,7 +13,8 @@ what the run left behind, never from the harness's own clock:
   CLI's timer file reports, when it writes one);
 * ``dagster_pre``: run start to step start (resources, planning);
 * ``dbt_launch``: step start to dbt's first log line (dagster-dbt's own set-up and the
-  dbt process start);
+  start of dbt on its thread: dbt runs inside the run's process, see
+  orchestration/dbt_in_process.py);
 * ``parse``: dbt's first log line to its "Found N models" line; ``full_reparse`` says
   whether dbt re-parsed the project from scratch ("Unable to do partial parsing");
 * ``dbt_exec``: that line to dbt's last log line (hooks, models, tests); ``sql`` is the
@@ -120,6 +121,10 @@ def one_tick(conn) -> dict[str, float]:
     models = sum(
         r["execution_time"] for r in results["results"] if r["unique_id"].startswith("model.")
     )
+    (buckets,) = conn.execute(
+        "select coalesce(sum(affected_buckets), 0) from ops.mart_runs where run_id = %s",
+        (results["metadata"]["invocation_id"],),
+    ).fetchone()
     out = {
         "wall": t1 - t0,
         "start": ev["PIPELINE_START"] - t0,
@@ -133,6 +138,9 @@ def one_tick(conn) -> dict[str, float]:
         "sql_models": models,
         "dbt_elapsed": results.get("elapsed_time", 0.0),
         "full_reparse": 1.0 if dbt["full_reparse"] else 0.0,
+        # buckets the marts recomputed (ops.mart_runs): with the watermark lag, a tick also
+        # re-reads the changes of the lag's minutes before the previous tick's watermark
+        "affected_buckets": float(buckets),
     }
     if timer_file.exists():
         out.update({k: float(v) for k, v in json.loads(timer_file.read_text()).items()})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import psycopg
 import pytest
 
 from orchestration import datagen, runtime
+from orchestration.dbt_args import RUN_VARS_ENV
 
 
 def _dbt_log(run_id: str) -> tuple[set[str], Path]:
@@ -66,3 +68,32 @@ def test_two_ticks_with_different_vars_keep_the_partial_parse(tally_db: str) -> 
 
     assert modes[invocation(tick_dir)] == "tick"
     assert modes[invocation(backfill_dir)] == "backfill"
+
+    # dbt ran inside this process (orchestration/dbt_in_process.py), and the run's vars
+    # were put back after each run
+    for run_dir in (tick_dir, backfill_dir):
+        pids = {
+            json.loads(line)["info"]["pid"]
+            for line in (run_dir / "dbt.log").read_text().splitlines()
+            if line.startswith("{")
+        }
+        assert pids == {os.getpid()}, pids
+    assert RUN_VARS_ENV not in os.environ
+
+
+@pytest.mark.slow
+def test_a_failed_in_process_dbt_invocation_leaves_the_next_one_clean(tally_db: str) -> None:
+    """dbt keeps process-wide state; an invocation that fails (an unknown macro) reports
+    its failure, restores the environment, and the next one in the same process works."""
+    from orchestration.resources import dbt_resource
+
+    before = dict(os.environ)
+    failed = dbt_resource.cli(["run-operation", "no_such_macro_in_tally"], raise_on_error=False)
+    events = list(failed.stream_raw_events())
+    assert not failed.is_successful()
+    assert any(e.raw_event["info"]["level"] == "error" for e in events)
+    assert dict(os.environ) == before
+    listed = dbt_resource.cli(["ls", "--select", "agg_order_daily", "--output", "name"])
+    names = [e.raw_event["info"]["msg"] for e in listed.stream_raw_events()]
+    assert listed.is_successful()
+    assert "agg_order_daily" in names, names
