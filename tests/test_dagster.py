@@ -127,6 +127,23 @@ def test_every_model_is_in_one_dbt_multi_asset_and_every_singular_test_a_check()
     assert sorted(singular - checks) == []
 
 
+def test_the_partitions_run_to_the_latest_local_day_anywhere() -> None:
+    """A partition is a tenant's local day: the last one is today's date in UTC+14 (the
+    latest timezone), so a day an organization east of UTC has begun is a partition. At
+    20:00 UTC it is already tomorrow in UTC+4: the partitions in UTC ended a day short."""
+    from datetime import UTC, datetime
+
+    from orchestration.partitions import daily_partitions
+
+    def last(hour: int) -> str:
+        now = datetime(2026, 12, 4, hour, tzinfo=UTC)
+        return daily_partitions.get_partition_keys(current_time=now)[-1]
+
+    assert last(9) == "2026-12-04"  # 23:00 in UTC+14
+    assert last(10) == "2026-12-05"  # midnight in UTC+14
+    assert last(20) == "2026-12-05"
+
+
 def test_every_mart_has_a_freshness_policy_from_its_refresh_interval() -> None:
     runtime.ensure_manifest()
     from datetime import timedelta

@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 import time
-from datetime import date, timedelta
+from datetime import date
 from typing import TYPE_CHECKING
 
 from orchestration import db as dbmod
@@ -284,15 +284,19 @@ def cmd_tick(args: argparse.Namespace) -> int:
 
 def cmd_backfill(args: argparse.Namespace) -> int:
     check_range(args.start, args.end)
-    from orchestration.partitions import PARTITIONS_START
+    from orchestration.partitions import PARTITIONS_START, daily_partitions
 
     if args.start < date.fromisoformat(PARTITIONS_START):
         raise TallyError(
             f"{args.start} is before the first partition ({PARTITIONS_START}); "
             "set TALLY_PARTITIONS_START earlier"
         )
-    if args.end > date.today() + timedelta(days=1):
-        raise TallyError(f"{args.end} is in the future; the last partition is today")
+    last = daily_partitions.get_last_partition_key()
+    if args.end > date.fromisoformat(last):
+        raise TallyError(
+            f"{args.end} is in the future; the last partition is {last} "
+            "(the latest local day anywhere, UTC+14)"
+        )
     if args.account is not None or args.dry_run:
         from orchestration.commands import support_backfill  # provided by the support domain
 
