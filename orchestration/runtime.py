@@ -98,6 +98,8 @@ def dagster_yaml() -> str:
         "  module: dagster\n"
         "  class: QueuedRunCoordinator\n"
         "  config:\n"
+        "    # a queued run starts within a second, not Dagster's default five\n"
+        "    dequeue_interval_seconds: 1\n"
         "    tag_concurrency_limits:\n"
         + "".join(f"      - key: tally/writes-{domain}\n        limit: 1\n" for domain in DOMAINS)
     )
