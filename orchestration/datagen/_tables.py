@@ -669,6 +669,13 @@ def gen_shops(ctx: Ctx) -> Iterator[bytes]:
     )
 
 
+def _shop_open(s: dict[str, np.ndarray], shop: np.ndarray, day, seed: int) -> np.ndarray:
+    """Whether each shop takes orders on each day: a shop is idle on a day (a hash of shop,
+    day and seed) with its own idle probability."""
+    h = ((shop + 1) * 2654435761 + day * 97531 + seed * 7919) % 10007 / 10007
+    return h >= s["idle"][shop]
+
+
 def gen_orders(ctx: Ctx) -> Iterator[bytes]:
     s = shops(ctx)
     ic = s["created"]
@@ -688,8 +695,7 @@ def gen_orders(ctx: Ctx) -> Iterator[bytes]:
             shop = rng.choice(len(ic), m, p=p)
             t = ic[shop] + (rng.random(m) * span[shop]).astype(np.int64)
             day = t // DAY
-            h = ((shop + 1) * 2654435761 + day * 97531 + ctx.seed * 7919) % 10007 / 10007
-            keep = h >= s["idle"][shop]
+            keep = _shop_open(s, shop, day, ctx.seed)
             keep &= ((day + 3) % 7 < 5) | (rng.random(m) < 0.8)
             keep &= ~((shop == 0) & (t >= gap_lo) & (t < gap_hi))
             parts.append(np.stack([shop[keep], t[keep]]))
@@ -699,9 +705,10 @@ def gen_orders(ctx: Ctx) -> Iterator[bytes]:
         shop, t = both[0][order], both[1][order]
         # the newest order arrived in the last hour, from a shop open today (a loader that
         # keeps up: the demo passes source freshness at any scale)
-        today = (ctx.now - 1) // DAY
-        h = ((np.arange(len(ic)) + 1) * 2654435761 + today * 97531 + ctx.seed * 7919) % 10007
-        open_today = np.flatnonzero((h / 10007 >= s["idle"]) & (ic < ctx.now - 3600))
+        every = np.arange(len(ic))
+        open_today = np.flatnonzero(
+            _shop_open(s, every, (ctx.now - 1) // DAY, ctx.seed) & (ic < ctx.now - 3600)
+        )
         if len(open_today):
             shop[-1] = rng.choice(open_today)
             t[-1] = ctx.now - 1 - int(rng.random() * 3600)
