@@ -253,6 +253,74 @@ def test_every_day_a_partitioned_mart_holds_is_a_materialized_partition(built: s
     assert missing == {m: [] for m in marts}
 
 
+# partitioned marts and the expression of a row's partition (its local day; UTC for hourly)
+PARTITIONED = {
+    "agg_order_daily": "day_bucket",
+    "agg_order_customer_daily": "day_bucket",
+    "agg_support_rollup_daily": "day_bucket",
+    "agg_integration_usage_daily": "day",
+    "agg_user_activity_hourly": "(bucket_start at time zone 'UTC')::date",
+}
+
+
+def test_the_run_that_last_wrote_a_day_marked_that_day(built: str) -> None:
+    """Issue 20 item 2: after the module's run, its mutate rounds and ticks and the rebuild,
+    the dbt invocation that wrote the newest row of every partition (the mart's own
+    run_id) logged a materialization of that partition. Ticks used to mark only days
+    Dagster did not show yet, so a day a late change rewrote kept naming the build.
+
+    (The partition's latest materialization can name a later run when that run's rows of
+    the day were deleted since: a run that only deletes rows marks nothing, docs/ui.md.)
+    One exception, checked too: a run killed (kill -9, database gone) after a mart
+    committed never got to mark its days; such a writer has no per-day mark at all and its
+    Dagster run did not succeed."""
+    from dagster import AssetKey, DagsterInstance, DagsterRunStatus
+
+    from orchestration.partitions import daily_partitions
+
+    valid = set(daily_partitions.get_partition_keys())
+    unmarked_days, killed = {}, {}
+    with DagsterInstance.get() as instance:
+        for mart, day in PARTITIONED.items():
+            writer = dict(
+                query(
+                    built,
+                    f"select distinct on (d) d::text, run_id from (select {day} as d, run_id,"
+                    f" last_updated from marts.{mart}) t order by d, last_updated desc",
+                )
+            )
+            records, cursor = [], None  # in Dagster's pages of 10,000
+            while True:
+                page = instance.fetch_materializations(
+                    AssetKey(["marts", mart]), limit=10_000, cursor=cursor
+                )
+                records += page.records
+                if not page.has_more:
+                    break
+                cursor = page.cursor
+            marks, run_of = set(), {}
+            for r in records:
+                invocation = r.asset_materialization.metadata["invocation_id"].value
+                run_of.setdefault(invocation, r.run_id)
+                if r.partition_key is not None:
+                    marks.add((r.partition_key, invocation))
+            marked_by = {inv for _, inv in marks}
+            assert len(writer) > 30 and len(marked_by) > 2, mart
+            for d, inv in writer.items():
+                if d not in valid or (d, inv) in marks:
+                    continue
+                run = instance.get_run_by_id(run_of[inv]) if inv in run_of else None
+                if inv not in marked_by and (run is None or run.status != DagsterRunStatus.SUCCESS):
+                    killed.setdefault(mart, set()).add(inv)  # killed after a commit
+                else:
+                    unmarked_days.setdefault(mart, []).append((d, inv))
+    assert {m: v[:5] for m, v in unmarked_days.items()} == {}, {
+        m: len(v) for m, v in unmarked_days.items()
+    }
+    # the kill -9 and database-gone scenarios kill four ticks
+    assert all(len(v) <= 4 for v in killed.values()), killed
+
+
 def test_a_succeeded_run_leaves_no_check_unevaluated(built: str) -> None:
     """Issue 20 item 3: every check a run planned reports a result (Dagster shows a planned
     check the run never evaluated as Skipped). Covers the module's `tally run`, the

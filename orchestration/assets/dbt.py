@@ -3,10 +3,8 @@
 # No `from __future__ import annotations`: Dagster reads the `config: IncrementalRunConfig`
 # annotation of the asset function unresolved, so it must not be a string.
 
-from collections.abc import Iterator
-
 from dagster import AssetExecutionContext, BackfillPolicy, Config, Failure, Output
-from dagster_dbt import DbtCliInvocation, DbtCliResource, dbt_assets
+from dagster_dbt import DbtCliResource, dbt_assets
 from pydantic import Field
 
 from orchestration.dbt_args import (
@@ -19,7 +17,7 @@ from orchestration.dbt_args import (
     window_from_partition_range,
 )
 from orchestration.errors import TallyError
-from orchestration.partition_status import day_materializations
+from orchestration.partition_status import dbt_invocation_id, mark_days
 from orchestration.partitions import daily_partitions
 from orchestration.project import tally_project
 from orchestration.resources import TallyDatabase
@@ -163,29 +161,31 @@ def incremental_marts(
         raise Failure(description=str(exc), allow_retries=False) from None
     # the vars through the environment: dbt keeps its saved parse (see dbt_args.run_vars)
     written = []
+    invocation_id = None
     try:
         with run_vars(_vars(context, config)):
-            invocation = dbt.cli(build_args(), context=context)
-            for event in invocation.stream():
+            for event in dbt.cli(build_args(), context=context).stream():
                 if isinstance(event, Output):
                     written.append(context.asset_key_for_output(event.output_name))
+                    invocation_id = dbt_invocation_id(event)
                 yield event
-    finally:  # a failed check raises after the stream: the backfill still wrote its rows
-        if backfill is not None and written:
-            with tally_db.connect() as conn:
-                backfill.audit(conn, config.requested_by, context.run_id)
-    if context.has_partition_key_range or context.has_partition_key:
-        return  # a partition-range run: Dagster records one materialization per day itself
-    yield from day_events(tally_db, invocation, written, context.instance)
+    except BaseException:
+        # a failed model or check raises after the stream: the marts that committed are
+        # still audited and their days marked
+        if written:
+            _after_dbt(context, tally_db, config, backfill, invocation_id, written, failing=True)
+        raise
+    if written:
+        _after_dbt(context, tally_db, config, backfill, invocation_id, written, failing=False)
 
 
-def day_events(
-    tally_db: TallyDatabase, invocation: DbtCliInvocation, keys: list, instance
-) -> Iterator:
-    """Per-day materializations of the marts an unpartitioned run wrote (partition_status)."""
-    invocation_id = invocation.get_artifact("run_results.json")["metadata"]["invocation_id"]
-    with tally_db.connect() as conn:
-        yield from day_materializations(conn, keys, invocation_id, instance)
+def _after_dbt(context, tally_db, config, backfill, invocation_id, written, *, failing) -> None:
+    if backfill is not None:
+        with tally_db.connect() as conn:
+            backfill.audit(conn, config.requested_by, context.run_id)
+    # a partition-range run: Dagster records one materialization per day itself
+    if not (context.has_partition_key_range or context.has_partition_key):
+        mark_days(context, tally_db, invocation_id, written, failing=failing)
 
 
 # Everything upstream of the incremental marts (seeds, staging, intermediate, full-table

@@ -153,7 +153,7 @@ def rebuild_order_marts(
     context: OpExecutionContext, request: dict, dbt: DbtCliResource, tally_db: TallyDatabase
 ):
     from orchestration.orders import requests as rq
-    from orchestration.partition_status import day_materializations
+    from orchestration.partition_status import dbt_invocation_id, mark_days
     from orchestration.project import tally_project
     from orchestration.translator import translator
 
@@ -180,11 +180,10 @@ def rebuild_order_marts(
             for event in invocation.stream():
                 if isinstance(event, AssetMaterialization) and event.asset_key in ORDER_MART_KEYS:
                     written.append(event.asset_key)
+                    invocation_id = dbt_invocation_id(event)
                 context.log_event(event)
-        invocation_id = invocation.get_artifact("run_results.json")["metadata"]["invocation_id"]
-        with tally_db.connect() as conn:
-            for event in day_materializations(conn, written, invocation_id, context.instance):
-                context.log_event(event)
+        if written:
+            mark_days(context, tally_db, invocation_id, written)
         # the rebuild succeeded when its models did; a failing check stays a failed asset
         # check (e.g. a reconcile test over other organizations' changes not ticked yet)
         results = invocation.get_artifact("run_results.json")["results"]

@@ -80,6 +80,7 @@ def recompute_snapshots_op(
     tally_db: TallyDatabase,
 ) -> int:
     from orchestration.errors import TallyError
+    from orchestration.partition_status import dbt_invocation_id, mark_days
     from orchestration.snapshots.runs import execute_recompute
 
     try:
@@ -117,6 +118,8 @@ def recompute_snapshots_op(
                     metadata={**event.metadata, **recompute},
                 )
             )
+            # and every day it rewrote, as a tick or rebuild does (partition_status)
+            mark_days(context, tally_db, dbt_invocation_id(event), [SNAPSHOTS])
     return outcome.run_id
 
 
