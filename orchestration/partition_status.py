@@ -9,15 +9,15 @@ whether Dagster showed the day before or not: a full build marks every day it bu
 tick or a rebuild every day it changed, so each partition's latest materialization names
 the run that last wrote that day. One ``select distinct`` per mart.
 
-The events go through Dagster's batched event writes (the path it takes for a
-partition-range output): one insert per mart instead of one per day. A round of late
-changes rewrites a few thousand (mart, day) pairs on the demo data; one write each costs
-~2.4 ms with the pooled storage, a batch ~0.4 ms per day (docs/ui.md).
+The events are logged with the public ``context.log_event``; Tally's event log storage
+(``orchestration/dagster_storage.py``) stores each mart's marks in one batch (the storage
+call Dagster uses for a partition-range output) instead of one insert per day. A round of
+late changes rewrites a few thousand (mart, day) pairs on the demo data; one write each
+costs ~2.4 ms, a batch ~0.4 ms per day (docs/ui.md).
 """
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterable
 from datetime import date
@@ -25,14 +25,8 @@ from datetime import date
 import psycopg
 from dagster import AssetKey, AssetMaterialization
 
+from orchestration.dagster_storage import MARK_TAG
 from orchestration.partitions import daily_partitions
-
-# Dagster stores events logged with batch metadata in one insert per batch only when this
-# is > 0 (dagster._core.instance.utils; read at every event, so setting it here, on import
-# of the code location, covers the CLI, the run workers and the webserver). It also batches
-# the per-day materializations of Dagster's own partition-range runs. 0 turns it off.
-BATCH_SIZE_ENV = "DAGSTER_EVENT_BATCH_SIZE"
-os.environ.setdefault(BATCH_SIZE_ENV, "1000")
 
 # The column that holds a row's day, in the order tried (bucket_start: hourly/weekly
 # UTC buckets, their UTC day).
@@ -82,7 +76,10 @@ def day_materializations(
     valid = set(daily_partitions.get_partition_keys())
     return [
         AssetMaterialization(
-            asset_key=key, partition=day.isoformat(), metadata={"invocation_id": invocation_id}
+            asset_key=key,
+            partition=day.isoformat(),
+            metadata={"invocation_id": invocation_id},
+            tags={MARK_TAG: "true"},
         )
         for day in days_written(conn, key, invocation_id)
         if day.isoformat() in valid
@@ -93,28 +90,19 @@ def log_day_materializations(
     context, conn: psycopg.Connection, keys: Iterable[AssetKey], invocation_id: str
 ) -> int:
     """Log :func:`day_materializations` of every mart in ``keys`` from the running op
-    (an asset or op execution context), one event batch per mart. Returns the count."""
-    from dagster._core.events import (
-        DagsterEvent,
-        DagsterEventBatchMetadata,
-        generate_event_batch_id,
-    )
+    (an asset or op execution context). Returns the count.
 
-    # Dagster's public log_event takes no batch metadata; DagsterEvent.asset_materialization
-    # with it is what execute_step does for a partition-range output. Pinned Dagster: a
-    # change here fails tests/test_faults.py (latest materialization per day).
-    op_context = getattr(context, "op_execution_context", context)
-    step_context = op_context._step_execution_context
+    Each is an ordinary ``context.log_event``; the tag :data:`MARK_TAG` lets the Tally
+    event log (``orchestration/dagster_storage.py``) store a mart's marks in one batch
+    instead of one insert each. With another storage they are stored one by one."""
     total = 0
     for key in dict.fromkeys(keys):
-        events = day_materializations(conn, key, invocation_id)
-        batch_id = generate_event_batch_id()
-        for i, event in enumerate(events):
-            end = i == len(events) - 1
-            DagsterEvent.asset_materialization(
-                step_context, event, DagsterEventBatchMetadata(batch_id, end)
-            )
-        total += len(events)
+        for event in day_materializations(conn, key, invocation_id):
+            context.log_event(event)
+            total += 1
+    flush = getattr(context.instance.event_log_storage, "flush_marks", None)
+    if flush is not None:
+        flush()
     return total
 
 

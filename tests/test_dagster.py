@@ -398,3 +398,63 @@ def test_the_dagster_storage_keeps_one_connection_open_instead_of_one_per_call(
             instance.get_latest_materialization_event(AssetKey(["marts", "agg_order_daily"]))
         held = idle_others()
     assert held > before, (before, held)
+
+
+def test_partition_marks_are_stored_one_batch_per_mart_and_in_order(tally_db: str) -> None:
+    """Issue 20 item 2: the marks a run logs for the days it wrote (tag MARK_TAG) wait in
+    the Tally event log and are stored in one batch per asset: when a mark of another asset,
+    any other event, or flush_marks comes. Nothing is lost, the asset's latest
+    materialization is its last mark, and an event logged after the marks is stored after
+    them. (With dagster-postgres' own event log each mark is stored when it is logged, and
+    "a pending" is 300.)"""
+    from dagster import AssetKey, AssetMaterialization, DagsterInstance, job, op
+
+    from orchestration.dagster_storage import MARK_TAG
+
+    runtime.activate()
+    a, b = AssetKey(["test_marks", "a"]), AssetKey(["test_marks", "b"])
+    seen: dict[str, object] = {}
+
+    def stored(instance, key) -> int:
+        return len(instance.get_materialized_partitions(key))
+
+    @op
+    def emit(context) -> None:
+        instance = context.instance
+        for i in range(300):
+            context.log_event(AssetMaterialization(a, partition=f"d{i:03d}", tags={MARK_TAG: "1"}))
+        seen["a pending"] = stored(instance, a)
+        context.log_event(AssetMaterialization(b, partition="d000", tags={MARK_TAG: "1"}))
+        seen["a after a mark of b"] = stored(instance, a)
+        seen["b pending"] = stored(instance, b)
+        context.log.info("an ordinary event")
+        seen["b after an event"] = stored(instance, b)
+        context.log_event(AssetMaterialization(a, partition="d999", tags={MARK_TAG: "1"}))
+        instance.event_log_storage.flush_marks()
+        seen["a after flush"] = stored(instance, a)
+
+    @job
+    def marks() -> None:
+        emit()
+
+    with DagsterInstance.get() as instance:
+        result = marks.execute_in_process(instance=instance)
+        assert result.success
+        latest = instance.get_latest_materialization_event(a).asset_materialization
+        logs = instance.all_logs(result.run_id)
+    assert seen == {
+        "a pending": 0,
+        "a after a mark of b": 300,
+        "b pending": 0,
+        "b after an event": 1,
+        "a after flush": 301,
+    }
+    assert latest.partition == "d999"
+    messages = [e.user_message for e in logs]
+    info = messages.index("an ordinary event")
+    b_mark = next(
+        i
+        for i, e in enumerate(logs)
+        if e.asset_materialization and e.asset_materialization.asset_key == b
+    )
+    assert b_mark < info
