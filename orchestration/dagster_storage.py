@@ -59,11 +59,12 @@ class MarkBatchingEventLogStorage(PostgresEventLogStorage):
 
     def store_event(self, event: EventLogEntry) -> None:
         key = _mark_asset(event)
-        with self._marks_lock:
-            if key is None:
+        if key is None:
+            if self._marks:  # (other threads' events are not serialized behind a lock)
                 self.flush_marks()
-                super().store_event(event)
-                return
+            super().store_event(event)
+            return
+        with self._marks_lock:
             if self._marks and _mark_asset(self._marks[-1]) != key:
                 self.flush_marks()
             self._marks.append(event)
