@@ -22,8 +22,8 @@ One flat list of :class:`Check` rows, printed as one table:
 
 Marts are discovered, not listed: every dbt model whose schema is ``marts`` (manifest)
 plus every table/view/materialized view in schema ``marts`` (pg_catalog) that is not a
-helper table of a manifest mart (``<mart>_...``, e.g. ``agg_order_running_totals__blocks``,
-kept by the mart's hooks). A mart's
+helper table of a manifest mart (``<mart>_...``). The side tables the marts' hooks keep
+live in schema ``marts_internal`` (docs/contract.md), which is not checked here. A mart's
 refresh interval is ``meta.tally.refresh_interval`` (e.g. ``"1 day"``) when its yml sets
 it, else a default from how it is refreshed (see :func:`refresh_interval`). It is stale
 after ``meta.tally.stale_after`` or, by default, two intervals (one missed refresh is
@@ -205,21 +205,28 @@ def refresh_interval(name: str, meta: Mapping[str, Any], tags: Iterable[str]) ->
 
 
 def marts_from_manifest(manifest: Mapping[str, Any]) -> list[Mart]:
+    """The contract marts: every enabled dbt model of schema ``marts`` (by its relation
+    name, the alias when it has one). The internal schema's models are not marts."""
     out = []
     for node in manifest.get("nodes", {}).values():
         if node.get("resource_type") != "model" or node.get("schema") != "marts":
             continue
         if not node.get("config", {}).get("enabled", True):
             continue
-        name = node.get("alias") or node["name"]
-        meta = node.get("config", {}).get("meta") or node.get("meta") or {}
-        interval = refresh_interval(name, meta, node.get("tags", []))
-        stale_text = (meta.get("tally") or {}).get("stale_after")
-        stale = parse_interval(stale_text) if stale_text else 2 * interval
-        fqn = node.get("fqn", [])
-        domain = fqn[2] if len(fqn) > 3 else ""
-        out.append(Mart(name, domain, interval, stale))
+        out.append(mart_of(node))
     return out
+
+
+def mart_of(node: Mapping[str, Any]) -> Mart:
+    """The :class:`Mart` of a dbt model node (its refresh interval and staleness)."""
+    name = node.get("alias") or node["name"]
+    meta = node.get("config", {}).get("meta") or node.get("meta") or {}
+    interval = refresh_interval(name, meta, node.get("tags", []))
+    stale_text = (meta.get("tally") or {}).get("stale_after")
+    stale = parse_interval(stale_text) if stale_text else 2 * interval
+    fqn = node.get("fqn", [])
+    domain = fqn[2] if len(fqn) > 3 else ""
+    return Mart(name, domain, interval, stale)
 
 
 def marts_in_database(conn: psycopg.Connection) -> dict[str, str]:
