@@ -16,6 +16,8 @@ One flat list of :class:`Check` rows, printed as one table:
                   ``ops.aggregation_progress``): ``failing`` once the oldest of those failures
                   is one tick interval old (``TALLY_STALL_AFTER_MINUTES``, default 15), with
                   the mart's error; ``warn`` before that (the next tick retries it).
+* ``internal``    per declared internal relation (docs/contract.md) that does not exist:
+                  ``missing`` (its mart cannot tick without it); no row when it exists.
 * ``asset-check`` per dbt test whose latest Dagster evaluation did not pass (the marts'
                   ``*_not_stalled`` checks are left to the live ``watermark`` row: a tick
                   evaluates them before it runs the mart).
@@ -59,6 +61,7 @@ STALL_AFTER_ENV = "TALLY_STALL_AFTER_MINUTES"
 STALL_CHECK_SUFFIX = "_not_stalled"
 DEFAULT_INTERVAL = timedelta(days=1)
 _DBT_TEMP = re.compile(r"__dbt_(tmp|backup)$")
+INTERNAL_SCHEMA = "marts_internal"  # tally.internal_schema(); docs/contract.md
 _UNITS = {
     "minute": timedelta(minutes=1),
     "hour": timedelta(hours=1),
@@ -479,6 +482,34 @@ def _period(spec: Mapping[str, Any] | None) -> timedelta | None:
     return parse_interval(f"{spec['count']} {spec['period']}")
 
 
+def internal_relations(manifest: Mapping[str, Any]) -> dict[str, str]:
+    """The relations declared internal (docs/contract.md): name -> the mart that keeps
+    it. The tables of source ``tally_internal`` and the models of schema
+    ``marts_internal``."""
+    out = {}
+    for src in manifest.get("sources", {}).values():
+        if src.get("source_name") == "tally_internal":
+            meta = (src.get("config") or {}).get("meta") or src.get("meta") or {}
+            out[src["identifier"]] = (meta.get("tally") or {}).get("owner") or ""
+    for node in manifest.get("nodes", {}).values():
+        if node.get("resource_type") == "model" and node.get("schema") == INTERNAL_SCHEMA:
+            out[node.get("alias") or node["name"]] = node["name"]
+    return out
+
+
+def check_internal(conn: psycopg.Connection, manifest: Mapping[str, Any]) -> list[Check]:
+    """A ``missing`` row per declared internal relation that does not exist (its mart
+    cannot tick without it); nothing when all exist - they are not marts."""
+    out = []
+    for name, owner in sorted(internal_relations(manifest).items()):
+        target = f"{INTERNAL_SCHEMA}.{name}"
+        if conn.execute("select to_regclass(%s)", (target,)).fetchone()[0] is None:
+            fix = f"`tally dbt -- run --full-refresh --select {owner}`" if owner else "`tally run`"
+            detail = f"kept by {owner or 'its mart'}: not built yet (`tally run`) or lost ({fix})"
+            out.append(Check("internal", target, MISSING, "-", "", detail))
+    return out
+
+
 # --------------------------------------------------------------------------- Dagster
 
 
@@ -655,6 +686,8 @@ def collect(
     )
     if manifest is not None:
         report.checks += check_sources(conn, manifest, now, domain)
+        if domain is None:
+            report.checks += check_internal(conn, manifest)
     if domain is not None:
         keep = {f"marts/{m.name}" for m in marts} | {
             f"raw/{s['name']}"
