@@ -16,16 +16,17 @@ One flat list of :class:`Check` rows, printed as one table:
                   ``ops.aggregation_progress``): ``failing`` once the oldest of those failures
                   is one tick interval old (``TALLY_STALL_AFTER_MINUTES``, default 15), with
                   the mart's error; ``warn`` before that (the next tick retries it).
-* ``internal``    per declared internal relation (docs/contract.md) that does not exist:
-                  ``missing`` (its mart cannot tick without it); no row when it exists.
 * ``asset-check`` per dbt test whose latest Dagster evaluation did not pass (the marts'
                   ``*_not_stalled`` checks are left to the live ``watermark`` row: a tick
                   evaluates them before it runs the mart).
+* ``internal``    per declared internal relation (docs/contract.md) that does not exist:
+                  ``missing`` (its mart cannot tick without it); no row when it exists.
 
 Marts are discovered, not listed: every dbt model whose schema is ``marts`` (manifest)
 plus every table/view/materialized view in schema ``marts`` (pg_catalog) that is not a
 helper table of a manifest mart (``<mart>_...``). The side tables the marts' hooks keep
-live in schema ``marts_internal`` (docs/contract.md), which is not checked here. A mart's
+live in schema ``marts_internal`` (docs/contract.md) and are not marts (an ``internal``
+row only says when one is missing). A mart's
 refresh interval is ``meta.tally.refresh_interval`` (e.g. ``"1 day"``) when its yml sets
 it, else a default from how it is refreshed (see :func:`refresh_interval`). It is stale
 after ``meta.tally.stale_after`` or, by default, two intervals (one missed refresh is
@@ -681,13 +682,13 @@ def collect(
         report.checks += check_mart(
             conn, mart, existing.get(mart.name), now, last_run, source, jobs.get(mart.name, ())
         )
+    if manifest is not None and domain is None:
+        report.checks += check_internal(conn, manifest)
     report.checks += check_stalls(
         conn, [m.name for m in marts], now, stall_after or stall_interval()
     )
     if manifest is not None:
         report.checks += check_sources(conn, manifest, now, domain)
-        if domain is None:
-            report.checks += check_internal(conn, manifest)
     if domain is not None:
         keep = {f"marts/{m.name}" for m in marts} | {
             f"raw/{s['name']}"
