@@ -214,7 +214,8 @@ def _settle(conn) -> None:
         r[0]
         for r in conn.execute(
             "select format('%I.%I', schemaname, tablename) from pg_tables"
-            " where schemaname = 'marts' and (tablename like 'agg_order%' or tablename like 'agg_campaign%')"
+            " where schemaname in ('marts', 'marts_internal')"
+            " and (tablename like 'agg_order%' or tablename like 'agg_campaign%')"
         ).fetchall()
     ]
     for table in tables:

@@ -75,7 +75,7 @@ def _rank_rows(conn, window: str, date_from, date_to) -> tuple[int, int]:
         ).fetchone()["n"]
     for bucket in plan["term_buckets"]:
         scanned += conn.execute(
-            "select count(*) as n from marts.metric_snapshots_rank_prefix"
+            "select count(*) as n from marts_internal.metric_snapshots_rank_prefix"
             " where report_slug = 'top-entities' and bucket_start = %s",
             (bucket,),
         ).fetchone()["n"]
@@ -111,7 +111,7 @@ def measure(scale: float) -> dict:
         # what autovacuum does after a bulk write, done now so the reads are measured on
         # settled tables (visibility map, statistics)
         conn.execute("vacuum analyze marts.metric_snapshots")
-        conn.execute("vacuum analyze marts.metric_snapshots_rank_prefix")
+        conn.execute("vacuum analyze marts_internal.metric_snapshots_rank_prefix")
 
         def count(lo, hi):
             return conn.execute(
@@ -122,9 +122,9 @@ def measure(scale: float) -> dict:
         day_rows = count(day, day + timedelta(days=1))
         week_rows = count(monday, monday + timedelta(days=7))
         snapshot_rows = count_rows(conn, "marts.metric_snapshots")
-        prefix_rows = count_rows(conn, "marts.metric_snapshots_rank_prefix")
+        prefix_rows = count_rows(conn, "marts_internal.metric_snapshots_rank_prefix")
         prefix_rewritten = conn.execute(
-            "select count(*) from marts.metric_snapshots_rank_prefix where run_id = %s",
+            "select count(*) from marts_internal.metric_snapshots_rank_prefix where run_id = %s",
             (outcome.summary.get("dbt_invocation_id"),),
         ).fetchone()[0]
 

@@ -19,11 +19,14 @@ One flat list of :class:`Check` rows, printed as one table:
 * ``asset-check`` per dbt test whose latest Dagster evaluation did not pass (the marts'
                   ``*_not_stalled`` checks are left to the live ``watermark`` row: a tick
                   evaluates them before it runs the mart).
+* ``internal``    per declared internal relation (docs/contract.md) that does not exist:
+                  ``missing`` (its mart cannot tick without it); no row when it exists.
 
 Marts are discovered, not listed: every dbt model whose schema is ``marts`` (manifest)
 plus every table/view/materialized view in schema ``marts`` (pg_catalog) that is not a
-helper table of a manifest mart (``<mart>_...``, e.g. ``agg_order_running_totals__blocks``,
-kept by the mart's hooks). A mart's
+helper table of a manifest mart (``<mart>_...``). The side tables the marts' hooks keep
+live in schema ``marts_internal`` (docs/contract.md) and are not marts (an ``internal``
+row only says when one is missing). A mart's
 refresh interval is ``meta.tally.refresh_interval`` (e.g. ``"1 day"``) when its yml sets
 it, else a default from how it is refreshed (see :func:`refresh_interval`). It is stale
 after ``meta.tally.stale_after`` or, by default, two intervals (one missed refresh is
@@ -59,6 +62,7 @@ STALL_AFTER_ENV = "TALLY_STALL_AFTER_MINUTES"
 STALL_CHECK_SUFFIX = "_not_stalled"
 DEFAULT_INTERVAL = timedelta(days=1)
 _DBT_TEMP = re.compile(r"__dbt_(tmp|backup)$")
+INTERNAL_SCHEMA = "marts_internal"  # tally.internal_schema(); docs/contract.md
 _UNITS = {
     "minute": timedelta(minutes=1),
     "hour": timedelta(hours=1),
@@ -205,21 +209,28 @@ def refresh_interval(name: str, meta: Mapping[str, Any], tags: Iterable[str]) ->
 
 
 def marts_from_manifest(manifest: Mapping[str, Any]) -> list[Mart]:
+    """The contract marts: every enabled dbt model of schema ``marts`` (by its relation
+    name, the alias when it has one). The internal schema's models are not marts."""
     out = []
     for node in manifest.get("nodes", {}).values():
         if node.get("resource_type") != "model" or node.get("schema") != "marts":
             continue
         if not node.get("config", {}).get("enabled", True):
             continue
-        name = node.get("alias") or node["name"]
-        meta = node.get("config", {}).get("meta") or node.get("meta") or {}
-        interval = refresh_interval(name, meta, node.get("tags", []))
-        stale_text = (meta.get("tally") or {}).get("stale_after")
-        stale = parse_interval(stale_text) if stale_text else 2 * interval
-        fqn = node.get("fqn", [])
-        domain = fqn[2] if len(fqn) > 3 else ""
-        out.append(Mart(name, domain, interval, stale))
+        out.append(mart_of(node))
     return out
+
+
+def mart_of(node: Mapping[str, Any]) -> Mart:
+    """The :class:`Mart` of a dbt model node (its refresh interval and staleness)."""
+    name = node.get("alias") or node["name"]
+    meta = node.get("config", {}).get("meta") or node.get("meta") or {}
+    interval = refresh_interval(name, meta, node.get("tags", []))
+    stale_text = (meta.get("tally") or {}).get("stale_after")
+    stale = parse_interval(stale_text) if stale_text else 2 * interval
+    fqn = node.get("fqn", [])
+    domain = fqn[2] if len(fqn) > 3 else ""
+    return Mart(name, domain, interval, stale)
 
 
 def marts_in_database(conn: psycopg.Connection) -> dict[str, str]:
@@ -472,6 +483,34 @@ def _period(spec: Mapping[str, Any] | None) -> timedelta | None:
     return parse_interval(f"{spec['count']} {spec['period']}")
 
 
+def internal_relations(manifest: Mapping[str, Any]) -> dict[str, str]:
+    """The relations declared internal (docs/contract.md): name -> the mart that keeps
+    it. The tables of source ``tally_internal`` and the models of schema
+    ``marts_internal``."""
+    out = {}
+    for src in manifest.get("sources", {}).values():
+        if src.get("source_name") == "tally_internal":
+            meta = (src.get("config") or {}).get("meta") or src.get("meta") or {}
+            out[src["identifier"]] = (meta.get("tally") or {}).get("owner") or ""
+    for node in manifest.get("nodes", {}).values():
+        if node.get("resource_type") == "model" and node.get("schema") == INTERNAL_SCHEMA:
+            out[node.get("alias") or node["name"]] = node["name"]
+    return out
+
+
+def check_internal(conn: psycopg.Connection, manifest: Mapping[str, Any]) -> list[Check]:
+    """A ``missing`` row per declared internal relation that does not exist (its mart
+    cannot tick without it); nothing when all exist - they are not marts."""
+    out = []
+    for name, owner in sorted(internal_relations(manifest).items()):
+        target = f"{INTERNAL_SCHEMA}.{name}"
+        if conn.execute("select to_regclass(%s)", (target,)).fetchone()[0] is None:
+            fix = f"`tally dbt -- run --full-refresh --select {owner}`" if owner else "`tally run`"
+            detail = f"kept by {owner or 'its mart'}: not built yet (`tally run`) or lost ({fix})"
+            out.append(Check("internal", target, MISSING, "-", "", detail))
+    return out
+
+
 # --------------------------------------------------------------------------- Dagster
 
 
@@ -643,6 +682,8 @@ def collect(
         report.checks += check_mart(
             conn, mart, existing.get(mart.name), now, last_run, source, jobs.get(mart.name, ())
         )
+    if manifest is not None and domain is None:
+        report.checks += check_internal(conn, manifest)
     report.checks += check_stalls(
         conn, [m.name for m in marts], now, stall_after or stall_interval()
     )

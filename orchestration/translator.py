@@ -9,11 +9,12 @@ from typing import Any
 from dagster import AssetCheckSpec, AssetKey, AssetSpec, FreshnessPolicy
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
-from orchestration.health import marts_from_manifest
+from orchestration.health import mart_of
 
 
 class TallyTranslator(DagsterDbtTranslator):
-    """Key = [schema, name] (``marts/agg_order_daily``); group = domain folder; every mart
+    """Key = [schema, name] (``marts/agg_order_daily``; every model of models/marts is keyed
+    under ``marts``); group = domain folder; every mart
     carries a freshness policy from the same rules as `tally health` (fails after its
     `stale_after`: twice its refresh interval unless its yml's meta.tally says otherwise)."""
 
@@ -27,9 +28,11 @@ class TallyTranslator(DagsterDbtTranslator):
         if source is not None and not (source.get("description") or "").strip():
             return spec.replace_attributes(description=source_description(source))
         node = manifest.get("nodes", {}).get(unique_id)
-        if node is None or node.get("resource_type") != "model" or node.get("schema") != "marts":
+        if node is None or node.get("resource_type") != "model" or not is_mart(node):
             return spec
-        (mart,) = marts_from_manifest({"nodes": {unique_id: node}})
+        if node.get("config", {}).get("materialized") == "view":
+            return spec  # no rows of its own: its freshness is that of the tables it reads
+        mart = mart_of(node)
         return spec.replace_attributes(
             freshness_policy=FreshnessPolicy.time_window(fail_window=mart.stale_after)
         )
@@ -47,10 +50,16 @@ class TallyTranslator(DagsterDbtTranslator):
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
         if dbt_resource_props["resource_type"] == "source":
-            schema = "ops" if dbt_resource_props["source_name"] == "tally_ops" else "raw"
+            schema = {"tally_ops": "ops", "tally_internal": "marts_internal"}.get(
+                dbt_resource_props["source_name"], "raw"
+            )
             return AssetKey([schema, dbt_resource_props["name"]])
         schema = dbt_resource_props.get("config", {}).get("schema") or "public"
-        return AssetKey([schema, dbt_resource_props["name"]])
+        # a mart keeps its key when its table is internal (agg_order_running_totals: the
+        # incremental mart; its public view is the model agg_order_running_totals_published)
+        return AssetKey(
+            ["marts" if is_mart(dbt_resource_props) else schema, dbt_resource_props["name"]]
+        )
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         resource_type = dbt_resource_props["resource_type"]
@@ -61,6 +70,12 @@ class TallyTranslator(DagsterDbtTranslator):
         fqn = dbt_resource_props.get("fqn", [])
         # [project, layer, domain, model] -> domain
         return fqn[2] if len(fqn) > 3 else (fqn[1] if len(fqn) > 2 else "default")
+
+
+def is_mart(node: Mapping[str, Any]) -> bool:
+    """A model of the marts layer (models/marts/...), whichever schema holds its table."""
+    fqn = node.get("fqn") or []
+    return node.get("resource_type") == "model" and len(fqn) > 2 and fqn[1] == "marts"
 
 
 _WARN_WHY = {

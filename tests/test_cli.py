@@ -40,7 +40,7 @@ def test_ui_help_describes_the_port() -> None:
 def test_summary_lists_contract_marts_aligned_whatever_the_name_length() -> None:
     rows = [
         ("agg_order_daily", "r"),
-        ("agg_order_running_totals", "r"),
+        ("agg_order_running_totals", "v"),
         ("agg_order_running_totals__blocks", "r"),
         ("metric_snapshots", "r"),
         ("metric_snapshots_rank_prefix", "r"),
@@ -60,6 +60,7 @@ def test_summary_lists_contract_marts_aligned_whatever_the_name_length() -> None
     assert len({line.index("1,234,567") for line in body}) == 1, text
     assert body[-1].startswith("marts.mv_a_materialized_view_with_a_name_longer_than_thirty")
     assert "(mv)" in body[-1]
+    assert body[1].startswith("marts.agg_order_running_totals (view) ")
 
 
 def _free_port() -> int:

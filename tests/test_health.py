@@ -192,6 +192,46 @@ def test_helper_tables_of_a_mart_are_not_marts(new_database) -> None:
     assert targets == {"marts.agg_main", "marts.agg_other"}
 
 
+def test_internal_relations_are_not_marts_and_missing_ones_are_named(new_database) -> None:
+    """Issue 17 item 4: the declared internal relations (schema marts_internal) are never
+    listed as marts; one that does not exist is a `missing` row naming the mart that
+    keeps it and the command that rebuilds it."""
+    url = new_database("h")
+    manifest = {
+        "nodes": {
+            "model.tally.agg_main": {
+                "resource_type": "model",
+                "schema": "marts",
+                "name": "agg_main",
+                "tags": [],
+                "config": {"meta": {}},
+                "fqn": ["tally", "marts", "orders", "agg_main"],
+            }
+        },
+        "sources": {
+            f"source.tally.tally_internal.{name}": {
+                "source_name": "tally_internal",
+                "identifier": name,
+                "schema": "marts_internal",
+                "config": {"meta": {"tally": {"owner": "agg_main", "reader": False}}},
+            }
+            for name in ("agg_main__ledger", "agg_main__blocks")
+        },
+    }
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("create schema marts")
+        conn.execute("create schema marts_internal")
+        conn.execute("create table marts.agg_main (id int, last_updated timestamptz)")
+        conn.execute("insert into marts.agg_main values (1, now())")
+        conn.execute("create table marts_internal.agg_main__ledger (id int)")
+        report = health.collect(conn, manifest)
+    assert {c.target for c in report.checks if c.check != "internal"} == {"marts.agg_main"}
+    (row,) = [c for c in report.checks if c.check == "internal"]
+    assert (row.target, row.status) == ("marts_internal.agg_main__blocks", health.MISSING)
+    assert "tally dbt -- run --full-refresh --select agg_main" in row.detail
+    assert not report.healthy
+
+
 def test_stalled_mart_rows(new_database) -> None:
     """A mart failing in every run since its watermark: WARN within one interval, FAILING
     (naming the mart, since when, how many runs and the error) after it; none once the

@@ -44,7 +44,7 @@ def _mismatch(expected: str, actual: str) -> str:
     """
 
 
-# agg_order_running_totals__blocks against its mart: per arm and block the last row's
+# agg_order_running_totals__blocks against its mart's internal rows: per arm and block the last row's
 # in-block totals, and the sum of the earlier blocks' (a few measures)
 BLOCKS_MISMATCH = _mismatch(
     """
@@ -54,7 +54,7 @@ BLOCKS_MISMATCH = _mismatch(
         select distinct on (organization_id, campaign_id, is_holdout, block_start)
             organization_id, campaign_id, is_holdout, block_start,
             cum_total_orders as t_orders, cum_revenue as t_revenue, cum_revenue_product as t_product
-        from marts.agg_order_running_totals
+        from marts_internal.agg_order_running_totals
         order by organization_id, campaign_id, is_holdout, block_start, day_bucket desc
     ) as last
     window w as (partition by organization_id, campaign_id, is_holdout order by block_start
@@ -63,7 +63,7 @@ BLOCKS_MISMATCH = _mismatch(
     """
     select organization_id, campaign_id, is_holdout, block_start, total_total_orders, total_revenue,
         total_revenue_product, base_total_orders, base_revenue, base_revenue_product
-    from marts.agg_order_running_totals__blocks
+    from marts_internal.agg_order_running_totals__blocks
     """,
 )
 
@@ -73,7 +73,7 @@ LEDGER_MISMATCH = _mismatch(
     CUSTOMER_DAYS,
     """
     select organization_id, campaign_id, is_holdout, customer_id, day_bucket, revenue
-    from marts.agg_order_running_totals__customer_days
+    from marts_internal.agg_order_running_totals__customer_days
     """,
 )
 
@@ -341,7 +341,7 @@ def test_running_totals_replace_a_campaign_from_its_customers_first_day(built: s
     written = query(
         url,
         """select organization_id, campaign_id, is_holdout, day_bucket, block_start
-                            from marts.agg_order_running_totals where run_id = %s""",
+                            from marts_internal.agg_order_running_totals where run_id = %s""",
         (run_id,),
     )
     assert {(o, c) for o, c, _, _, _ in written} == {(org, campaign)}
@@ -501,11 +501,13 @@ def test_a_mart_without_its_ledger_or_block_table_asks_for_a_full_refresh(built:
         (("agg_order_running_totals__blocks",), ("has no block table",)),
     ]:
         for table in dropped:
-            execute(url, f"drop table marts.{table}")
+            # cascade: the view marts.agg_order_running_totals reads the block table
+            execute(url, f"drop table marts_internal.{table} cascade")
         execute(url, change)
         stopped = both if len(dropped) > 1 else both[1:]
-        last_written = (
-            f"select {', '.join(f'(select max(last_updated) from marts.{m})' for m in stopped)}"
+        tables = {"agg_order_running_totals": "marts_internal.agg_order_running_totals"}
+        last_written = "select " + ", ".join(
+            f"(select max(last_updated) from {tables.get(m, f'marts.{m}')})" for m in stopped
         )
         before = query(url, last_written)
         out = dbt("run", "--select", *both, check=False)

@@ -180,7 +180,7 @@ def assert_rank_prefix_matches_raw(url: str) -> None:
         for week, entity, before, through, nb, nt in query(
             url,
             "select bucket_start at time zone 'UTC', dimension_value, score_before, score_through,"
-            " buckets_before, buckets_through from marts.metric_snapshots_rank_prefix"
+            " buckets_before, buckets_through from marts_internal.metric_snapshots_rank_prefix"
             " where report_slug = 'top-entities'",
         )
     }
@@ -859,7 +859,7 @@ def test_week_checks_let_a_day_recompute_keep_its_week_usable(url: str) -> None:
     bad = query(
         url,
         """
-        select c.bucket_start from marts.metric_snapshots_week_check c
+        select c.bucket_start from marts_internal.metric_snapshots_week_check c
         where c.report_slug = 'top-entities' and (
             not exists (select 1 from marts.metric_snapshots w where w.report_slug = c.report_slug
                 and w.window_name = 'week' and w.bucket_start = c.bucket_start and w.run_id = c.run_id)
@@ -875,7 +875,7 @@ def test_week_checks_let_a_day_recompute_keep_its_week_usable(url: str) -> None:
         """,
     )
     assert bad == []
-    assert query(url, "select count(*) from marts.metric_snapshots_week_check")[0][0] > 10
+    assert query(url, "select count(*) from marts_internal.metric_snapshots_week_check")[0][0] > 10
 
 
 def test_cache_is_served_until_a_newer_run_completes_for_the_range(url: str, monkeypatch) -> None:

@@ -1,5 +1,6 @@
 {#- The read-only role SQL consumers and the report reader use: SELECT on marts
-    (and reference), nothing else. Creating the role needs CREATEROLE; without it
+    (and reference), on the internal relations the reader reads (declared with
+    meta.tally.reader: tally.grant_reader_internal), nothing else. Creating the role needs CREATEROLE; without it
     the grants are skipped with a notice instead of failing the run. -#}
 {% macro grant_reader(schemas) %}
     do $do$
@@ -24,6 +25,7 @@
         grant select on all tables in schema reference to tally_reader;
         alter default privileges in schema marts grant select on tables to tally_reader;
         alter default privileges in schema reference grant select on tables to tally_reader;
+        {{ tally.grant_reader_internal() }}
         {{ tally.grant_reader_extra() }}
     end
     $do$;

@@ -2,7 +2,8 @@
     The ledger of agg_campaign_recipient_totals: lifetime distinct counts per campaign
     are not additive over days, so a late change to one order would otherwise make a run
     re-read the whole campaign (random late updates land in campaigns holding ~40 % of
-    raw). Two tables next to the mart, kept in the model's transaction by its pre-hook:
+    raw). Two tables in the internal schema (tally.internal_relation), kept in the
+    model's transaction by its pre-hook:
 
         <mart>__customers  (organization_id, campaign_id, is_holdout, customer_id,
                             orders, revenue)  - qualifying orders of each customer of a
@@ -35,8 +36,7 @@
 -#}
 
 {% macro orders_recipient_ledger(kind) -%}
-    {{ return(api.Relation.create(database=this.database, schema=this.schema,
-                                  identifier=this.identifier ~ '__' ~ kind)) }}
+    {{ return(tally.internal_relation(this.identifier ~ '__' ~ kind)) }}
 {%- endmacro %}
 
 

@@ -27,8 +27,7 @@
 
 
 {% macro orders_running_blocks_relation() -%}
-    {{ return(api.Relation.create(database=this.database, schema=this.schema,
-                                  identifier=this.identifier ~ '__blocks')) }}
+    {{ return(tally.internal_relation(this.identifier ~ '__blocks')) }}
 {%- endmacro %}
 
 
@@ -76,7 +75,8 @@
     {%- set days = tally.orders_running_block_days() -%}
     {%- set mode = tally.sliding_window_mode() -%}
     {%- if mode == 'full' %}
-    drop table if exists {{ blocks }};
+    -- cascade: the view marts.agg_order_running_totals reads it (dbt recreates the view)
+    drop table if exists {{ blocks }} cascade;
     create table {{ blocks }} as
     select
         b.organization_id, b.campaign_id, b.is_holdout, b.block_start,

@@ -27,8 +27,7 @@
 -#}
 
 {% macro orders_running_ledger_relation() -%}
-    {{ return(api.Relation.create(database=this.database, schema=this.schema,
-                                  identifier=this.identifier ~ '__customer_days')) }}
+    {{ return(tally.internal_relation(this.identifier ~ '__customer_days')) }}
 {%- endmacro %}
 
 

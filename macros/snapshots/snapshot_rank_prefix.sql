@@ -3,7 +3,7 @@
     a ranked report over many weeks reads two rows per entity and block instead of one
     per entity and week.
 
-        marts.metric_snapshots_rank_prefix
+        marts_internal.metric_snapshots_rank_prefix
             (report_slug, block_start, bucket_start, dimension_value,
              score_before, score_through, buckets_before, buckets_through, run_id)
 
@@ -30,7 +30,7 @@
 
 
 {% macro snapshot_rank_prefix_refresh() %}
-    {%- set prefix = this.schema ~ '.metric_snapshots_rank_prefix' -%}
+    {%- set prefix = tally.internal_relation('metric_snapshots_rank_prefix') -%}
     create table if not exists {{ prefix }} (
         report_slug text not null,
         block_start timestamptz not null,
@@ -214,7 +214,7 @@
     the week bucket instead of seven day buckets although they were written by different
     runs (a one-day recompute rewrites the day and its week, not the other six days).
 
-        marts.metric_snapshots_week_check (report_slug, bucket_start, run_id)
+        marts_internal.metric_snapshots_week_check (report_slug, bucket_start, run_id)
             a row iff, for every dimension value and metric, the week bucket (written by
             run_id) equals the sum of the day buckets of its seven days.
 
@@ -223,7 +223,7 @@
     drops the rows of weeks starting before the day window's retention cutoff (their first
     days are pruned). -#}
 {% macro snapshot_week_check_refresh() %}
-    {%- set checks = this.schema ~ '.metric_snapshots_week_check' -%}
+    {%- set checks = tally.internal_relation('metric_snapshots_week_check') -%}
     create table if not exists {{ checks }} (
         report_slug text not null,
         bucket_start timestamptz not null,

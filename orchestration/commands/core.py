@@ -387,7 +387,7 @@ def print_summary(db: dbmod.Database) -> None:
             select c.relname, c.relkind
             from pg_class as c
             join pg_namespace as n on n.oid = c.relnamespace
-            where n.nspname = 'marts' and c.relkind in ('r', 'm', 'p')
+            where n.nspname = 'marts' and c.relkind in ('r', 'm', 'p', 'v')
             order by c.relname
             """
         ).fetchall()
@@ -405,7 +405,8 @@ def contract_marts(rows: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 def format_summary(rows: list[tuple[str, str, int, str]]) -> str:
     """An aligned table of (name, relkind, row count, last updated) whatever the name lengths."""
-    labels = [f"marts.{n}" + (" (mv)" if k == "m" else "") for n, k, _, _ in rows]
+    kinds = {"m": " (mv)", "v": " (view)"}
+    labels = [f"marts.{n}" + kinds.get(k, "") for n, k, _, _ in rows]
     width = max([len("mart"), *map(len, labels)])
     lines = [f"{'mart':<{width}}  {'rows':>12}  last updated (UTC)", "-" * (width + 34)]
     for label, (_, _, count, fresh) in zip(labels, rows, strict=True):

@@ -164,8 +164,10 @@ from measures as m
 full join customers as c on c.campaign_id = m.campaign_id and c.is_holdout = m.is_holdout
 """
 
-# The same answer without live tail or excluded recipients, from the running totals
-# (marts.agg_order_running_totals): per arm of the organization, the last row on or
+# The same answer without live tail or excluded recipients, from the running totals'
+# internal rows (marts_internal.agg_order_running_totals: the view
+# marts.agg_order_running_totals publishes the same totals, but the two index probes per
+# arm read the block rows and their block's base directly): per arm of the organization, the last row on or
 # before the end and the last row before the start (two index probes), minus/plus the
 # customer-day pairs that span the whole range (from_day < start, day_bucket > end -
 # none when the range ends on the latest day). Derivation in docs/reader.md.
@@ -177,18 +179,18 @@ _RUNNING_COLS = (
     "cum_revenue_product", "cum_revenue_product_from",
 )  # fmt: skip
 # cum_* restart at every 28-day block; the block's base (the sum of the earlier
-# blocks, marts.agg_order_running_totals__blocks) makes them totals since the start
+# blocks, marts_internal.agg_order_running_totals__blocks) makes them totals since the start
 _RUNNING_PROBE = """
     select {cols}
     from (
         select r.*
-        from marts.agg_order_running_totals as r
+        from marts_internal.agg_order_running_totals as r
         where r.organization_id = %(org)s and r.campaign_id = a.campaign_id
             and r.is_holdout = a.is_holdout and r.day_bucket {op} %({bound})s
         order by r.day_bucket desc
         limit 1
     ) as r
-    inner join marts.agg_order_running_totals__blocks as k
+    inner join marts_internal.agg_order_running_totals__blocks as k
         on k.organization_id = r.organization_id and k.campaign_id = r.campaign_id
         and k.is_holdout = r.is_holdout and k.block_start = r.block_start
 """

@@ -116,7 +116,7 @@ order by dimension_value, metric_name
 # (metric_snapshots_metric_idx, index-only) per bucket finds it. Buckets of each window
 # in `probe_windows` whose start lies in [lo, hi); run_id is null for a bucket without
 # rows.
-# For week buckets also whether marts.metric_snapshots_week_check verified this very
+# For week buckets also whether marts_internal.metric_snapshots_week_check verified this very
 # bucket (same run id) equal to the sum of its day buckets.
 _SQL_BUCKET_RUNS = """
 select
@@ -125,7 +125,7 @@ select
     r.run_id,
     %(verify)s and exists (
         select 1
-        from marts.metric_snapshots_week_check as c
+        from marts_internal.metric_snapshots_week_check as c
         where c.report_slug = %(slug)s
             and c.bucket_start = b.bucket_start
             and c.run_id = r.run_id
@@ -177,7 +177,7 @@ def _in_parts(name: str) -> str:
 # Ranked reports: the rank metric summed per dimension value over `scans` (bucket ranges
 # read row by row: index-only range scans of metric_snapshots_metric_idx) plus `terms`
 # (+through / -before running totals of whole weeks, two per 13-week block, from
-# marts.metric_snapshots_rank_prefix); `present` counts the buckets holding the value, so
+# marts_internal.metric_snapshots_rank_prefix); `present` counts the buckets holding the value, so
 # a value is ranked iff it has a row in the range. See _plan().
 _RANKED_CTES = f"""
 with {_unnest_parts("parts")},
@@ -206,7 +206,7 @@ ranked as materialized (
             terms.sign * case when terms.through then x.score_through else x.score_before end,
             terms.sign * case when terms.through then x.buckets_through else x.buckets_before end
         from terms
-        inner join marts.metric_snapshots_rank_prefix as x
+        inner join marts_internal.metric_snapshots_rank_prefix as x
             on x.report_slug = %(slug)s
             and x.bucket_start = terms.bucket_start
             and (cast(%(values)s as text[]) is null or x.dimension_value = any(%(values)s))
@@ -419,7 +419,7 @@ def _params(q: _Query) -> dict[str, Any]:
 # present and written by the same run as the week (one dbt invocation computes a week and
 # its days from the same raw rows, so the week is their exact sum), or the week verified
 # equal to the sum of its days by the run that last replaced it or one of its days
-# (marts.metric_snapshots_week_check, same transaction as the rows). Any other week
+# (marts_internal.metric_snapshots_week_check, same transaction as the rows). Any other week
 # (partly outside the range, a week or day recomputed alone after raw changed) is read
 # day by day.
 _COARSER = {"day": ("week", 7)}
@@ -459,7 +459,7 @@ def _parts(
 
 
 # Whole weeks of a ranked report come from the running totals in
-# marts.metric_snapshots_rank_prefix: blocks of 13 ISO weeks counted from Monday
+# marts_internal.metric_snapshots_rank_prefix: blocks of 13 ISO weeks counted from Monday
 # 2001-01-01 (macros/snapshots/snapshot_rank_prefix.sql, snapshot_rank_block).
 _BLOCK_EPOCH = datetime(2001, 1, 1, tzinfo=_UTC)
 _BLOCK_DAYS = 91
