@@ -13,6 +13,7 @@ from dagster import BetaWarning, Definitions, in_process_executor
 
 from orchestration.assets.dbt import dbt_models, downstream_models, incremental_marts
 from orchestration.assets.raw import raw_sources
+from orchestration.assets.raw_checks import raw_indexes_present
 from orchestration.commerce import definitions as commerce
 from orchestration.health_schedule import health_check_job, health_schedule
 from orchestration.jobs import materialize_all, tick
@@ -35,6 +36,7 @@ warnings.filterwarnings("ignore", message="Parameter `owners`", category=BetaWar
 def _core() -> Definitions:
     return Definitions(
         assets=[*raw_sources, dbt_models, incremental_marts, downstream_models],
+        asset_checks=[raw_indexes_present],
         jobs=[materialize_all, tick, health_check_job],
         schedules=[tick_schedule, health_schedule()],
         resources=RESOURCES,

@@ -16,6 +16,9 @@ One flat list of :class:`Check` rows, printed as one table:
                   ``ops.aggregation_progress``): ``failing`` once the oldest of those failures
                   is one tick interval old (``TALLY_STALL_AFTER_MINUTES``, default 15), with
                   the mart's error; ``warn`` before that (the next tick retries it).
+* ``raw-index``   per index or statistics object of Tally's raw contract
+                  (orchestration/raw_contract.py) that is missing or invalid: ``failing``,
+                  naming it and ``tally db migrate``; one ``ok`` row when all are there.
 * ``asset-check`` per dbt test whose latest Dagster evaluation did not pass (the marts'
                   ``*_not_stalled`` checks are left to the live ``watermark`` row: a tick
                   evaluates them before it runs the mart).
@@ -46,6 +49,8 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+
+from orchestration import raw_contract
 
 OK, WARN, STALE, FAILING, MISSING = "ok", "warn", "stale", "failing", "missing"
 BAD = frozenset({STALE, FAILING, MISSING})
@@ -648,6 +653,7 @@ def collect(
     )
     if manifest is not None:
         report.checks += check_sources(conn, manifest, now, domain)
+    report.checks += raw_contract.health_checks(conn, manifest, domain)  # raw indexes
     if domain is not None:
         keep = {f"marts/{m.name}" for m in marts} | {
             f"raw/{s['name']}"

@@ -6,13 +6,15 @@ from __future__ import annotations
 from dagster import AssetSelection, define_asset_job, in_process_executor
 
 from orchestration.assets.dbt import dbt_models, downstream_models, incremental_marts
+from orchestration.assets.raw_checks import raw_indexes_present
 from orchestration.runs import queue_tags
 
 # Everything once (tally run). Unpartitioned: the incremental marts run as a tick
 # (their first run is a full build).
 materialize_all = define_asset_job(
     "materialize_all",
-    selection=AssetSelection.assets(dbt_models, incremental_marts, downstream_models),
+    selection=AssetSelection.assets(dbt_models, incremental_marts, downstream_models)
+    | AssetSelection.checks(raw_indexes_present),
     description="Materialize every dbt asset once (seeds, staging, marts, checks).",
     tags=queue_tags("materialize_all"),
     # its three dbt steps run one after the other: a process per step only reloads the
@@ -24,7 +26,8 @@ materialize_all = define_asset_job(
 # for a partition range, a single-run backfill of exactly those local days.
 tick = define_asset_job(
     "tick",
-    selection=AssetSelection.assets(incremental_marts),
+    # + the raw tables' `raw_indexes_present` checks (orchestration/raw_contract.py)
+    selection=AssetSelection.assets(incremental_marts) | AssetSelection.checks(raw_indexes_present),
     description="Sliding-window refresh of every incremental mart; with a partition range, a backfill.",
     tags=queue_tags("tick"),
     # one step (one dbt invocation): run it in the run worker, not in a second process
