@@ -18,7 +18,8 @@ One flat list of :class:`Check` rows, printed as one table:
                   the mart's error; ``warn`` before that (the next tick retries it).
 * ``raw-index``   per index or statistics object of Tally's raw contract
                   (orchestration/raw_contract.py) that is missing or invalid: ``failing``,
-                  naming it and ``tally db migrate``; one ``ok`` row when all are there.
+                  naming it and ``tally db migrate``; one ``ok`` row when all are there
+                  (none when no raw table exists).
 * ``asset-check`` per dbt test whose latest Dagster evaluation did not pass (the marts'
                   ``*_not_stalled`` checks are left to the live ``watermark`` row: a tick
                   evaluates them before it runs the mart).
