@@ -8,9 +8,9 @@ the source application does not come with them, so:
   not create them (only a table's owner may) gets one notice and exit status 0;
 * ``tally datagen`` builds the same indexes after its bulk load (``datagen/_schema.py``
   reads them from here);
-* ``tally health`` (a ``raw-index`` row) and the asset check ``raw_indexes_present`` of
-  each raw table fail while one is missing, naming it and ``tally db migrate``
-  (:func:`missing`).
+* ``tally health`` (``health.check_raw_contract``: ``raw-index`` rows) and the asset
+  check ``raw_indexes_present`` of each raw table fail while one is missing, naming it
+  and ``tally db migrate`` (:func:`missing`).
 
 A new raw table adds its entry to :data:`INDEXES` (at least its ``updated_at`` index: the
 sliding window and source freshness read it); tests/test_raw_contract.py fails for a
@@ -19,9 +19,8 @@ datagen table without one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 import psycopg
 
@@ -300,28 +299,7 @@ def migrate(url: str, log: Callable[[str], None] | None = None) -> MigrateResult
     return result
 
 
-def health_checks(
-    conn: psycopg.Connection, manifest: Mapping[str, Any] | None = None, domain: str | None = None
-) -> list:
-    """``tally health`` rows: one FAILING ``raw-index`` row per missing or invalid object
-    (naming it and the command that creates it), else one OK row (none without raw
-    tables). With ``domain``, the
-    raw tables of its dbt source ``raw_<domain>`` only."""
-    from orchestration.health import FAILING, OK, Check
-
-    tables = None
-    if domain is not None:
-        tables = {
-            s["identifier"]
-            for s in (manifest or {}).get("sources", {}).values()
-            if s.get("source_name") == f"raw_{domain}"
-        }
-    gaps = missing(conn, tables)
-    if not gaps:
-        existing = _present(conn)[0]
-        n = sum(1 for o in objects(tables) if o.table in existing)
-        return [Check("raw-index", "raw", OK, f"{n} present", "declared", "")] if n else []
-    return [
-        Check("raw-index", f"raw.{g.obj.table}", FAILING, g.obj.name, "declared", g.line())
-        for g in gaps
-    ]
+def present_count(conn: psycopg.Connection, tables: Iterable[str] | None = None) -> int:
+    """How many declared objects belong to existing raw tables (of ``tables``)."""
+    existing = _present(conn)[0]
+    return sum(1 for o in objects(tables) if o.table in existing)
