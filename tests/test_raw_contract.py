@@ -174,12 +174,15 @@ def test_the_asset_check_fails_naming_the_missing_index(url: str) -> None:
     assert bad.check_name == CHECK_NAME and not bad.passed
     assert DROPPED_INDEX in bad.description and "`tally db migrate`" in bad.description
     assert evaluations[AssetKey(["raw", "campaign_recipients"])].passed
-    # the jobs that run it: every tick and `tally run` (not, e.g., the support job)
+    # the jobs that run it: `tally run` and the hourly raw_contract_check (not the tick)
     from orchestration.definitions import defs as code_location
 
     def raw_checks(job_name: str) -> int:
         graph = code_location.resolve_job_def(job_name).asset_layer.asset_graph
         return sum(1 for k in graph.asset_check_keys if k.name == CHECK_NAME)
 
-    assert raw_checks("tick") == raw_checks("materialize_all") == len(evaluations) > 10
-    assert raw_checks("support_rollup") == 0
+    assert raw_checks("raw_contract_check") == raw_checks("materialize_all") == len(evaluations)
+    assert len(evaluations) > 10
+    assert raw_checks("tick") == raw_checks("support_rollup") == 0
+    schedule = code_location.resolve_schedule_def("raw_contract_check_hourly")
+    assert schedule.job_name == "raw_contract_check"

@@ -1,8 +1,8 @@
 """The asset check ``raw_indexes_present`` of every raw table with declared indexes or
 statistics (orchestration/raw_contract.py): it fails, naming what is missing and
-`tally db migrate`, while one is absent or invalid. Evaluated by every tick and by
-`tally run` (both jobs select it), from the same function as `tally health`'s
-``raw-index`` rows."""
+`tally db migrate`, while one is absent or invalid. Evaluated hourly (job
+``raw_contract_check``, schedule ``raw_contract_check_hourly``) and by `tally run`, from
+the same function (``raw_contract.missing``) as `tally health`'s ``raw-index`` rows."""
 
 # No `from __future__ import annotations`: Dagster inspects the check's annotations.
 
