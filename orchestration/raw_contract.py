@@ -252,6 +252,8 @@ class MigrateResult:
     created: list[RawObject] = field(default_factory=list)
     refused: list[RawObject] = field(default_factory=list)
     refusal: str = ""  # the server's message for the first refused object
+    failed: list[tuple[RawObject, str]] = field(default_factory=list)  # other errors
+    tables: int = 0  # raw tables that exist
     present: int = 0  # declared objects that were already there
 
     def notice(self, role: str) -> str | None:
@@ -280,6 +282,7 @@ def migrate(url: str, log: Callable[[str], None] | None = None) -> MigrateResult
     with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
         todo = missing(conn)
         existing_tables = _present(conn)[0]
+        result.tables = len(existing_tables & {o.table for o in objects()})
         result.present = sum(1 for o in objects() if o.table in existing_tables) - len(todo)
         for item in todo:
             obj = item.obj
@@ -292,6 +295,9 @@ def migrate(url: str, log: Callable[[str], None] | None = None) -> MigrateResult
             except psycopg.errors.InsufficientPrivilege as exc:
                 result.refused.append(obj)
                 result.refusal = result.refusal or str(exc).strip().splitlines()[0]
+                continue
+            except psycopg.Error as exc:  # e.g. a raw table without a contract column
+                result.failed.append((obj, (str(exc).strip().splitlines() or ["?"])[0]))
                 continue
             result.created.append(obj)
             if log:

@@ -186,3 +186,16 @@ def test_the_asset_check_fails_naming_the_missing_index(url: str) -> None:
     assert raw_checks("tick") == raw_checks("support_rollup") == 0
     schedule = code_location.resolve_schedule_def("raw_contract_check_hourly")
     assert schedule.job_name == "raw_contract_check"
+
+
+def test_a_raw_table_without_a_contract_column_is_one_line(url: str) -> None:
+    """Last in the module: it drops a column (and with it the index on it)."""
+    execute(url, "alter table raw.campaign_recipients drop column recipient_id")
+    proc = run_tally("db", "migrate", url=url)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("tally: error: 1 raw index(es)/statistics could not be created")
+    assert "raw.campaign_recipients_campaign_recipient_idx" in line
+    assert 'column "recipient_id" does not exist' in line and "tally db migrate" in line
+    (row,) = _raw_index_rows(url)
+    assert row["value"] == "campaign_recipients_campaign_recipient_idx"

@@ -66,7 +66,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("backfill", help="recompute exactly the local days --start..--end")
     p.add_argument("--start", required=True, type=parse_date, help="first local day (YYYY-MM-DD)")
     p.add_argument("--end", required=True, type=parse_date, help="last local day, inclusive")
-    p.add_argument("--domain", choices=["orders", "support"], default=None)
+    p.add_argument(
+        "--domain",
+        choices=["orders", "support"],
+        default=None,
+        help="only this domain's incremental marts (default: every incremental mart)",
+    )
     p.add_argument("--account", type=int, default=None, help="support: one account only")
     p.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
     p.set_defaults(handler=cmd_backfill)
@@ -160,7 +165,15 @@ def db_migrate(db: dbmod.Database) -> int:
     print(
         f"raw contract: {len(result.created)} created, {result.present} already present, "
         f"{len(result.refused)} not permitted"
+        + ("" if result.tables else " (no raw table yet: load raw or `tally datagen` first)")
     )
+    if result.failed:
+        obj, message = result.failed[0]
+        raise TallyError(
+            f"{len(result.failed)} raw index(es)/statistics could not be created, e.g. "
+            f"{obj.describe()}: {message}; give raw.{obj.table} the columns the raw "
+            "contract names (orchestration/raw_contract.py), then run `tally db migrate` again"
+        )
     return 0
 
 
