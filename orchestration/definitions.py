@@ -13,13 +13,14 @@ from dagster import BetaWarning, Definitions, in_process_executor
 
 from orchestration.assets.dbt import dbt_models, downstream_models, incremental_marts
 from orchestration.assets.raw import raw_sources
+from orchestration.assets.raw_checks import raw_indexes_present
 from orchestration.commerce import definitions as commerce
 from orchestration.health_schedule import health_check_job, health_schedule
-from orchestration.jobs import materialize_all, tick
+from orchestration.jobs import materialize_all, raw_contract_check, tick
 from orchestration.orders import definitions as orders
 from orchestration.platform import definitions as platform
 from orchestration.resources import RESOURCES
-from orchestration.schedules import tick_schedule
+from orchestration.schedules import raw_contract_schedule, tick_schedule
 from orchestration.snapshots import definitions as snapshots
 from orchestration.support import definitions as support
 
@@ -35,8 +36,9 @@ warnings.filterwarnings("ignore", message="Parameter `owners`", category=BetaWar
 def _core() -> Definitions:
     return Definitions(
         assets=[*raw_sources, dbt_models, incremental_marts, downstream_models],
-        jobs=[materialize_all, tick, health_check_job],
-        schedules=[tick_schedule, health_schedule()],
+        asset_checks=[raw_indexes_present],
+        jobs=[materialize_all, tick, health_check_job, raw_contract_check],
+        schedules=[tick_schedule, health_schedule(), raw_contract_schedule],
         resources=RESOURCES,
         # Every job's steps run one after the other in the run worker (the UI's own asset
         # jobs and backfills too): a process per step only loads the definitions again

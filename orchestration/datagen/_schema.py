@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from orchestration import raw_contract
+
 # table -> contract columns (id and updated_at are added to every table).
 TABLES: dict[str, list[tuple[str, str]]] = {
     "organizations": [
@@ -122,81 +124,6 @@ DOMAINS: dict[str, list[str]] = {
     "platform": ["workspaces", "executions", "user_activity"],
 }
 
-# Secondary indexes for incremental readers: (name suffix, column list) or (name
-# suffix, column list, "include (...) where ..." tail).
-#
-# Two indexes on attributions carry every column int_orders__attributions_qualified
-# reads, so a tick's lookups of single campaign-days and of single customers' campaign
-# histories are index-only scans: raw is in time order, and the ~20 rows of one
-# campaign-day or one customer sit on ~20 different heap pages. (campaign_id,
-# ordered_at) holds qualifying rows only (partial); (campaign_id, customer_id) every row
-# (the sliding window's `follow` reads unqualified rows through it). ~800 MB each at
-# 10M rows instead of ~300 MB for the plain ones - a cost raw writes pay.
-_QUALIFIED_INCLUDE = (
-    "organization_id, recipient_id, order_value, attribution_type, is_holdout,"
-    " is_first_purchase, is_subscription, discount_matched, is_new_subscriber, id"
-)
-_QUALIFIED_WHERE = "where passes_rules and not archived and order_value > 0"
-INDEXES: dict[str, list[tuple[str, ...]]] = {
-    "attributions": [
-        ("org_ordered_at", "organization_id, ordered_at"),
-        ("updated_at", "updated_at"),
-        # (campaign, time) of qualifying rows: the order marts' (organization, campaign,
-        # day) buckets and the recipient totals' affected campaigns
-        (
-            "campaign_ordered_at_qualified",
-            "campaign_id, ordered_at",
-            f"include (customer_id, {_QUALIFIED_INCLUDE}) {_QUALIFIED_WHERE}",
-        ),
-        ("org_recipient", "organization_id, recipient_id"),
-        # (campaign, customer), every row: a changed order's other days of the same
-        # customer (sliding-window `follow`) and the campaign history of the customers
-        # of an affected day (agg_order_customer_day_pairs, agg_order_running_totals)
-        (
-            "campaign_customer_covering",
-            "campaign_id, customer_id",
-            f"include (ordered_at, {_QUALIFIED_INCLUDE}, passes_rules, archived)",
-        ),
-    ],
-    "campaign_recipients": [
-        ("org_campaign", "organization_id, campaign_id"),
-        # a changed recipient's rows as sent (the recipient totals' converted recipients)
-        ("campaign_recipient", "campaign_id, recipient_id"),
-        ("updated_at", "updated_at"),
-    ],
-    "reporting_events": [
-        ("account_created_at", "account_id, created_at"),
-        ("updated_at", "updated_at"),
-        # the support reader's :exclude_bot_handoffs rule: was the conversation ever
-        # handed off? (a small partial index: handoffs only)
-        (
-            "account_handoff_conversation",
-            "account_id, conversation_id",
-            "where name = 'conversation_bot_handoff'",
-        ),
-    ],
-    "analytics_events": [("occurred_at", "occurred_at"), ("updated_at", "updated_at")],
-    "orders": [("shop_created_at", "shop_id, created_at"), ("updated_at", "updated_at")],
-    "emails": [
-        ("sent_at", "sent_at"),
-        ("account_sent_at", "account_id, sent_at"),
-        ("updated_at", "updated_at"),
-    ],
-    # (tenant, time) indexes serve the sliding window's per-tenant day ranges
-    "executions": [
-        ("started_at", "started_at"),
-        ("workspace_started_at", "workspace_id, started_at"),
-        ("updated_at", "updated_at"),
-    ],
-    "user_activity": [
-        ("occurred_at", "occurred_at"),
-        ("workspace_occurred_at", "workspace_id, occurred_at"),
-        ("updated_at", "updated_at"),
-    ],
-}
-for _t in TABLES:
-    INDEXES.setdefault(_t, [("updated_at", "updated_at")])
-
 
 def columns(table: str) -> list[str]:
     """Column order used for COPY (id first, updated_at last)."""
@@ -214,36 +141,9 @@ def create_table_sql(table: str) -> str:
     )
 
 
-def index_sql(table: str) -> list[str]:
-    return [
-        f"create index if not exists {table}_{suffix}_idx on raw.{table} ({cols}) {' '.join(tail)}".rstrip()
-        for suffix, cols, *tail in INDEXES[table]
-    ]
-
-
-# Extended statistics: (name suffix, kinds, columns). A campaign belongs to one
-# organization; without `dependencies` the planner multiplies the selectivities of
-# `campaign_id = x and organization_id = y`, estimates one row per campaign-day lookup
-# and nests the organization's configuration (timezone, exclusions: jsonb work) under
-# every attribution row instead of once per lookup (~3x the cost of a tick's reads).
-STATISTICS: dict[str, list[tuple[str, str, str]]] = {
-    "attributions": [("campaign_org", "dependencies", "campaign_id, organization_id")],
-}
-
-
-def statistics_sql(table: str) -> list[str]:
-    return [
-        f"create statistics if not exists raw.{table}_{suffix}_stats ({kinds}) on {cols} from raw.{table}"
-        for suffix, kinds, cols in STATISTICS.get(table, [])
-    ]
-
-
-# Indexes of earlier releases, dropped when the table is regenerated.
-RETIRED_INDEXES: dict[str, list[str]] = {
-    "attributions": ["campaign_ordered_at", "campaign_customer"]
-}
-
-
-def drop_index_sql(table: str) -> list[str]:
-    suffixes = [suffix for suffix, *_ in INDEXES[table]] + RETIRED_INDEXES.get(table, [])
-    return [f"drop index if exists raw.{table}_{suffix}_idx" for suffix in suffixes]
+# The indexes and statistics of the raw tables are Tally's raw contract, declared once in
+# orchestration/raw_contract.py (also `tally db migrate`, `tally health`); datagen builds
+# the same ones after its bulk load.
+index_sql = raw_contract.index_sql
+statistics_sql = raw_contract.statistics_sql
+drop_index_sql = raw_contract.drop_index_sql
