@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import psycopg
 import pytest
 from conftest import execute, query, run_tally
+from support_threads_expected import expected_thread_rollup
 
 from orchestration import datagen, runtime
 from orchestration.errors import TallyError
@@ -181,6 +182,8 @@ def expected_rollup(url: str, accounts: set[int] | None = None) -> dict[tuple, t
                     c[2] += bh or 0.0
     out = {key: (n, s, b) for key, (n, s, b) in sums.items()}
     out.update({key: (len(c), 0.0, 0.0) for key, c in convs.items()})
+    # issue 18: conversations and messages (tests/support_threads_expected.py)
+    out.update({k: v for k, v in expected_thread_rollup(url).items() if k[0] in zones})
     return out
 
 
@@ -446,7 +449,7 @@ def test_rollup_path_equals_raw_path_everywhere(url):
     ("kwargs", "message"),
     [
         (dict(account_id=9001, metric="nope"), "unknown metric"),
-        (dict(account_id=9001, metric="resolutions", dimension="team"), "unknown dimension"),
+        (dict(account_id=9001, metric="resolutions", dimension="shift"), "unknown dimension"),
         (
             dict(account_id=9001, metric="resolutions", dimension="agent", dimension_id=9104),
             "belongs to account 9004",
@@ -748,7 +751,7 @@ def test_cli_summary_formats(url):
     assert len(parsed) == 2 * len(METRICS) and parsed[0]["dimension_id"] == "9104"
     table = run_tally(*args, url=url, check=True).stdout
     assert "source: rollup" in table and "9105" in table
-    proc = run_tally(*args[:5], "team", *args[6:], url=url)
+    proc = run_tally(*args[:5], "label", *args[6:], url=url)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1
 
 

@@ -5,7 +5,8 @@ Two paths, one answer:
 
 * **rollup** - ``marts.agg_support_rollup_daily`` (local days in the account's
   ``reporting_timezone``), summed per period;
-* **raw** - ``raw.reporting_events`` aggregated on the fly, used when the request is
+* **raw** - ``raw.reporting_events`` (``raw.messages`` / ``raw.conversations`` for the
+  registry's message and conversation metrics) aggregated on the fly, used when the request is
   not eligible for the rollup: the account is switched to read raw
   (``ops.support_read_path``), the grouping is by hour, the account has no (valid)
   timezone, the requested timezone differs from the account's, the metric is a raw event name not in the
@@ -713,7 +714,8 @@ def support_summary(
 
     A fixed number of queries whatever the number of members: the account, the
     registry, the members, the read-path state, one grouped rollup query and one
-    grouped raw query (distinct-conversation metrics, or everything on the raw path).
+    grouped raw query (distinct-conversation metrics, or everything on the raw path),
+    plus one grouped raw query of conversations and messages on the raw path.
     """
     if dimension not in SUMMARY_DIMENSIONS:
         raise TallyError(
