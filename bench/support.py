@@ -132,17 +132,21 @@ def run(scale: float) -> dict:
             warmup=1,
         )
     # issue 18: messages per team (rollup vs raw), per label (raw by design), team summary
-    with reader_connection(db) as conn:
+    with db.connect() as conn:
         team = conn.execute(
             "select team_id from raw.conversations where account_id = %s"
             " and team_id is not null group by 1 order by count(*) desc, 1 limit 1",
             (account,),
-        ).fetchone()["team_id"]
+        ).fetchone()[0]
         label = conn.execute(
             "select label_id from raw.conversation_labels where account_id = %s"
             " group by 1 order by count(*) desc, 1 limit 1",
             (account,),
-        ).fetchone()["label_id"]
+        ).fetchone()[0]
+        account_messages = conn.execute(
+            "select count(*) from raw.messages where account_id = %s", (account,)
+        ).fetchone()[0]
+    with reader_connection(db) as conn:
         team_kw = {"dimension": "team", "dimension_id": team, "conn": conn}
         metric = "incoming_messages_count"
         t_auto = support_report(account, metric, start, end, **team_kw)
@@ -164,9 +168,6 @@ def run(scale: float) -> dict:
         team_summary_ms = median_ms(
             lambda: support_summary(account, "team", start, end, conn=conn), 10, warmup=1
         )
-        account_messages = conn.execute(
-            "select count(*) from raw.messages where account_id = %s", (account,)
-        ).fetchone()["count"]
     handoffs_week_ms = median_ms(
         lambda: support_report(account, "bot_handoffs", start, end, group_by="week", db=db), 5, 1
     )
