@@ -195,6 +195,7 @@ def test_contract_columns_and_types(loaded: psycopg.Connection) -> None:
     for table in ("messages", "conversations"):
         assert any(f"raw.{table} " in i and "(account_id, created_at)" in i for i in idx), table
     assert any("raw.messages " in i and "(conversation_id)" in i for i in idx)
+    assert any("raw.reporting_events " in i and "(conversation_id)" in i for i in idx)
 
 
 def test_create_raw_schema_idempotent(empty_db_url: str) -> None:

@@ -157,6 +157,11 @@ def expected_rollup(url: str, accounts: set[int] | None = None) -> dict[tuple, t
             zones[acc] = ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError):
             continue
+    # issue 18: an event's team is its conversation's (of the same account), as raw holds it
+    teams = {
+        (acc, cid): team
+        for cid, acc, team in query(url, "select id, account_id, team_id from raw.conversations")
+    }
     sums: dict[tuple, list] = defaultdict(lambda: [0, 0.0, 0.0])
     convs: dict[tuple, set] = defaultdict(set)
     rows = query(
@@ -169,7 +174,13 @@ def expected_rollup(url: str, accounts: set[int] | None = None) -> dict[tuple, t
             continue
         day = ts.astimezone(zones[acc]).date()
         for metric, kind in REGISTRY[name]:
-            for dim, dim_id in (("account", acc), ("agent", user), ("inbox", inbox)):
+            team = teams.get((acc, conv))
+            for dim, dim_id in (
+                ("account", acc),
+                ("agent", user),
+                ("inbox", inbox),
+                ("team", team),
+            ):
                 if dim_id is None:
                     continue
                 key = (acc, day, dim, dim_id, metric)
@@ -402,11 +413,18 @@ def test_rollup_path_equals_raw_path_everywhere(url):
         "select inbox_id from raw.reporting_events where account_id = %s and inbox_id is not null group by 1 order by count(*) desc limit 1",
         (acc,),
     )[0]
+    (team,) = query(
+        url,
+        "select c.team_id from raw.reporting_events e join raw.conversations c"
+        " on c.id = e.conversation_id and c.account_id = e.account_id where e.account_id = %s"
+        " and c.team_id is not null group by 1 order by count(*) desc limit 1",
+        (acc,),
+    )[0]
     end = date.today()
     start = end - timedelta(days=120)
     compared = 0
     for metric in ROLLED_METRICS:
-        for dim, dim_id in (("account", None), ("agent", agent), ("inbox", inbox)):
+        for dim, dim_id in (("account", None), ("agent", agent), ("inbox", inbox), ("team", team)):
             for group_by in ("day", "week", "month", "year"):
                 for bh in (False, True):
                     kw = dict(
@@ -429,7 +447,7 @@ def test_rollup_path_equals_raw_path_everywhere(url):
                         [p.sum for p in raw.periods], rel=1e-9
                     )
                     compared += 1
-    assert compared == len(ROLLED_METRICS) * 3 * 4 * 2
+    assert compared == len(ROLLED_METRICS) * 4 * 4 * 2
     # and both equal the independent expectation (monthly resolutions of the account)
     expected = expected_rollup(url, {acc})
     r = support_report(acc, "resolutions", start, end, group_by="month")

@@ -93,6 +93,13 @@ def _insert_hand_data(url: str) -> None:
                 " message_type, created_at, updated_at) values (%s, %s, %s, 'contact', %s, %s, %s)",
                 (conv, acc, inbox, mtype, utc(ts), LOADED),
             )
+        # a resolution of 9502 four days after its last message: its team row moves too
+        conn.execute(
+            "insert into raw.reporting_events (account_id, name, value, value_in_business_hours,"
+            " inbox_id, conversation_id, created_at, updated_at)"
+            " values (%s, 'conversation_resolved', 5, 5, %s, 9502, %s, %s)",
+            (NY, INBOX, utc("2025-03-15 15:00:00"), LOADED),
+        )
         for label, acc, title in HAND_LABELS:
             conn.execute(
                 "insert into raw.labels (id, account_id, title, updated_at) values (%s, %s, %s, now())",
@@ -197,6 +204,8 @@ def test_hand_computed_days_and_teams(url):
         d(2025, 3, 8): 1,
         d(2025, 3, 11): 1,
     }
+    # reporting events count for their conversation's team
+    assert _rows(url, NY, "resolutions", "team", TEAM_B) == {d(2025, 3, 15): 1}
     # unassigned 9502: its messages are in no agent row; activity messages in no metric
     assert _rows(url, NY, "incoming_messages_count", "agent", AGENT) == {d(2025, 3, 9): 1}
     assert query(
@@ -237,9 +246,9 @@ def test_label_report_from_raw(url):
     assert [(p.period_start, p.count) for p in r.periods] == [(date(2025, 3, 1), 2)]
     vip = support_report(NY, "conversations_count", *MARCH, dimension="label", dimension_id=VIP)
     assert vip.count == 1
-    # reporting-event metrics by label and by team come from raw too, through the conversation
-    t = support_report(NY, "resolutions", *MARCH, dimension="team", dimension_id=TEAM_A)
-    assert t.source == "raw" and "not rolled up per team" in t.fallback_reason
+    # reporting-event metrics by label come from raw too, through the conversation
+    r = support_report(NY, "resolutions", *MARCH, dimension="label", dimension_id=VIP)
+    assert r.source == "raw" and r.count == 0
 
 
 @pytest.mark.parametrize(
@@ -341,12 +350,13 @@ def test_team_summary_lists_every_team_with_zeros(url):
     s = support_summary(NY, "team", *MARCH)
     assert [m.dimension_id for m in s.members] == [TEAM_A, TEAM_B]
     assert s.sources["incoming_messages_count"] == "rollup"
-    assert s.sources["resolutions"] == "raw"  # reporting events: not rolled up per team
+    assert s.sources["resolutions"] == "rollup" and s.sources["bot_handoffs"] == "raw"
     a, b = s.members
     assert a.metrics["outgoing_messages_count"].count == 2
     assert b.metrics["incoming_messages_count"].count == 2
     assert b.metrics["outgoing_messages_count"].count == 0
-    assert b.metrics["resolutions"].count == 0 and b.metrics["resolutions"].average is None
+    assert (b.metrics["resolutions"].count, b.metrics["resolutions"].average) == (1, 5.0)
+    assert a.metrics["resolutions"].count == 0 and a.metrics["resolutions"].average is None
     raw = support_summary(NY, "team", *MARCH, source="raw")
     assert raw.members == s.members
     for dimension in ("agent", "inbox"):
@@ -375,6 +385,8 @@ def test_mutation_rounds_keep_rollup_equal_to_raw(url):
             date(2025, 3, 11): 1,
         }
         assert _rows(url, NY, "incoming_messages_count", "team", TEAM_B) == {}
+        assert _rows(url, NY, "resolutions", "team", TEAM_A) == {date(2025, 3, 15): 1}
+        assert _rows(url, NY, "resolutions", "team", TEAM_B) == {}
         assert_threads_match(url)
         execute(
             url,

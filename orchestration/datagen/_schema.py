@@ -238,7 +238,7 @@ INDEXES: dict[str, list[tuple[str, ...]]] = {
 # --- issue 18 (support conversations and messages): kept as one block for the shared
 # index definition. (account_id, created_at) serves the sliding window's per-account day
 # ranges and the raw report path; messages (conversation_id) finds the messages of a
-# conversation whose team or assignee changed (stg_support__conversation_messages);
+# conversation whose team or assignee changed (int_support__messages_conversation_dated);
 # conversation_labels (label_id, conversation_id) the conversations carrying a label.
 INDEXES.update(
     {
@@ -257,6 +257,9 @@ INDEXES.update(
         ],
     }
 )
+# reporting events by conversation: a conversation moved to another team recomputes the
+# days of its reporting events too (int_support__events_conversation_dated)
+INDEXES["reporting_events"].append(("conversation", "conversation_id"))
 # --- end of issue 18 block
 for _t in TABLES:
     INDEXES.setdefault(_t, [("updated_at", "updated_at")])

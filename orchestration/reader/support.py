@@ -65,7 +65,7 @@ _HAS_LABEL = """and exists (
                 select 1 from raw.conversation_labels as cl
                 where cl.conversation_id = {conv} and cl.label_id = %(dimension_id)s
             )"""
-# the conversation's (current) team, for reporting events (not rolled up per team)
+# the conversation's (current) team, for reporting events
 _IN_TEAM = """and exists (
                 select 1 from raw.conversations as tc
                 where tc.id = e.conversation_id and tc.account_id = e.account_id
@@ -180,7 +180,7 @@ _RAW_EXCLUSION = {
 }
 # the count kinds the rollup holds; others are always read from raw
 ROLLED_UP_KINDS = ("events", "distinct_conversations", "messages", "conversations")
-# the kinds the rollup holds per team (reporting events carry no team of their own)
+# the kinds counted from raw.messages / raw.conversations (issue 18)
 TEAM_KINDS = ("messages", "conversations")
 _RAW_COUNT = {
     "events": ("count(*)", "coalesce(sum(ev.value), 0)"),
@@ -524,11 +524,7 @@ def _fallback_reason(
             "label reports come from raw: labels change after the fact "
             "(a conversation's current labels, raw.conversation_labels)"
         )
-    if dimension == "team" and m.count_kind not in TEAM_KINDS:
-        return (
-            f"{m.name} is not rolled up per team (reporting events carry no team): counted "
-            "from raw through the conversation's team"
-        )
+
     if m.count_kind not in ROLLED_UP_KINDS:
         return (
             f"{m.name} excludes conversations handed off to a human at any time (a later "
@@ -755,9 +751,8 @@ def support_summary(
             reason = f"requested timezone {timezone} differs from the account's {account_tz}"
         else:
             reason = _rollup_unavailable(conn, account_id, account_tz)
-        # distinct counts do not add up over days; raw-only kinds are not rolled up;
-        # reporting events are not rolled up per team
-        rolled = ("events", *TEAM_KINDS) if dimension != "team" else TEAM_KINDS
+        # distinct counts do not add up over days; raw-only kinds are not rolled up
+        rolled = ("events", *TEAM_KINDS)
         distinct = [m for m, k in kinds.items() if k not in rolled]
         from_raw = list(kinds) if reason is not None else distinct
         from_rollup = [m for m in kinds if m not in from_raw]

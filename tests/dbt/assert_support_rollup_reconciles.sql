@@ -27,12 +27,15 @@ events as (
         ev.user_id,
         ev.inbox_id,
         ev.conversation_id,
+        conv.team_id,
         ev.value,
         ev.value_in_business_hours,
         registry.metric,
         registry.count_kind
     from {{ source('raw_support', 'reporting_events') }} as ev
     inner join accounts on ev.account_id = accounts.account_id
+    left join {{ source('raw_support', 'conversations') }} as conv
+        on conv.id = ev.conversation_id and conv.account_id = ev.account_id
     inner join {{ ref('metric_registry') }} as registry on ev.name = registry.event_name
         and registry.count_kind in ('events', 'distinct_conversations')  -- the rolled-up kinds
     where ev.created_at >= cast(accounts.first_day as timestamp) at time zone accounts.tz
@@ -93,6 +96,10 @@ per_dimension as (
     select account_id, day_bucket, 'inbox', inbox_id, metric,
         count_kind, conversation_id, value, value_in_business_hours
     from events where inbox_id is not null
+    union all
+    select account_id, day_bucket, 'team', team_id, metric,
+        count_kind, conversation_id, value, value_in_business_hours
+    from events where team_id is not null
     union all
     select account_id, day_bucket, 'account', account_id, metric,
         count_kind, conversation_id, null, null

@@ -32,6 +32,11 @@
                 'tenant': 'account_id',
                 'ts': 'created_at',
                 'raw_table': 'conversations',
+            }, {
+                'model': 'int_support__events_conversation_dated',
+                'tenant': 'account_id',
+                'ts': 'created_at',
+                'raw_table': 'conversations',
             }],
             'rebuild_var': 'rebuild_account_id',
             'backfill_tenant_var': 'backfill_account_id',
@@ -49,9 +54,11 @@
 -- depends_on: {{ ref('stg_support__messages') }}
 -- depends_on: {{ ref('stg_support__conversations') }}
 -- depends_on: {{ ref('int_support__messages_conversation_dated') }}
-{#- The four event sources of the sliding window: reporting events, messages and
-    conversations (issue 18) by their own time, and int_support__messages_conversation_dated -
-    a conversation moved to another team (or reassigned) recomputes its messages' days. -#}
+-- depends_on: {{ ref('int_support__events_conversation_dated') }}
+{#- The five event sources of the sliding window: reporting events, messages and
+    conversations (issue 18) by their own time, and the two *_conversation_dated views -
+    a conversation moved to another team (or reassigned) recomputes the days of its
+    messages and reporting events. -#}
 
 {#- Seed 002's reporting_events_rollups: per account, local day (account's
     reporting_timezone), dimension (account / agent / inbox) and metric - count and sums.
