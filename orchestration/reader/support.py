@@ -181,7 +181,7 @@ _RAW_EXCLUSION = {
 # the count kinds the rollup holds; others are always read from raw
 ROLLED_UP_KINDS = ("events", "distinct_conversations", "messages", "conversations")
 # the kinds counted from raw.messages / raw.conversations (issue 18)
-TEAM_KINDS = ("messages", "conversations")
+THREAD_KINDS = ("messages", "conversations")
 _RAW_COUNT = {
     "events": ("count(*)", "coalesce(sum(ev.value), 0)"),
     "events_excluding_bot_handoffs": ("count(*)", "coalesce(sum(ev.value), 0)"),
@@ -752,12 +752,12 @@ def support_summary(
         else:
             reason = _rollup_unavailable(conn, account_id, account_tz)
         # distinct counts do not add up over days; raw-only kinds are not rolled up
-        rolled = ("events", *TEAM_KINDS)
+        rolled = ("events", *THREAD_KINDS)
         distinct = [m for m, k in kinds.items() if k not in rolled]
         from_raw = list(kinds) if reason is not None else distinct
         from_rollup = [m for m in kinds if m not in from_raw]
-        threads_raw = [m for m in from_raw if kinds[m] in TEAM_KINDS]
-        events_raw = [m for m in from_raw if kinds[m] not in TEAM_KINDS]
+        threads_raw = [m for m in from_raw if kinds[m] in THREAD_KINDS]
+        events_raw = [m for m in from_raw if kinds[m] not in THREAD_KINDS]
         params = {
             "account_id": account_id,
             "dimension": dimension,
