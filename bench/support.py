@@ -31,6 +31,8 @@ def run(scale: float) -> dict:
     with db.connect() as conn:
         ensure_raw(conn, scale, "support", "reporting_events")
         events = count_rows(conn, "raw.reporting_events")
+        messages = count_rows(conn, "raw.messages")
+        conversations = count_rows(conn, "raw.conversations")
         accounts = count_rows(conn, "raw.accounts")
 
     full_wall, full = timed_dbt(
@@ -129,6 +131,43 @@ def run(scale: float) -> dict:
             10,
             warmup=1,
         )
+    # issue 18: messages per team (rollup vs raw), per label (raw by design), team summary
+    with db.connect() as conn:
+        team = conn.execute(
+            "select team_id from raw.conversations where account_id = %s"
+            " and team_id is not null group by 1 order by count(*) desc, 1 limit 1",
+            (account,),
+        ).fetchone()[0]
+        label = conn.execute(
+            "select label_id from raw.conversation_labels where account_id = %s"
+            " group by 1 order by count(*) desc, 1 limit 1",
+            (account,),
+        ).fetchone()[0]
+        account_messages = conn.execute(
+            "select count(*) from raw.messages where account_id = %s", (account,)
+        ).fetchone()[0]
+    with reader_connection(db) as conn:
+        team_kw = {"dimension": "team", "dimension_id": team, "conn": conn}
+        metric = "incoming_messages_count"
+        t_auto = support_report(account, metric, start, end, **team_kw)
+        t_raw = support_report(account, metric, start, end, source="raw", **team_kw)
+        assert t_auto.source == "rollup" and t_auto.periods == t_raw.periods
+        team_rollup_ms = median_ms(
+            lambda: support_report(account, metric, start, end, **team_kw), 30, warmup=2
+        )
+        team_raw_ms = median_ms(
+            lambda: support_report(account, metric, start, end, source="raw", **team_kw), 5, 1
+        )
+        label_ms = median_ms(
+            lambda: support_report(
+                account, metric, start, end, dimension="label", dimension_id=label, conn=conn
+            ),
+            5,
+            1,
+        )
+        team_summary_ms = median_ms(
+            lambda: support_summary(account, "team", start, end, conn=conn), 10, warmup=1
+        )
     handoffs_week_ms = median_ms(
         lambda: support_report(account, "bot_handoffs", start, end, group_by="week", db=db), 5, 1
     )
@@ -142,6 +181,9 @@ def run(scale: float) -> dict:
         "raw_reporting_events": events,
         "accounts": accounts,
         "busiest_account_events": account_events,
+        "raw_messages": messages,
+        "raw_conversations": conversations,
+        "busiest_account_messages": account_messages,
         "rollup_rows": rows,
         "full_build_s": round(full[MART], 3),
         "idle_tick_s": round(idle[MART], 3),  # watermark lag 0: just the 2-day window
@@ -170,6 +212,13 @@ def run(scale: float) -> dict:
         if summary_events_ms
         else None,
         "report_hourly_7_days_raw_open_conn_ms": hourly_ms,
+        "report_team_messages_month_by_day_rollup_open_conn_ms": team_rollup_ms,
+        "report_team_messages_month_by_day_raw_open_conn_ms": team_raw_ms,
+        "team_rollup_speedup_open_conn_x": round(team_raw_ms / team_rollup_ms, 1)
+        if team_rollup_ms
+        else None,
+        "report_label_messages_month_by_day_raw_open_conn_ms": label_ms,
+        "summary_teams_month_all_metrics_open_conn_ms": team_summary_ms,
         "backfill_dry_run_30_days_s": round(dry_run_s, 3),
         "backfill_dry_run_unchanged_rows": diff.unchanged,
         "full_build_wall_s": round(full_wall, 2),

@@ -88,7 +88,24 @@ INDEXES: dict[str, list[tuple[str, ...]]] = {
             "account_id, conversation_id",
             "where name = 'conversation_bot_handoff'",
         ),
+        # a conversation moved to another team recomputes the days of its reporting
+        # events too (int_support__events_conversation_dated)
+        ("conversation", "conversation_id"),
     ],
+    # support conversations and messages (issue 18): (account_id, created_at) serves the
+    # sliding window's per-account day ranges and the raw report path; messages
+    # (conversation_id) finds the messages of a conversation whose team or assignee changed
+    # (int_support__messages_conversation_dated); conversation_labels (label_id,
+    # conversation_id) the conversations carrying a label
+    "teams": [_UPDATED_AT],
+    "conversations": [("account_created_at", "account_id, created_at"), _UPDATED_AT],
+    "messages": [
+        ("account_created_at", "account_id, created_at"),
+        ("conversation", "conversation_id"),
+        _UPDATED_AT,
+    ],
+    "labels": [_UPDATED_AT],
+    "conversation_labels": [("label_conversation", "label_id, conversation_id"), _UPDATED_AT],
     "shops": [_UPDATED_AT],
     "orders": [("shop_created_at", "shop_id, created_at"), _UPDATED_AT],
     "emails": [

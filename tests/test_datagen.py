@@ -61,6 +61,30 @@ EXPECTED_COLUMNS: dict[str, dict[str, str]] = {
         "event_end_time": "timestamp with time zone",
         "created_at": "timestamp with time zone",
     },
+    # issue 18 (docs/support.md "Conversations and messages")
+    "teams": {"account_id": "bigint", "name": "text"},
+    "conversations": {
+        "account_id": "bigint",
+        "inbox_id": "bigint",
+        "assignee_id": "bigint",
+        "team_id": "bigint",
+        "status": "text",
+        "created_at": "timestamp with time zone",
+    },
+    "messages": {
+        "conversation_id": "bigint",
+        "account_id": "bigint",
+        "inbox_id": "bigint",
+        "sender_type": "text",
+        "message_type": "text",
+        "created_at": "timestamp with time zone",
+    },
+    "labels": {"account_id": "bigint", "title": "text"},
+    "conversation_labels": {
+        "account_id": "bigint",
+        "conversation_id": "bigint",
+        "label_id": "bigint",
+    },
     "event_sources": {
         "slug": "text",
         "provider_name": "text",
@@ -168,6 +192,10 @@ def test_contract_columns_and_types(loaded: psycopg.Connection) -> None:
     idx = {r[0] for r in loaded.execute("select indexdef from pg_indexes where schemaname = 'raw'")}
     assert any("attributions" in i and "(organization_id, ordered_at)" in i for i in idx)
     assert any("reporting_events" in i and "(account_id, created_at)" in i for i in idx)
+    for table in ("messages", "conversations"):
+        assert any(f"raw.{table} " in i and "(account_id, created_at)" in i for i in idx), table
+    assert any("raw.messages " in i and "(conversation_id)" in i for i in idx)
+    assert any("raw.reporting_events " in i and "(conversation_id)" in i for i in idx)
 
 
 def test_create_raw_schema_idempotent(empty_db_url: str) -> None:
@@ -401,6 +429,53 @@ def test_support_domain(loaded: psycopg.Connection) -> None:
     )
 
 
+def test_conversations_and_messages(loaded: psycopg.Connection) -> None:
+    """Issue 18: every reporting event's conversation exists in its account; members
+    (inbox, assignee, team, label) belong to the conversation's account; messages are
+    incoming / outgoing / activity, none before its conversation began."""
+    orphans = q(
+        loaded,
+        "select count(*) from raw.reporting_events e left join raw.conversations c"
+        " on c.id = e.conversation_id where c.account_id is distinct from e.account_id",
+    )
+    assert orphans == 0
+    foreign = q(
+        loaded,
+        "select count(*) from raw.conversations c left join raw.teams t on t.id = c.team_id"
+        " left join raw.agents g on g.id = c.assignee_id left join raw.inboxes i on i.id = c.inbox_id"
+        " where (c.team_id is not null and t.account_id is distinct from c.account_id)"
+        " or (c.assignee_id is not null and g.account_id is distinct from c.account_id)"
+        " or i.account_id is distinct from c.account_id",
+    )
+    assert foreign == 0
+    assert (
+        q(
+            loaded,
+            "select count(*) from raw.conversation_labels cl join raw.labels l on l.id = cl.label_id"
+            " join raw.conversations c on c.id = cl.conversation_id"
+            " where l.account_id <> cl.account_id or c.account_id <> cl.account_id",
+        )
+        == 0
+    )
+    assert q(loaded, "select count(*) from raw.conversation_labels") > 0
+    kinds = dict(
+        loaded.execute("select message_type, count(*) from raw.messages group by 1").fetchall()
+    )
+    assert set(kinds) == {"incoming", "outgoing", "activity"}
+    assert kinds["activity"] < kinds["incoming"] and kinds["activity"] < kinds["outgoing"]
+    early = q(
+        loaded,
+        "select count(*) from raw.messages m join raw.conversations c on c.id = m.conversation_id"
+        " where m.created_at < c.created_at or m.account_id <> c.account_id"
+        " or m.inbox_id is distinct from c.inbox_id",
+    )
+    assert early == 0
+    nulls = loaded.execute(
+        "select avg((team_id is null)::int), avg((assignee_id is null)::int) from raw.conversations"
+    ).fetchone()
+    assert nulls is not None and 0.1 < nulls[0] < 0.4 and 0.05 < nulls[1] < 0.3
+
+
 def test_commerce_domain(loaded: psycopg.Connection) -> None:
     assert (
         q(
@@ -514,6 +589,32 @@ def test_mutate(empty_db_url: str) -> None:
             assert counts[f"{t}.deleted"] > 0, t
             assert counts[f"{t}.inserted"] > 0 and counts[f"{t}.late_inserted"] > 0, t
         assert counts["emails.inserted"] > 0
+        # issue 18: late and deleted messages, a team move, a reassignment, label changes
+        assert counts["messages.deleted"] > 0 and counts["messages.late_inserted"] > 0
+        assert counts["conversations.inserted"] > 0 and counts["messages.inserted"] > 0
+        assert counts["conversations.team_moved"] == 1 and counts["conversations.reassigned"] == 1
+        assert counts["conversation_labels.deleted"] > 0
+        assert counts["conversation_labels.inserted"] > 0
+        moved = counts["team_moved_conversation_id"]
+        assert (
+            q(
+                conn,
+                "select count(*) from raw.conversations c join raw.teams t on t.id = c.team_id"
+                " where c.id = %s and c.updated_at = %s and t.account_id = c.account_id",
+                moved,
+                later,
+            )
+            == 1
+        )
+        assert (
+            q(
+                conn,
+                "select count(*) from raw.messages where updated_at = %s and created_at < %s",
+                later,
+                later - timedelta(days=60),
+            )
+            > 0
+        )  # type: ignore[operator]
         assert (
             q(
                 conn,
@@ -630,6 +731,7 @@ FRESHNESS_WATCHED = (
     "attributions",
     "analytics_events",
     "reporting_events",
+    "messages",
     "orders",
     "emails",
     "executions",

@@ -31,11 +31,22 @@ NULL_ROWS = {
     ],
     "executions": ["workspace_id", "started_at", "status", "duration_ms", "credits_used"],
     "user_activity": ["workspace_id", "user_id", "occurred_at", "activity_type"],
+    # issue 18
+    "messages": [
+        "account_id", "message_type", "created_at",  # not null
+        "conversation_id", "inbox_id", "sender_type",  # documented meaning
+    ],
+    "conversations": [
+        "account_id", "created_at",  # not null
+        "assignee_id", "team_id", "inbox_id",  # documented meaning
+    ],
 }  # fmt: skip
 TIME = {
     "reporting_events": "created_at",
     "executions": "started_at",
     "user_activity": "occurred_at",
+    "messages": "created_at",
+    "conversations": "created_at",
 }
 EXPECTED = {
     ("raw.reporting_events", "account_id"),
@@ -46,6 +57,11 @@ EXPECTED = {
     ("raw.user_activity", "workspace_id"),
     ("raw.user_activity", "user_id"),
     ("raw.user_activity", "occurred_at"),
+    ("raw.messages", "account_id"),
+    ("raw.messages", "message_type"),
+    ("raw.messages", "created_at"),
+    ("raw.conversations", "account_id"),
+    ("raw.conversations", "created_at"),
 }
 
 

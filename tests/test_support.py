@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import psycopg
 import pytest
 from conftest import execute, query, run_tally
+from support_threads_expected import expected_thread_rollup
 
 from orchestration import datagen, runtime
 from orchestration.errors import TallyError
@@ -156,6 +157,11 @@ def expected_rollup(url: str, accounts: set[int] | None = None) -> dict[tuple, t
             zones[acc] = ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError):
             continue
+    # issue 18: an event's team is its conversation's (of the same account), as raw holds it
+    teams = {
+        (acc, cid): team
+        for cid, acc, team in query(url, "select id, account_id, team_id from raw.conversations")
+    }
     sums: dict[tuple, list] = defaultdict(lambda: [0, 0.0, 0.0])
     convs: dict[tuple, set] = defaultdict(set)
     rows = query(
@@ -168,7 +174,13 @@ def expected_rollup(url: str, accounts: set[int] | None = None) -> dict[tuple, t
             continue
         day = ts.astimezone(zones[acc]).date()
         for metric, kind in REGISTRY[name]:
-            for dim, dim_id in (("account", acc), ("agent", user), ("inbox", inbox)):
+            team = teams.get((acc, conv))
+            for dim, dim_id in (
+                ("account", acc),
+                ("agent", user),
+                ("inbox", inbox),
+                ("team", team),
+            ):
                 if dim_id is None:
                     continue
                 key = (acc, day, dim, dim_id, metric)
@@ -181,6 +193,8 @@ def expected_rollup(url: str, accounts: set[int] | None = None) -> dict[tuple, t
                     c[2] += bh or 0.0
     out = {key: (n, s, b) for key, (n, s, b) in sums.items()}
     out.update({key: (len(c), 0.0, 0.0) for key, c in convs.items()})
+    # issue 18: conversations and messages (tests/support_threads_expected.py)
+    out.update({k: v for k, v in expected_thread_rollup(url).items() if k[0] in zones})
     return out
 
 
@@ -399,11 +413,18 @@ def test_rollup_path_equals_raw_path_everywhere(url):
         "select inbox_id from raw.reporting_events where account_id = %s and inbox_id is not null group by 1 order by count(*) desc limit 1",
         (acc,),
     )[0]
+    (team,) = query(
+        url,
+        "select c.team_id from raw.reporting_events e join raw.conversations c"
+        " on c.id = e.conversation_id and c.account_id = e.account_id where e.account_id = %s"
+        " and c.team_id is not null group by 1 order by count(*) desc limit 1",
+        (acc,),
+    )[0]
     end = date.today()
     start = end - timedelta(days=120)
     compared = 0
     for metric in ROLLED_METRICS:
-        for dim, dim_id in (("account", None), ("agent", agent), ("inbox", inbox)):
+        for dim, dim_id in (("account", None), ("agent", agent), ("inbox", inbox), ("team", team)):
             for group_by in ("day", "week", "month", "year"):
                 for bh in (False, True):
                     kw = dict(
@@ -426,7 +447,7 @@ def test_rollup_path_equals_raw_path_everywhere(url):
                         [p.sum for p in raw.periods], rel=1e-9
                     )
                     compared += 1
-    assert compared == len(ROLLED_METRICS) * 3 * 4 * 2
+    assert compared == len(ROLLED_METRICS) * 4 * 4 * 2
     # and both equal the independent expectation (monthly resolutions of the account)
     expected = expected_rollup(url, {acc})
     r = support_report(acc, "resolutions", start, end, group_by="month")
@@ -446,7 +467,7 @@ def test_rollup_path_equals_raw_path_everywhere(url):
     ("kwargs", "message"),
     [
         (dict(account_id=9001, metric="nope"), "unknown metric"),
-        (dict(account_id=9001, metric="resolutions", dimension="team"), "unknown dimension"),
+        (dict(account_id=9001, metric="resolutions", dimension="shift"), "unknown dimension"),
         (
             dict(account_id=9001, metric="resolutions", dimension="agent", dimension_id=9104),
             "belongs to account 9004",
@@ -748,7 +769,7 @@ def test_cli_summary_formats(url):
     assert len(parsed) == 2 * len(METRICS) and parsed[0]["dimension_id"] == "9104"
     table = run_tally(*args, url=url, check=True).stdout
     assert "source: rollup" in table and "9105" in table
-    proc = run_tally(*args[:5], "team", *args[6:], url=url)
+    proc = run_tally(*args[:5], "label", *args[6:], url=url)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1
 
 

@@ -50,5 +50,5 @@
 
 {% macro change_capture_tables() %}
     {{ return(['attributions', 'campaign_recipients', 'reporting_events', 'analytics_events',
-               'orders', 'emails', 'executions', 'user_activity']) }}
+               'orders', 'emails', 'executions', 'user_activity', 'messages', 'conversations']) }}
 {% endmacro %}

@@ -74,6 +74,25 @@
         if to_regclass('raw.inboxes') is not null then
             grant select (id, account_id) on raw.inboxes to tally_reader;
         end if;
+        -- support reader, issue 18: conversations, messages, teams and labels (raw path,
+        -- team and label validation)
+        if to_regclass('raw.conversations') is not null then
+            grant select (id, account_id, inbox_id, assignee_id, team_id, created_at)
+                on raw.conversations to tally_reader;
+        end if;
+        if to_regclass('raw.messages') is not null then
+            grant select (conversation_id, account_id, inbox_id, message_type, created_at)
+                on raw.messages to tally_reader;
+        end if;
+        if to_regclass('raw.teams') is not null then
+            grant select (id, account_id) on raw.teams to tally_reader;
+        end if;
+        if to_regclass('raw.labels') is not null then
+            grant select (id, account_id, title) on raw.labels to tally_reader;
+        end if;
+        if to_regclass('raw.conversation_labels') is not null then
+            grant select (conversation_id, label_id) on raw.conversation_labels to tally_reader;
+        end if;
         -- support reader: the timezone each account's rollup was last built in
         if to_regclass('ops.aggregation_progress') is not null then
             grant usage on schema ops to tally_reader;

@@ -24,7 +24,9 @@ def register_report(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--end", type=parse_date, required=True, help="last local day, inclusive")
     p.add_argument("--group-by", choices=GROUP_BYS, default="day")
     p.add_argument("--dimension", choices=DIMENSIONS, default="account")
-    p.add_argument("--id", dest="dimension_id", type=int, default=None, help="agent or inbox id")
+    p.add_argument(
+        "--id", dest="dimension_id", type=int, default=None, help="agent, inbox, team or label id"
+    )
     p.add_argument("--business-hours", action="store_true", help="sum value_in_business_hours")
     p.add_argument("--timezone", default=None, help="IANA zone (default: the account's)")
     p.add_argument("--week-start", choices=sorted(WEEK_STARTS), default="sunday")

@@ -92,7 +92,7 @@ def cmd_report_support_summary(args: argparse.Namespace) -> int:
         f"{s.dimension}s of account {s.account_id}, {s.start}..{s.end} in {s.timezone}; "
         f"source: {via}"
     )
-    print(f"{s.dimension:>12} {'metric':<16} {'count':>10} {'average':>14} {'avg (bh)':>14}")
+    print(f"{s.dimension:>12} {'metric':<24} {'count':>10} {'average':>14} {'avg (bh)':>14}")
     for r in rows:
         avg = f"{r['average']:,.2f}" if r["average"] is not None else "-"
         bh = (
@@ -100,5 +100,5 @@ def cmd_report_support_summary(args: argparse.Namespace) -> int:
             if r["average_business_hours"] is not None
             else "-"
         )
-        print(f"{r['dimension_id']:>12} {r['metric']:<16} {r['count']:>10,} {avg:>14} {bh:>14}")
+        print(f"{r['dimension_id']:>12} {r['metric']:<24} {r['count']:>10,} {avg:>14} {bh:>14}")
     return 0

@@ -455,6 +455,8 @@ class _Round:
                 for t in (t1 - timedelta(days=1), t1)
             ]
             self.insert("reporting_events", cols, dup, "inserted")
+        if self.size("messages"):
+            self.conversations_domain()
         # one account's reporting timezone set or changed
         unset = [a for a in accounts if a[1] is None]
         target = self.pick(unset) if unset and self.seed % 2 == 0 else self.pick(accounts)
@@ -465,6 +467,157 @@ class _Round:
         )
         self.add("accounts.timezone_changed", cur.rowcount)
         self.add("timezone_changed_account_id", target[0])
+
+    def conversations_domain(self) -> None:
+        """Issue 18: new conversations and messages today, late messages (a third more
+        than 60 days back), deleted messages, a conversation moved to another team of
+        its account, one reassigned, and labels added and removed after the fact. Its
+        own random stream, so the other domains' rounds are unchanged."""
+        cur, now = self.cur, self.now
+        rng = np.random.default_rng([self.seed, 181818])
+        n_conv = self.size("conversations")
+        cur.execute("select account_id, array_agg(id order by id) from raw.teams group by 1")
+        teams = dict(cur.fetchall())
+        cur.execute("select account_id, array_agg(id order by id) from raw.labels group by 1")
+        labels = dict(cur.fetchall())
+
+        def conversations(k: int, where: str = "true", params: Any = ()) -> list[Row]:
+            cand = np.unique(rng.integers(1, n_conv + 1, 8 * k + 50)).tolist()
+            cur.execute(
+                "select id, account_id, inbox_id, assignee_id, team_id, created_at"
+                f" from raw.conversations where id = any(%s) and ({where}) order by id",
+                (cand, *params),
+            )
+            rows = cur.fetchall()
+            if len(rows) > k:
+                rows = [rows[i] for i in sorted(rng.choice(len(rows), k, replace=False))]
+            return rows
+
+        def message(conv: Row, t: datetime, mtype: str | None = None) -> Row:
+            mtype = mtype or ("incoming" if rng.random() < 0.45 else "outgoing")
+            sender = (
+                "contact"
+                if mtype == "incoming"
+                else ("user" if rng.random() < 0.85 else "agent_bot")
+            )
+            return (conv[0], conv[1], conv[2], sender, mtype, t, now)
+
+        mcols = [
+            "conversation_id",
+            "account_id",
+            "inbox_id",
+            "sender_type",
+            "message_type",
+            "created_at",
+            "updated_at",
+        ]
+        # deleted messages: old ones and some of the last two days
+        k_del = int(min(1000, max(4, self.size("messages") * 0.001)))
+        cand = np.unique(rng.integers(1, self.size("messages") + 1, 3 * k_del)).tolist()
+        cur.execute(
+            "select id from raw.messages where id = any(%s)"
+            " union (select id from raw.messages where updated_at >= %s and created_at >= %s"
+            " order by id desc limit %s)",
+            (cand[:k_del], now - timedelta(days=2), now - timedelta(days=2), max(1, k_del // 3)),
+        )
+        gone = [r[0] for r in cur.fetchall()]
+        cur.execute("delete from raw.messages where id = any(%s)", (gone,))
+        self.add("messages.deleted", cur.rowcount)
+        # new conversations today, each with its first (incoming) message
+        today0 = self.today0
+        span = max(1.0, (now - today0).total_seconds())
+        k_new = int(min(500, max(5, n_conv * 0.002)))
+        cur.execute("select id, account_id from raw.inboxes order by id")
+        inbox_acc = cur.fetchall()
+        cur.execute("select account_id, array_agg(id order by id) from raw.agents group by 1")
+        agents = dict(cur.fetchall())
+        new_conv = []
+        for _ in range(k_new):
+            inbox, acc = inbox_acc[int(rng.integers(len(inbox_acc)))]
+            ag, tm = agents.get(acc), teams.get(acc)
+            t = today0 + timedelta(seconds=float(rng.random() * span))
+            assignee = int(rng.choice(ag)) if ag and rng.random() < 0.85 else None
+            team = int(rng.choice(tm)) if tm and rng.random() < 0.75 else None
+            new_conv.append((acc, inbox, assignee, team, "open", t, now))
+        ccols = ["account_id", "inbox_id", "assignee_id", "team_id", "status", "created_at"]
+        cur.execute(
+            "insert into raw.conversations (" + ", ".join([*ccols, "updated_at"]) + ")"
+            " select * from unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[],"
+            " %s::text[], %s::timestamptz[], %s::timestamptz[]) returning id, account_id, inbox_id,"
+            " assignee_id, team_id, created_at",
+            [list(col) for col in zip(*new_conv, strict=True)],
+        )
+        created = cur.fetchall()
+        self.add("conversations.inserted", len(created))
+        self.insert("messages", mcols, [message(c, c[5], "incoming") for c in created], "inserted")
+        # replies today in existing conversations
+        recent = conversations(int(min(1500, max(10, n_conv * 0.003))))
+        rows = [message(c, today0 + timedelta(seconds=float(rng.random() * span))) for c in recent]
+        self.insert("messages", mcols, rows, "inserted")
+        # late messages: arriving now for days long past (after the conversation began)
+        late = conversations(
+            int(min(1000, max(9, n_conv * 0.002))), "created_at < %s", (now - timedelta(days=4),)
+        )
+        rows = []
+        for i, c in enumerate(late):
+            back = float(rng.uniform(61, 400) if i % 3 == 0 else rng.uniform(3, 60))
+            rows.append(message(c, max(c[5], now - timedelta(days=back))))
+        self.insert("messages", mcols, rows, "late_inserted")
+        # a conversation with messages on several days moved to another team of its account
+        cur.execute(
+            "select c.id, c.account_id, c.team_id from raw.conversations c"
+            " where c.id = any(%s) and exists (select 1 from raw.teams t"
+            "   where t.account_id = c.account_id and t.id is distinct from c.team_id)"
+            "   and (select count(distinct m.created_at::date) from raw.messages m"
+            "        where m.conversation_id = c.id) >= 2"
+            " order by c.id limit 1",
+            (np.unique(rng.integers(1, n_conv + 1, 400)).tolist(),),
+        )
+        moved = cur.fetchone()
+        if moved is not None:
+            options = [t for t in teams[moved[1]] if t != moved[2]]
+            to = int(rng.choice(options))
+            cur.execute(
+                "update raw.conversations set team_id = %s, updated_at = %s where id = %s",
+                (to, now, moved[0]),
+            )
+            self.add("conversations.team_moved", cur.rowcount)
+            self.add("team_moved_conversation_id", moved[0])
+        # one conversation reassigned to another agent of its account
+        for conv in conversations(1, "assignee_id is not null"):
+            options = [a for a in agents.get(conv[1], []) if a != conv[3]]
+            if options:
+                cur.execute(
+                    "update raw.conversations set assignee_id = %s, updated_at = %s where id = %s",
+                    (int(rng.choice(options)), now, conv[0]),
+                )
+                self.add("conversations.reassigned", cur.rowcount)
+        # labels change after the fact: some added to old conversations, some removed
+        add = conversations(
+            int(min(200, max(3, n_conv * 0.001))), "created_at < %s", (now - timedelta(days=7),)
+        )
+        rows = [(c[1], c[0], int(rng.choice(labels[c[1]])), now) for c in add if labels.get(c[1])]
+        cur.execute(
+            "select id from raw.conversation_labels where id = any(%s)",
+            (np.unique(rng.integers(1, self.size("conversation_labels") + 1, 20)).tolist(),),
+        )
+        drop = [r[0] for r in cur.fetchall()][:5]
+        cur.execute("delete from raw.conversation_labels where id = any(%s)", (drop,))
+        self.add("conversation_labels.deleted", cur.rowcount)
+        cur.execute(
+            "select conversation_id, label_id from raw.conversation_labels"
+            " where conversation_id = any(%s)",
+            ([r[1] for r in rows],),
+        )
+        have = {(a, b) for a, b in cur.fetchall()}
+        rows = [r for r in rows if (r[1], r[2]) not in have]
+        rows = list({(r[1], r[2]): r for r in rows}.values())
+        self.insert(
+            "conversation_labels",
+            ["account_id", "conversation_id", "label_id", "updated_at"],
+            rows,
+            "inserted",
+        )
 
     def commerce_domain(self) -> None:
         cur, rng, now = self.cur, self.rng, self.now

@@ -81,6 +81,37 @@ TABLES: dict[str, list[tuple[str, str]]] = {
         ("event_end_time", "timestamptz"),
         ("created_at", "timestamptz"),
     ],
+    # issue 18: conversations, messages, teams and labels (Chatwoot's tables of the same
+    # names; labels as Chatwoot's taggings: one row per conversation and label)
+    "teams": [
+        ("account_id", "bigint"),
+        ("name", "text"),
+    ],
+    "conversations": [
+        ("account_id", "bigint"),
+        ("inbox_id", "bigint"),
+        ("assignee_id", "bigint"),
+        ("team_id", "bigint"),
+        ("status", "text"),
+        ("created_at", "timestamptz"),
+    ],
+    "messages": [
+        ("conversation_id", "bigint"),
+        ("account_id", "bigint"),
+        ("inbox_id", "bigint"),
+        ("sender_type", "text"),
+        ("message_type", "text"),
+        ("created_at", "timestamptz"),
+    ],
+    "labels": [
+        ("account_id", "bigint"),
+        ("title", "text"),
+    ],
+    "conversation_labels": [
+        ("account_id", "bigint"),
+        ("conversation_id", "bigint"),
+        ("label_id", "bigint"),
+    ],
     "shops": [
         ("account_id", "bigint"),
         ("platform", "text"),
@@ -118,7 +149,17 @@ TABLES: dict[str, list[tuple[str, str]]] = {
 DOMAINS: dict[str, list[str]] = {
     "orders": ["organizations", "campaigns", "campaign_recipients", "attributions"],
     "snapshots": ["event_sources", "analytics_events"],
-    "support": ["accounts", "agents", "inboxes", "reporting_events"],
+    "support": [
+        "accounts",
+        "agents",
+        "inboxes",
+        "reporting_events",
+        "teams",
+        "conversations",
+        "messages",
+        "labels",
+        "conversation_labels",
+    ],
     # commerce hangs off the support accounts; they are (re)generated with it.
     "commerce": ["accounts", "shops", "orders", "emails"],
     "platform": ["workspaces", "executions", "user_activity"],

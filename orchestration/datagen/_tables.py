@@ -631,6 +631,180 @@ def gen_reporting_events(ctx: Ctx) -> Iterator[bytes]:
         )
 
 
+# ------------------------------------------------- support: conversations and messages
+# (issue 18). A conversation's id is the conversation_id its reporting events carry
+# (the per-account pools of gen_reporting_events), so team and label reports of
+# reporting events find their conversation.
+
+TEAM_NAMES = ["Sales", "Support", "Billing", "Onboarding"]
+LABEL_TITLES = ["billing", "bug", "feature-request", "vip", "refund", "onboarding"]
+CONVERSATION_STATUSES = ["open", "resolved", "pending", "snoozed"]
+MESSAGE_TYPES = ["incoming", "outgoing", "activity"]  # activity: in no metric
+SENDER_TYPES = ["contact", "user", "agent_bot"]
+
+
+def teams(ctx: Ctx) -> dict[str, np.ndarray]:
+    """1-3 teams per account (own stream: accounts() is unchanged)."""
+
+    def build() -> dict[str, np.ndarray]:
+        n = accounts(ctx)["n"]
+        per = ctx.rng(17).integers(1, 4, n)
+        return {"per": per, "base": np.concatenate([[0], np.cumsum(per)[:-1]])}
+
+    return ctx.memo("teams", build)
+
+
+def labels(ctx: Ctx) -> dict[str, np.ndarray]:
+    """3-6 labels per account."""
+
+    def build() -> dict[str, np.ndarray]:
+        n = accounts(ctx)["n"]
+        per = ctx.rng(19).integers(3, len(LABEL_TITLES) + 1, n)
+        return {"per": per, "base": np.concatenate([[0], np.cumsum(per)[:-1]])}
+
+    return ctx.memo("labels", build)
+
+
+def conversations(ctx: Ctx) -> dict[str, np.ndarray]:
+    """One conversation per id of the reporting events' per-account pools."""
+
+    def build() -> dict[str, np.ndarray]:
+        a, t = accounts(ctx), teams(ctx)
+        total = ctx.n(100_000, 200)
+        pool = np.maximum(10, np.round(total * a["weights"] / 3)).astype(np.int64)
+        acc = np.repeat(np.arange(a["n"]), pool)
+        n = len(acc)
+        rng = ctx.rng(18)
+        created = sample_times(rng, n, ctx.start, ctx.now)
+        return {
+            "n": n,
+            "acc": acc,
+            "created": created,
+            "inbox": a["inbox_base"][acc] + (rng.random(n) * a["inboxes"][acc]).astype(np.int64),
+            "assignee": a["agent_base"][acc] + (rng.random(n) * a["agents"][acc]).astype(np.int64),
+            "assignee_null": rng.random(n) < 0.15,
+            "team": t["base"][acc] + (rng.random(n) * t["per"][acc]).astype(np.int64),
+            "team_null": rng.random(n) < 0.25,
+            "status": rng.choice(4, n, p=[0.2, 0.65, 0.1, 0.05]),
+            "messages": 1 + rng.poisson(2.0, n),
+        }
+
+    return ctx.memo("conversations", build)
+
+
+def gen_teams(ctx: Ctx) -> Iterator[bytes]:
+    a, t = accounts(ctx), teams(ctx)
+    acc = np.repeat(np.arange(a["n"]), t["per"])
+    local = np.arange(len(acc)) - t["base"][acc]
+    n = len(acc)
+    yield E.encode(
+        [
+            E.integer(ids(1, n)),
+            E.integer(acc + 1),
+            E.cat(local, TEAM_NAMES),
+            E.timestamp(np.full(n, ctx.start)),
+        ]
+    )
+
+
+def gen_labels(ctx: Ctx) -> Iterator[bytes]:
+    a, lb = accounts(ctx), labels(ctx)
+    acc = np.repeat(np.arange(a["n"]), lb["per"])
+    local = np.arange(len(acc)) - lb["base"][acc]
+    n = len(acc)
+    yield E.encode(
+        [
+            E.integer(ids(1, n)),
+            E.integer(acc + 1),
+            E.cat(local, LABEL_TITLES),
+            E.timestamp(np.full(n, ctx.start)),
+        ]
+    )
+
+
+def gen_conversations(ctx: Ctx) -> Iterator[bytes]:
+    c = conversations(ctx)
+    for no, first, n in chunks(c["n"]):
+        rng = ctx.rng(20, no)
+        sl = slice(first - 1, first - 1 + n)
+        created = c["created"][sl]
+        yield E.encode(
+            [
+                E.integer(ids(first, n)),
+                E.integer(c["acc"][sl] + 1),
+                E.integer(c["inbox"][sl] + 1),
+                E.nullable(E.integer(c["assignee"][sl] + 1), c["assignee_null"][sl]),
+                E.nullable(E.integer(c["team"][sl] + 1), c["team_null"][sl]),
+                E.cat(c["status"][sl], CONVERSATION_STATUSES),
+                E.timestamp(created),
+                E.timestamp(bumped(rng, created, ctx.now)),
+            ]
+        )
+
+
+def gen_messages(ctx: Ctx) -> Iterator[bytes]:
+    """1 + Poisson(2) messages per conversation: the first at its creation (incoming, so
+    the newest conversation's first message is in the last hour), the next after
+    exponential gaps (median ~10 min, some a day or more: late replies)."""
+    c = conversations(ctx)
+    ends = np.cumsum(c["messages"])
+    total = int(ends[-1]) if len(ends) else 0
+    for no, first, n in chunks(total):
+        rng = ctx.rng(21, no)
+        pos = np.arange(first - 1, first - 1 + n)
+        conv = np.searchsorted(ends, pos, side="right")
+        starts = ends[conv] - c["messages"][conv]
+        k = pos - starts  # message number inside its conversation
+        gap = np.where(k == 0, 0, rng.exponential(900, n) * np.where(rng.random(n) < 0.1, 60, 1))
+        # cumulative gaps per conversation (a chunk may start mid-conversation: its first
+        # rows then restart the sum, which only shifts those messages a little earlier)
+        csum = np.cumsum(gap)
+        run_start = np.maximum.accumulate(np.where(k == 0, np.arange(n), 0))
+        offset = csum - csum[run_start] + gap[run_start]
+        created = np.minimum(c["created"][conv] + offset.astype(np.int64), ctx.now - 1)
+        mtype = np.where(k == 0, 0, rng.choice(3, n, p=[0.45, 0.5, 0.05]))
+        sender = np.where(mtype == 0, 0, np.where(rng.random(n) < 0.85, 1, 2))
+        yield E.encode(
+            [
+                E.integer(ids(first, n)),
+                E.integer(conv + 1),
+                E.integer(c["acc"][conv] + 1),
+                E.integer(c["inbox"][conv] + 1),
+                E.nullable(E.cat(sender, SENDER_TYPES), mtype == 2),
+                E.cat(mtype, MESSAGE_TYPES),
+                E.timestamp(created),
+                E.timestamp(bumped(rng, created, ctx.now)),
+            ]
+        )
+
+
+def gen_conversation_labels(ctx: Ctx) -> Iterator[bytes]:
+    """0 labels for 55 % of conversations, 1 for 35 %, 2 (distinct) for 10 %."""
+    c, lb = conversations(ctx), labels(ctx)
+    rng = ctx.rng(22)
+    k = rng.choice(3, c["n"], p=[0.55, 0.35, 0.10])
+    conv = np.repeat(np.arange(c["n"]), k)
+    second = np.concatenate([[0], np.cumsum(k)[:-1]])
+    nth = np.arange(len(conv)) - second[conv]
+    per = lb["per"][c["acc"][conv]]
+    pick = (rng.random(len(conv)) * per).astype(np.int64)
+    # a conversation's second label differs from its first (per >= 3)
+    step = 1 + (rng.random(len(conv)) * (per - 1)).astype(np.int64)
+    second_row = nth == 1
+    pick[second_row] = (np.roll(pick, 1)[second_row] + step[second_row]) % per[second_row]
+    n = len(conv)
+    created = c["created"][conv]
+    yield E.encode(
+        [
+            E.integer(ids(1, n)),
+            E.integer(c["acc"][conv] + 1),
+            E.integer(conv + 1),
+            E.integer(lb["base"][c["acc"][conv]] + pick + 1),
+            E.timestamp(bumped(rng, created, ctx.now)),
+        ]
+    )
+
+
 # ----------------------------------------------------------------------------- commerce
 
 
@@ -827,6 +1001,11 @@ GENERATORS: dict[str, Callable[[Ctx], Iterator[bytes]]] = {
     "agents": gen_agents,
     "inboxes": gen_inboxes,
     "reporting_events": gen_reporting_events,
+    "teams": gen_teams,
+    "conversations": gen_conversations,
+    "messages": gen_messages,
+    "labels": gen_labels,
+    "conversation_labels": gen_conversation_labels,
     "shops": gen_shops,
     "orders": gen_orders,
     "emails": gen_emails,

@@ -5,7 +5,8 @@ Two paths, one answer:
 
 * **rollup** - ``marts.agg_support_rollup_daily`` (local days in the account's
   ``reporting_timezone``), summed per period;
-* **raw** - ``raw.reporting_events`` aggregated on the fly, used when the request is
+* **raw** - ``raw.reporting_events`` (``raw.messages`` / ``raw.conversations`` for the
+  registry's message and conversation metrics) aggregated on the fly, used when the request is
   not eligible for the rollup: the account is switched to read raw
   (``ops.support_read_path``), the grouping is by hour, the account has no (valid)
   timezone, the requested timezone differs from the account's, the metric is a raw event name not in the
@@ -34,8 +35,8 @@ from orchestration.errors import TallyError
 from orchestration.reader.connection import reader_connection
 
 GROUP_BYS: tuple[str, ...] = ("hour", "day", "week", "month", "year")
-DIMENSIONS: tuple[str, ...] = ("account", "agent", "inbox")
-SUMMARY_DIMENSIONS: tuple[str, ...] = ("agent", "inbox")
+DIMENSIONS: tuple[str, ...] = ("account", "agent", "inbox", "team", "label")
+SUMMARY_DIMENSIONS: tuple[str, ...] = ("agent", "inbox", "team")
 MAX_HOURLY_DAYS = 31  # hourly reports come from raw: bound the range they may scan
 WEEK_STARTS: dict[str, int] = {  # ISO day numbers
     "monday": 1,
@@ -59,11 +60,73 @@ _PERIOD = {
 }
 _SUM_COLUMN = {False: "sum_value", True: "sum_value_business_hours"}
 _RAW_VALUE = {False: "e.value", True: "e.value_in_business_hours"}
+# a conversation carrying the label now (labels change after the fact: raw only)
+_HAS_LABEL = """and exists (
+                select 1 from raw.conversation_labels as cl
+                where cl.conversation_id = {conv} and cl.label_id = %(dimension_id)s
+            )"""
+# the conversation's (current) team, for reporting events
+_IN_TEAM = """and exists (
+                select 1 from raw.conversations as tc
+                where tc.id = e.conversation_id and tc.account_id = e.account_id
+                    and tc.team_id = %(dimension_id)s
+            )"""
 _RAW_DIMENSION = {
     "account": "",
     "agent": "and e.user_id = %(dimension_id)s",
     "inbox": "and e.inbox_id = %(dimension_id)s",
+    "team": _IN_TEAM,
+    "label": _HAS_LABEL.format(conv="e.conversation_id"),
 }
+
+
+@dataclass(frozen=True)
+class _RawSource:
+    """How the raw path reads one raw table (issue 18: messages and conversations)."""
+
+    relation: str  # FROM item, alias e (and c for a message's conversation)
+    event_name: str  # SQL: the name the registry's event_name matches
+    conversation: str
+    values: dict[bool, str]  # business_hours -> value expression
+    dimensions: dict[str, str]
+
+
+_NO_VALUE = {False: "cast(null as double precision)", True: "cast(null as double precision)"}
+_RAW_SOURCES: dict[str, _RawSource] = {
+    "reporting_events": _RawSource(
+        "raw.reporting_events as e", "e.name", "e.conversation_id", _RAW_VALUE, _RAW_DIMENSION
+    ),
+    # a message counts for its conversation's current assignee and team
+    "messages": _RawSource(
+        "raw.messages as e left join raw.conversations as c"
+        " on c.id = e.conversation_id and c.account_id = e.account_id",
+        "'message_' || e.message_type",
+        "e.conversation_id",
+        _NO_VALUE,
+        {
+            "account": "",
+            "agent": "and c.assignee_id = %(dimension_id)s",
+            "inbox": "and e.inbox_id = %(dimension_id)s",
+            "team": "and c.team_id = %(dimension_id)s",
+            "label": _HAS_LABEL.format(conv="e.conversation_id"),
+        },
+    ),
+    "conversations": _RawSource(
+        "raw.conversations as e",
+        "'conversation_created'",
+        "e.id",
+        _NO_VALUE,
+        {
+            "account": "",
+            "agent": "and e.assignee_id = %(dimension_id)s",
+            "inbox": "and e.inbox_id = %(dimension_id)s",
+            "team": "and e.team_id = %(dimension_id)s",
+            "label": _HAS_LABEL.format(conv="e.id"),
+        },
+    ),
+}
+# count kind -> the raw table it counts
+_KIND_SOURCE = {"messages": "messages", "conversations": "conversations"}
 
 _ROLLUP_SQL = """
     select {period} as period_start, sum(r.count) as count, sum(r.{sum_column}) as sum
@@ -80,11 +143,11 @@ _RAW_SQL = """
     with ev as (
         select
             {bucket} as d,
-            e.conversation_id,
+            {conversation} as conversation_id,
             {value} as value
-        from raw.reporting_events as e
+        from {relation}
         where e.account_id = %(account_id)s
-            and e.name = any(%(event_names)s)
+            and {event_name} = any(%(event_names)s)
             and e.created_at >= (cast(%(start)s as date)::timestamp at time zone %(tz)s)
             and e.created_at < ((cast(%(end)s as date) + 1)::timestamp at time zone %(tz)s)
             {dimension_filter}
@@ -112,13 +175,19 @@ _RAW_EXCLUSION = {
     "events": "",
     "distinct_conversations": "",
     "events_excluding_bot_handoffs": "and " + _NO_HANDOFF,
+    "messages": "",
+    "conversations": "",
 }
 # the count kinds the rollup holds; others are always read from raw
-ROLLED_UP_KINDS = ("events", "distinct_conversations")
+ROLLED_UP_KINDS = ("events", "distinct_conversations", "messages", "conversations")
+# the kinds counted from raw.messages / raw.conversations (issue 18)
+THREAD_KINDS = ("messages", "conversations")
 _RAW_COUNT = {
     "events": ("count(*)", "coalesce(sum(ev.value), 0)"),
     "events_excluding_bot_handoffs": ("count(*)", "coalesce(sum(ev.value), 0)"),
     "distinct_conversations": ("count(distinct ev.conversation_id)", "0"),
+    "messages": ("count(*)", "0"),
+    "conversations": ("count(*)", "0"),
 }
 
 
@@ -246,7 +315,9 @@ def support_report(
         tz = timezone or account_tz or "UTC"
         dim_id = _dimension_id(conn, account_id, dimension, dimension_id)
         m = _metric(conn, account_id, metric)
-        reason = _fallback_reason(conn, account_id, m, account_tz, timezone, group_by, source)
+        reason = _fallback_reason(
+            conn, account_id, m, account_tz, timezone, group_by, source, dimension
+        )
         params = {
             "account_id": account_id,
             "dimension": dimension,
@@ -265,10 +336,14 @@ def support_report(
             )
         else:
             count_sql, sum_sql = _RAW_COUNT[m.count_kind]
+            src = _RAW_SOURCES[_KIND_SOURCE.get(m.count_kind, "reporting_events")]
             sql = _RAW_SQL.format(
                 bucket=_RAW_BUCKET[group_by == "hour"],
-                value=_RAW_VALUE[business_hours],
-                dimension_filter=_RAW_DIMENSION[dimension],
+                relation=src.relation,
+                event_name=src.event_name,
+                conversation=src.conversation,
+                value=src.values[business_hours],
+                dimension_filter=src.dimensions[dimension],
                 exclusion=_RAW_EXCLUSION[m.count_kind],
                 period=_PERIOD[group_by].format(d="ev.d"),
                 count=count_sql,
@@ -392,10 +467,15 @@ def _dimension_id(
         return account_id
     if dimension_id is None:
         raise TallyError(f"dimension {dimension} needs an id (--id N)")
-    table = {"agent": "raw.agents", "inbox": "raw.inboxes"}[dimension]
+    table = {
+        "agent": "raw.agents",
+        "inbox": "raw.inboxes",
+        "team": "raw.teams",
+        "label": "raw.labels",
+    }[dimension]
     row = conn.execute(f"select account_id from {table} where id = %s", (dimension_id,)).fetchone()
     if row is None:
-        raise TallyError(f"{dimension} {dimension_id} does not exist")
+        raise TallyError(f"{dimension} {dimension_id} does not exist; check the id in {table}")
     if row["account_id"] != account_id:
         raise TallyError(
             f"{dimension} {dimension_id} belongs to account {row['account_id']}, "
@@ -432,12 +512,19 @@ def _fallback_reason(
     timezone: str | None,
     group_by: str,
     source: str,
+    dimension: str = "account",
 ) -> str | None:
     """Why the raw path answers, or None when the rollup does."""
     if source == "raw":
         return "raw path requested"
     if not m.registered:
         return f"metric {m.name!r} is not in the metric registry"
+    if dimension == "label":
+        return (
+            "label reports come from raw: labels change after the fact "
+            "(a conversation's current labels, raw.conversation_labels)"
+        )
+
     if m.count_kind not in ROLLED_UP_KINDS:
         return (
             f"{m.name} excludes conversations handed off to a human at any time (a later "
@@ -487,8 +574,20 @@ def _rollup_unavailable(conn: psycopg.Connection, account_id: int, account_tz: s
 
 # --------------------------------------------------------------------------- summary reports
 
-_MEMBER_TABLE = {"agent": "raw.agents", "inbox": "raw.inboxes"}
-_RAW_MEMBER_COLUMN = {"agent": "e.user_id", "inbox": "e.inbox_id"}
+_MEMBER_TABLE = {"agent": "raw.agents", "inbox": "raw.inboxes", "team": "raw.teams"}
+_RAW_MEMBER_COLUMN = {
+    "agent": "e.user_id",
+    "inbox": "e.inbox_id",
+    # reporting events carry no team: their conversation's (current) one
+    "team": "(select tc.team_id from raw.conversations as tc"
+    " where tc.id = e.conversation_id and tc.account_id = e.account_id)",
+}
+# issue 18: the member of a conversation / a message (through its conversation)
+_THREAD_MEMBER_COLUMN = {
+    "agent": ("e.assignee_id", "c.assignee_id"),
+    "inbox": ("e.inbox_id", "e.inbox_id"),
+    "team": ("e.team_id", "c.team_id"),
+}
 
 _SUMMARY_ROLLUP_SQL = """
     select r.dimension_id, r.metric, sum(r.count) as count, sum(r.sum_value) as sum,
@@ -519,6 +618,33 @@ _SUMMARY_RAW_SQL = """
         and e.created_at < ((cast(%(end)s as date) + 1)::timestamp at time zone %(tz)s)
         and {member} is not null
         and (reg.count_kind <> 'events_excluding_bot_handoffs' or {no_handoff})
+    group by 1, 2
+"""
+
+
+# the registry's 'conversations' and 'messages' metrics of every member in one query
+_SUMMARY_THREADS_RAW_SQL = """
+    select t.member as dimension_id, reg.metric, count(*) as count, 0 as sum, 0 as sum_bh
+    from (
+        select {conversation_member} as member, 'conversations' as kind,
+            'conversation_created' as event_name
+        from raw.conversations as e
+        where e.account_id = %(account_id)s
+            and e.created_at >= (cast(%(start)s as date)::timestamp at time zone %(tz)s)
+            and e.created_at < ((cast(%(end)s as date) + 1)::timestamp at time zone %(tz)s)
+        union all
+        select {message_member}, 'messages', 'message_' || e.message_type
+        from raw.messages as e
+        left join raw.conversations as c
+            on c.id = e.conversation_id and c.account_id = e.account_id
+        where e.account_id = %(account_id)s
+            and e.created_at >= (cast(%(start)s as date)::timestamp at time zone %(tz)s)
+            and e.created_at < ((cast(%(end)s as date) + 1)::timestamp at time zone %(tz)s)
+    ) as t
+    join reference.metric_registry as reg
+        on reg.event_name = t.event_name and reg.count_kind = t.kind
+    where t.member is not null
+        and reg.metric = any(%(metrics)s)
     group by 1, 2
 """
 
@@ -584,7 +710,8 @@ def support_summary(
 
     A fixed number of queries whatever the number of members: the account, the
     registry, the members, the read-path state, one grouped rollup query and one
-    grouped raw query (distinct-conversation metrics, or everything on the raw path).
+    grouped raw query (distinct-conversation metrics, or everything on the raw path),
+    plus one grouped raw query of conversations and messages on the raw path.
     """
     if dimension not in SUMMARY_DIMENSIONS:
         raise TallyError(
@@ -625,9 +752,12 @@ def support_summary(
         else:
             reason = _rollup_unavailable(conn, account_id, account_tz)
         # distinct counts do not add up over days; raw-only kinds are not rolled up
-        distinct = [m for m, k in kinds.items() if k != "events"]
+        rolled = ("events", *THREAD_KINDS)
+        distinct = [m for m, k in kinds.items() if k not in rolled]
         from_raw = list(kinds) if reason is not None else distinct
         from_rollup = [m for m in kinds if m not in from_raw]
+        threads_raw = [m for m in from_raw if kinds[m] in THREAD_KINDS]
+        events_raw = [m for m in from_raw if kinds[m] not in THREAD_KINDS]
         params = {
             "account_id": account_id,
             "dimension": dimension,
@@ -638,11 +768,17 @@ def support_summary(
         rows = []
         if from_rollup:
             rows += conn.execute(_SUMMARY_ROLLUP_SQL, {**params, "metrics": from_rollup}).fetchall()
-        if from_raw:
+        if events_raw:
             sql = _SUMMARY_RAW_SQL.format(
                 member=_RAW_MEMBER_COLUMN[dimension], no_handoff=_NO_HANDOFF
             )
-            rows += conn.execute(sql, {**params, "metrics": from_raw}).fetchall()
+            rows += conn.execute(sql, {**params, "metrics": events_raw}).fetchall()
+        if threads_raw:
+            conversation_member, message_member = _THREAD_MEMBER_COLUMN[dimension]
+            sql = _SUMMARY_THREADS_RAW_SQL.format(
+                conversation_member=conversation_member, message_member=message_member
+            )
+            rows += conn.execute(sql, {**params, "metrics": threads_raw}).fetchall()
     found = {
         (r["dimension_id"], r["metric"]): SummaryMetric(
             int(r["count"] or 0), float(r["sum"] or 0.0), float(r["sum_bh"] or 0.0)

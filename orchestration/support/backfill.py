@@ -30,12 +30,25 @@ _DIFF_SQL = """
     ),
 
     ev as (
-        -- one (account_id, created_at) index range scan per account
+        -- one (account_id, created_at) index range scan per account and raw table
+        -- (reporting events; messages and conversations, issue 18)
         select e.*
         from acc
         cross join lateral (
             select *
             from intermediate.int_support__events_dimensioned as d
+            where d.account_id = acc.account_id
+                and d.created_at >= acc.lo
+                and d.created_at < acc.hi
+            union all
+            select *
+            from intermediate.int_support__messages_dimensioned as d
+            where d.account_id = acc.account_id
+                and d.created_at >= acc.lo
+                and d.created_at < acc.hi
+            union all
+            select *
+            from intermediate.int_support__conversations_dimensioned as d
             where d.account_id = acc.account_id
                 and d.created_at >= acc.lo
                 and d.created_at < acc.hi
@@ -132,6 +145,8 @@ def backfill_diff(conn: psycopg.Connection, account_id: int | None, start, end) 
     built = conn.execute(
         "select to_regclass('marts.agg_support_rollup_daily') is not null"
         " and to_regclass('intermediate.int_support__events_dimensioned') is not null"
+        " and to_regclass('intermediate.int_support__messages_dimensioned') is not null"
+        " and to_regclass('intermediate.int_support__conversations_dimensioned') is not null"
     ).fetchone()
     if not built or not built[0]:
         raise TallyError("the support rollup is not built yet; run `tally run` first")

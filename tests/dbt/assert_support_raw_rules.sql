@@ -15,4 +15,6 @@
 -- depends_on: {{ ref('agg_support_rollup_daily') }}
 {{ tally.raw_rules_failures('raw_support', {
     'reporting_events': ['account_id', 'name', 'created_at'],
+    'messages': ['account_id', 'message_type', 'created_at'],
+    'conversations': ['account_id', 'created_at'],
 }, 'the support rollup') }}

@@ -1,5 +1,6 @@
-{#- agg_support_rollup_daily equals a from-scratch aggregate of raw reporting events
-    for the last `reconcile_days` local days of every account with a valid timezone.
+{#- agg_support_rollup_daily equals a from-scratch aggregate of raw reporting events,
+    messages and conversations (issue 18) for the last `reconcile_days` local days of
+    every account with a valid timezone.
     Written independently of the model (per-dimension union, own day bucketing).
     Returns the keys that differ, are missing or extra. -#}
 {{
@@ -26,15 +27,61 @@ events as (
         ev.user_id,
         ev.inbox_id,
         ev.conversation_id,
+        conv.team_id,
         ev.value,
         ev.value_in_business_hours,
         registry.metric,
         registry.count_kind
     from {{ source('raw_support', 'reporting_events') }} as ev
     inner join accounts on ev.account_id = accounts.account_id
+    left join {{ source('raw_support', 'conversations') }} as conv
+        on conv.id = ev.conversation_id and conv.account_id = ev.account_id
     inner join {{ ref('metric_registry') }} as registry on ev.name = registry.event_name
         and registry.count_kind in ('events', 'distinct_conversations')  -- the rolled-up kinds
     where ev.created_at >= cast(accounts.first_day as timestamp) at time zone accounts.tz
+),
+
+-- issue 18: messages (agent and team through the conversation, current) and conversations
+conversation_rows as (
+    select
+        conv.account_id,
+        cast(conv.created_at at time zone accounts.tz as date) as day_bucket,
+        conv.id as conversation_id,
+        conv.assignee_id,
+        conv.inbox_id,
+        conv.team_id,
+        registry.metric,
+        registry.count_kind
+    from {{ source('raw_support', 'conversations') }} as conv
+    inner join accounts on conv.account_id = accounts.account_id
+    inner join {{ ref('metric_registry') }} as registry
+        on registry.event_name = 'conversation_created' and registry.count_kind = 'conversations'
+    where conv.created_at >= cast(accounts.first_day as timestamp) at time zone accounts.tz
+),
+
+message_rows as (
+    select
+        msg.account_id,
+        cast(msg.created_at at time zone accounts.tz as date) as day_bucket,
+        msg.conversation_id,
+        conv.assignee_id,
+        msg.inbox_id,
+        conv.team_id,
+        registry.metric,
+        registry.count_kind
+    from {{ source('raw_support', 'messages') }} as msg
+    inner join accounts on msg.account_id = accounts.account_id
+    inner join {{ ref('metric_registry') }} as registry
+        on registry.event_name = 'message_' || msg.message_type and registry.count_kind = 'messages'
+    left join {{ source('raw_support', 'conversations') }} as conv
+        on conv.id = msg.conversation_id and conv.account_id = msg.account_id
+    where msg.created_at >= cast(accounts.first_day as timestamp) at time zone accounts.tz
+),
+
+threads as (
+    select * from conversation_rows
+    union all
+    select * from message_rows
 ),
 
 per_dimension as (
@@ -49,6 +96,26 @@ per_dimension as (
     select account_id, day_bucket, 'inbox', inbox_id, metric,
         count_kind, conversation_id, value, value_in_business_hours
     from events where inbox_id is not null
+    union all
+    select account_id, day_bucket, 'team', team_id, metric,
+        count_kind, conversation_id, value, value_in_business_hours
+    from events where team_id is not null
+    union all
+    select account_id, day_bucket, 'account', account_id, metric,
+        count_kind, conversation_id, null, null
+    from threads
+    union all
+    select account_id, day_bucket, 'agent', assignee_id, metric,
+        count_kind, conversation_id, null, null
+    from threads where assignee_id is not null
+    union all
+    select account_id, day_bucket, 'inbox', inbox_id, metric,
+        count_kind, conversation_id, null, null
+    from threads where inbox_id is not null
+    union all
+    select account_id, day_bucket, 'team', team_id, metric,
+        count_kind, conversation_id, null, null
+    from threads where team_id is not null
 ),
 
 expected as (

@@ -17,6 +17,26 @@
                 'tenant': 'account_id',
                 'ts': 'created_at',
                 'raw_table': 'reporting_events',
+            }, {
+                'model': 'stg_support__messages',
+                'tenant': 'account_id',
+                'ts': 'created_at',
+                'raw_table': 'messages',
+            }, {
+                'model': 'stg_support__conversations',
+                'tenant': 'account_id',
+                'ts': 'created_at',
+                'raw_table': 'conversations',
+            }, {
+                'model': 'int_support__messages_conversation_dated',
+                'tenant': 'account_id',
+                'ts': 'created_at',
+                'raw_table': 'conversations',
+            }, {
+                'model': 'int_support__events_conversation_dated',
+                'tenant': 'account_id',
+                'ts': 'created_at',
+                'raw_table': 'conversations',
             }],
             'rebuild_var': 'rebuild_account_id',
             'backfill_tenant_var': 'backfill_account_id',
@@ -31,6 +51,14 @@
 
 -- depends_on: {{ ref('stg_support__accounts') }}
 -- depends_on: {{ ref('stg_support__reporting_events') }}
+-- depends_on: {{ ref('stg_support__messages') }}
+-- depends_on: {{ ref('stg_support__conversations') }}
+-- depends_on: {{ ref('int_support__messages_conversation_dated') }}
+-- depends_on: {{ ref('int_support__events_conversation_dated') }}
+{#- The five event sources of the sliding window: reporting events, messages and
+    conversations (issue 18) by their own time, and the two *_conversation_dated views -
+    a conversation moved to another team (or reassigned) recomputes the days of its
+    messages and reporting events. -#}
 
 {#- Seed 002's reporting_events_rollups: per account, local day (account's
     reporting_timezone), dimension (account / agent / inbox) and metric - count and sums.
@@ -38,8 +66,10 @@
     here, never summed from a finer grain: count(distinct) does not add up. #}
 
 with events as (
+    {%- for source in ['int_support__events_dimensioned', 'int_support__messages_dimensioned',
+                       'int_support__conversations_dimensioned'] %}
     {%- if tally.sliding_window_mode() == 'full' %}
-    select * from {{ ref('int_support__events_dimensioned') }} as e
+    select * from {{ ref(source) }} as e
     {%- else %}
     -- driven by the affected set: one (account_id, created_at) index range scan on raw
     -- per affected account-day (or whole account), so a tick costs the changed days only
@@ -47,13 +77,17 @@ with events as (
     from {{ tally.sliding_window_affected() }} as sw
     cross join lateral (
         select *
-        from {{ ref('int_support__events_dimensioned') }} as ev
+        from {{ ref(source) }} as ev
         where ev.account_id = sw.tenant_id
             and ev.created_at >= sw.lo
             and ev.created_at < sw.hi
         offset 0  -- keep it a per-row subquery (else it is flattened into a hash join over all events)
     ) as e
     {%- endif %}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
 ),
 
 counted_events as (
@@ -67,7 +101,8 @@ counted_events as (
         coalesce(sum(events.value), 0) as sum_value,
         coalesce(sum(events.value_in_business_hours), 0) as sum_value_business_hours
     from events
-    where events.count_kind = 'events'
+    -- reporting events, messages (issue 18) and conversations (issue 18): counts and sums
+    where events.count_kind in ('events', 'messages', 'conversations')
     group by 1, 2, 3, 4, 5
 ),
 
