@@ -2,6 +2,8 @@
 
 * :func:`run_dbt` runs the venv's dbt against the project.
 * :func:`ensure_manifest` keeps ``target/manifest.json`` fresh (Dagster loads it).
+* :func:`relation` names a dbt model's relation (``schema.identifier``) as the manifest
+  says, so Python never hard-codes where dbt builds a model.
 
 No Dagster here: the code location (orchestration/project.py) and the CLI both read it,
 and :mod:`orchestration.runtime` re-exports it.
@@ -137,3 +139,40 @@ def ensure_manifest() -> Path:
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
     return MANIFEST
+
+
+_RELATIONS: dict[tuple[float, int], dict[str, str]] = {}
+
+
+def _relations(parse: bool) -> dict[str, str]:
+    """model name -> schema.identifier, from the manifest (read once per file version)."""
+    path = ensure_manifest() if parse or not MANIFEST.exists() else MANIFEST
+    stat = path.stat()
+    key = (stat.st_mtime, stat.st_size)
+    if key not in _RELATIONS:
+        import json
+
+        nodes = json.loads(path.read_text())["nodes"].values()
+        _RELATIONS.clear()
+        _RELATIONS[key] = {
+            n["name"]: f"{n['schema']}.{n.get('alias') or n['name']}"
+            for n in nodes
+            if n.get("resource_type") in ("model", "seed")
+        }
+    return _RELATIONS[key]
+
+
+def relation(model: str, *, parse: bool = True) -> str:
+    """``schema.identifier`` of the dbt model (or seed) ``model``, from the manifest.
+
+    A constant SQL identifier (the manifest is the project's own file, not user input):
+    safe to put in a query text. ``parse=False`` reads the manifest as it is (a sensor
+    reads the one its code location loaded) instead of re-parsing a stale one. Raises a
+    one-line TallyError for an unknown model."""
+    try:
+        return _relations(parse)[model]
+    except KeyError:
+        raise TallyError(
+            f"dbt model {model} is not in {MANIFEST}; run `tally dbt -- parse` "
+            "(or check the model name)"
+        ) from None

@@ -39,7 +39,7 @@
 
 with events as (
     {%- if tally.sliding_window_mode() == 'full' %}
-    select * from {{ ref('int_support__events_dimensioned') }} as e
+    select * from {{ ref('int_support__events_dimensioned') }}
     {%- else %}
     -- driven by the affected set: one (account_id, created_at) index range scan on raw
     -- per affected account-day (or whole account), so a tick costs the changed days only
