@@ -141,25 +141,38 @@ def ensure_manifest() -> Path:
     return MANIFEST
 
 
-_RELATIONS: dict[tuple[float, int], dict[str, str]] = {}
+_NODES: dict[tuple[float, int], dict[str, dict[str, Any]]] = {}
 
 
-def _relations(parse: bool) -> dict[str, str]:
-    """model name -> schema.identifier, from the manifest (read once per file version)."""
+def manifest_key(parse: bool = True) -> tuple[float, int]:
+    """(mtime, size) of the manifest - a cache key for anything derived from it."""
     path = ensure_manifest() if parse or not MANIFEST.exists() else MANIFEST
     stat = path.stat()
-    key = (stat.st_mtime, stat.st_size)
-    if key not in _RELATIONS:
+    return (stat.st_mtime, stat.st_size)
+
+
+def _nodes(parse: bool) -> dict[str, dict[str, Any]]:
+    """model/seed name -> its manifest node (the file is read once per version)."""
+    key = manifest_key(parse)
+    if key not in _NODES:
         import json
 
-        nodes = json.loads(path.read_text())["nodes"].values()
-        _RELATIONS.clear()
-        _RELATIONS[key] = {
-            n["name"]: f"{n['schema']}.{n.get('alias') or n['name']}"
-            for n in nodes
-            if n.get("resource_type") in ("model", "seed")
-        }
-    return _RELATIONS[key]
+        nodes = json.loads(MANIFEST.read_text())["nodes"].values()
+        _NODES.clear()
+        _NODES[key] = {n["name"]: n for n in nodes if n.get("resource_type") in ("model", "seed")}
+    return _NODES[key]
+
+
+def node(model: str, *, parse: bool = True) -> dict[str, Any]:
+    """The manifest node of the dbt model (or seed) ``model`` (config, columns,
+    relation_name); a one-line TallyError for an unknown model."""
+    try:
+        return _nodes(parse)[model]
+    except KeyError:
+        raise TallyError(
+            f"dbt model {model} is not in {MANIFEST}; run `tally dbt -- parse` "
+            "(or check the model name)"
+        ) from None
 
 
 def relation(model: str, *, parse: bool = True) -> str:
@@ -169,10 +182,5 @@ def relation(model: str, *, parse: bool = True) -> str:
     safe to put in a query text. ``parse=False`` reads the manifest as it is (a sensor
     reads the one its code location loaded) instead of re-parsing a stale one. Raises a
     one-line TallyError for an unknown model."""
-    try:
-        return _relations(parse)[model]
-    except KeyError:
-        raise TallyError(
-            f"dbt model {model} is not in {MANIFEST}; run `tally dbt -- parse` "
-            "(or check the model name)"
-        ) from None
+    n = node(model, parse=parse)
+    return f"{n['schema']}.{n.get('alias') or n['name']}"
