@@ -331,15 +331,16 @@ def _org(conn: psycopg.Connection, org_id: int) -> _Org:
     one-line TallyError saying what to fix."""
     if isinstance(org_id, bool) or not isinstance(org_id, int):
         raise TallyError(f"organization id must be an integer, got {org_id!r}")
-    if conn.execute("select to_regclass(%s) is null as missing", (_sql.ORGANIZATIONS,)).fetchone()[
-        "missing"
-    ]:
-        raise TallyError("the order models are not built yet; run `tally run` first")
-    row = conn.execute(
-        "select o.reporting_timezone, o.timezone, o.has_valid_exclusions"
-        f" from {_sql.ORGANIZATIONS} as o where o.organization_id = %s",
-        (org_id,),
-    ).fetchone()
+    try:
+        row = conn.execute(
+            "select o.reporting_timezone, o.timezone, o.has_valid_exclusions,"
+            " cast(now() at time zone coalesce(o.timezone, 'UTC') as date) as today"
+            f" from {_sql.ORGANIZATIONS} as o where o.organization_id = %s",
+            (org_id,),
+        ).fetchone()
+    except psycopg.errors.UndefinedTable:
+        conn.rollback()
+        raise TallyError("the order models are not built yet; run `tally run` first") from None
     if row is None:
         raise TallyError(f"organization {org_id} does not exist; check the --org id")
     if row["timezone"] is None:
@@ -352,10 +353,7 @@ def _org(conn: psycopg.Connection, org_id: int) -> _Org:
             f"organization {org_id}: configuration.excluded_attributions is not a JSON array of "
             "strings; fix the organization's configuration"
         )
-    today = conn.execute(
-        "select cast(now() at time zone %s as date) as d", (row["timezone"],)
-    ).fetchone()["d"]
-    return _Org(org_id, row["timezone"], today)
+    return _Org(org_id, row["timezone"], row["today"])
 
 
 @contextlib.contextmanager
