@@ -156,13 +156,30 @@ def cmd_dbt(args: argparse.Namespace) -> int:
 
 def cmd_sqlfluff(args: argparse.Namespace) -> int:
     """sqlfluff with the environment dbt needs: its dbt templater compiles each model as
-    dbt does, which opens a connection (`make lint` runs this)."""
+    dbt does, which opens a connection (`make lint` runs this). It compiles against an
+    empty database next to Tally's (``<dbname>_lint``, created once) so every model is
+    linted as its first build whatever the main database holds - the same result on a
+    developer's built database as in CI's fresh one."""
     exe = Path(sys.executable).parent / "sqlfluff"
     if not exe.exists():
         raise TallyError("sqlfluff is not installed; run `make install` (the dev extra)")
-    runtime.activate(manifest=False)
+    db = runtime.activate(manifest=False)
+    lint_db = f"{db.dbname}_lint"
+    with db.connect(autocommit=True) as conn:
+        if not conn.execute("select 1 from pg_database where datname = %s", (lint_db,)).fetchone():
+            from psycopg import errors, sql
+
+            try:
+                conn.execute(sql.SQL("create database {}").format(sql.Identifier(lint_db)))
+            except errors.InsufficientPrivilege:
+                print(
+                    f"notice: cannot create database {lint_db} (needs CREATEDB); linting "
+                    f"against {db.dbname}, where built models lint as incremental runs"
+                )
+                lint_db = db.dbname
+    env = {**os.environ, "TALLY_PGDATABASE": lint_db}
     sqlfluff_args = [a for a in args.sqlfluff_args if a != "--"] or ["--help"]
-    return subprocess.run([str(exe), *sqlfluff_args], cwd=dbmod.PROJECT_ROOT).returncode
+    return subprocess.run([str(exe), *sqlfluff_args], cwd=dbmod.PROJECT_ROOT, env=env).returncode
 
 
 # --------------------------------------------------------------------------- datagen
