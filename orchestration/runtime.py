@@ -256,7 +256,7 @@ def invalid_tenants(db: Database) -> list[str]:
             if conn.execute("select to_regclass(%s)", (organizations,)).fetchone()[0]:
                 for org, tz, valid_tz, ex, _valid_ex in conn.execute(
                     "select organization_id, reporting_timezone, has_valid_timezone,"
-                    " (configuration -> 'excluded_attributions')::text, has_valid_exclusions"
+                    " configured_exclusions::text, has_valid_exclusions"
                     f" from {organizations}"
                     " where not has_valid_timezone or not has_valid_exclusions order by 1"
                 ).fetchall():

@@ -4,6 +4,7 @@
     * `timezone`: the reporting timezone when it is a valid IANA name, else NULL
       (left join to the server's zone list; `at time zone` would fail the whole
       statement on a typo, so one tenant's bad value must not reach it).
+    * `configured_exclusions`: excluded_attributions as configured (any JSON, or NULL).
     * `excluded_attributions`: the configured json array of attribution types, or
       NULL (and `has_valid_exclusions = false`) when it is not an array of strings.
     * `exclusion_set`: the same types as configured (unsorted; for membership tests).
@@ -51,6 +52,7 @@ final as (
         checked.organization_id,
         checked.organization_name,
         checked.reporting_timezone,
+        checked.raw_exclusions as configured_exclusions,
         checked.timezone,
         checked.timezone is not null as has_valid_timezone,
         case
