@@ -82,13 +82,13 @@ _DIFF_SQL = """
     from compared
 """
 
-_COMPILED: dict[tuple, tuple[str, str]] = {}
-
 
 def _compiled_mart() -> tuple[str, str]:
     """The mart's own SQL as dbt compiles it for a full build (``dbt compile
     --full-refresh``: no affected set, every event), and the events view's relation
-    name as it appears in that SQL. Compiled once per manifest version and database."""
+    name as it appears in that SQL. Compiled once per manifest version and database,
+    kept in ``target/dry_run/`` (a dbt compile costs seconds; the diff itself is one
+    SELECT)."""
     import os
     import shutil
     import tempfile
@@ -96,36 +96,48 @@ def _compiled_mart() -> tuple[str, str]:
 
     from orchestration.manifest import TARGET_DIR, manifest_key, run_dbt
 
-    key = (manifest_key(), os.environ.get("TALLY_PGDATABASE"), os.environ.get("TALLY_PGHOST"))
-    if key not in _COMPILED:
-        scratch = Path(tempfile.mkdtemp(prefix=".dry-run-", dir=TARGET_DIR))
-        try:
-            saved = TARGET_DIR / "partial_parse.msgpack"
-            if saved.exists():
-                shutil.copy2(saved, scratch / saved.name)
-            run_dbt(
-                ["compile", "--select", MART, "--full-refresh"],
-                capture=True,
-                quiet=True,
-                target_path=scratch,
-                run_vars={},
-            )
-            nodes = {
-                n["name"]: n
-                for n in json.loads((scratch / "manifest.json").read_text())["nodes"].values()
-                if n.get("resource_type") == "model"
-            }
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
-        sql, events = nodes[MART].get("compiled_code") or "", nodes[_EVENTS]["relation_name"]
-        if events not in sql:
-            raise TallyError(
-                f"the compiled {MART} does not read {events}; the support dry run "
-                "needs updating (orchestration/support/backfill.py)"
-            )
-        _COMPILED.clear()
-        _COMPILED[key] = (sql, events)
-    return _COMPILED[key]
+    key = [
+        *manifest_key(parse=False),
+        os.environ.get("TALLY_PGDATABASE"),
+        os.environ.get("TALLY_PGHOST"),
+    ]
+    cache = TARGET_DIR / "dry_run" / f"{MART}.json"
+    try:
+        cached = json.loads(cache.read_text())
+        if cached["key"] == key:
+            return cached["sql"], cached["events"]
+    except (OSError, ValueError, KeyError):
+        pass
+    scratch = Path(tempfile.mkdtemp(prefix=".dry-run-", dir=TARGET_DIR))
+    try:
+        saved = TARGET_DIR / "partial_parse.msgpack"
+        if saved.exists():
+            shutil.copy2(saved, scratch / saved.name)
+        run_dbt(
+            ["compile", "--select", MART, "--full-refresh"],
+            capture=True,
+            quiet=True,
+            target_path=scratch,
+            run_vars={},
+        )
+        nodes = {
+            n["name"]: n
+            for n in json.loads((scratch / "manifest.json").read_text())["nodes"].values()
+            if n.get("resource_type") == "model"
+        }
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    sql, events = nodes[MART].get("compiled_code") or "", nodes[_EVENTS]["relation_name"]
+    if events not in sql:
+        raise TallyError(
+            f"the compiled {MART} does not read {events}; the support dry run "
+            "needs updating (orchestration/support/backfill.py)"
+        )
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"key": key, "sql": sql, "events": events}))
+    os.replace(tmp, cache)  # concurrent dry runs: one file or the other, never half
+    return sql, events
 
 
 def _diff_sql() -> str:
@@ -134,9 +146,10 @@ def _diff_sql() -> str:
     from orchestration.manifest import node, relation
 
     mart_sql, events = _compiled_mart()
-    config = node(MART)["config"]
+    mart = node(MART, parse=False)
+    config = mart["config"]
     key = list(config["unique_key"])
-    measures = [(c, v.get("data_type") or "") for c, v in node(MART)["columns"].items()]
+    measures = [(c, v.get("data_type") or "") for c, v in mart["columns"].items()]
     measures = [(c, t) for c, t in measures if c not in key and c not in _LINEAGE]
     changed = []
     for c, data_type in measures:
@@ -148,9 +161,9 @@ def _diff_sql() -> str:
         else:
             changed.append(f"fresh.{c} is distinct from stored.{c}")
     return _DIFF_SQL.format(
-        accounts=relation(_ACCOUNTS),
-        events=relation(_EVENTS),
-        mart=relation(MART),
+        accounts=relation(_ACCOUNTS, parse=False),
+        events=relation(_EVENTS, parse=False),
+        mart=relation(MART, parse=False),
         mart_sql=mart_sql.replace(events, "window_events"),
         tenant=config["sliding_window"]["tenant_id"],
         bucket=config["bucket_column"],
@@ -199,12 +212,14 @@ def check_account(conn: psycopg.Connection, account_id: int) -> str:
 def backfill_diff(conn: psycopg.Connection, account_id: int | None, start, end) -> BackfillDiff:
     """What a backfill of start..end (one account or every account) would change: the
     mart's own compiled SQL run over the window's events, diffed with the stored rows.
-    Read-only (one SELECT)."""
-    from orchestration.manifest import relation
+    Read-only (one SELECT). The manifest is made fresh once here; the names, key and
+    compiled SQL below are read from it as it is."""
+    from orchestration.manifest import ensure_manifest, relation
 
+    ensure_manifest()
     built = conn.execute(
         "select to_regclass(%s) is not null and to_regclass(%s) is not null",
-        (relation(MART), relation(_EVENTS)),
+        (relation(MART, parse=False), relation(_EVENTS, parse=False)),
     ).fetchone()
     if not built or not built[0]:
         raise TallyError("the support rollup is not built yet; run `tally run` first")
