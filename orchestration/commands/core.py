@@ -177,7 +177,15 @@ def cmd_sqlfluff(args: argparse.Namespace) -> int:
                     f"against {db.dbname}, where built models lint as incremental runs"
                 )
                 lint_db = db.dbname
-    env = {**os.environ, "TALLY_PGDATABASE": lint_db}
+    # its own dbt target dir: the templater's parse must not replace the project's
+    # manifest and saved parse (compiled against the lint database)
+    from orchestration.manifest import TARGET_DIR
+
+    env = {
+        **os.environ,
+        "TALLY_PGDATABASE": lint_db,
+        "DBT_TARGET_PATH": str(TARGET_DIR / "sqlfluff"),
+    }
     sqlfluff_args = [a for a in args.sqlfluff_args if a != "--"] or ["--help"]
     return subprocess.run([str(exe), *sqlfluff_args], cwd=dbmod.PROJECT_ROOT, env=env).returncode
 
