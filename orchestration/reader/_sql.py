@@ -163,7 +163,7 @@ _MART_CAMPAIGN = "and campaign_id = %(campaign)s"
 
 
 def sources(source: str, *, campaign: bool = False, where: str = "all") -> str:
-    """The source CTEs for ``source`` ('marts' or 'raw'), optionally for one campaign."""
+    """The source CTEs for ``source`` ('marts', or 'raw': the oracle), optionally for one campaign."""
     if source == "marts":
         return MART_SOURCES.format(campaign=_MART_CAMPAIGN if campaign else "")
     if source == "raw":

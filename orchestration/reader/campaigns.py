@@ -9,9 +9,11 @@ Public API::
 
 Dates are local days of the organization (its ``reporting_timezone``), inclusive.
 Every call runs a fixed number of queries, however many campaigns the organization
-has, as the read-only role ``tally_reader``. ``source="raw"`` computes the same
-answer from the raw tables (reconciliation, or a fallback while a mart is missing).
-See docs/reader.md for the definitions.
+has, as the read-only role ``tally_reader``. The business rules are dbt's: the
+organization check reads ``int_orders__organizations_validated``, the live tail and the
+excluded recipients ``int_orders__attributions_qualified``. ``source="raw"`` is the
+oracle: it computes the same answer from the raw tables, restating the rules on purpose
+(reconciliation, or a fallback while a mart is missing). See docs/reader.md.
 """
 
 from __future__ import annotations
