@@ -33,9 +33,10 @@ manifest: install       ## dbt parse -> target/manifest.json (Dagster loads it)
 bench: install          ## benchmarks (scale runs; not part of CI)
 	$(BIN)/python -m bench
 
-lint: install
+lint: install           ## ruff (lint + format check) and sqlfluff (dbt templater; starts the embedded PostgreSQL if needed)
 	$(BIN)/ruff check orchestration tests bench
 	$(BIN)/ruff format --check orchestration tests bench
+	$(BIN)/tally sqlfluff -- lint models tests/dbt
 
 fmt: install
 	$(BIN)/ruff format orchestration tests bench

@@ -4,7 +4,7 @@
     A mart opts in with two config keys (see docs/incremental.md):
 
         sliding_window={
-            'tenants': 'stg_orders__organizations',   -- model: one row per tenant
+            'tenants': 'int_orders__organizations_validated',   -- model: one row per tenant
             'tenant_id': 'organization_id',            -- its tenant id column
             'timezone': 'timezone',                    -- validated IANA name (NULL = invalid)
             'version': 'config_version',               -- text; a change rebuilds the tenant

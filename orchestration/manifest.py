@@ -2,6 +2,8 @@
 
 * :func:`run_dbt` runs the venv's dbt against the project.
 * :func:`ensure_manifest` keeps ``target/manifest.json`` fresh (Dagster loads it).
+* :func:`relation` names a dbt model's relation (``schema.identifier``) as the manifest
+  says, so Python never hard-codes where dbt builds a model.
 
 No Dagster here: the code location (orchestration/project.py) and the CLI both read it,
 and :mod:`orchestration.runtime` re-exports it.
@@ -137,3 +139,48 @@ def ensure_manifest() -> Path:
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
     return MANIFEST
+
+
+_NODES: dict[tuple[float, int], dict[str, dict[str, Any]]] = {}
+
+
+def manifest_key(parse: bool = True) -> tuple[float, int]:
+    """(mtime, size) of the manifest - a cache key for anything derived from it."""
+    path = ensure_manifest() if parse or not MANIFEST.exists() else MANIFEST
+    stat = path.stat()
+    return (stat.st_mtime, stat.st_size)
+
+
+def _nodes(parse: bool) -> dict[str, dict[str, Any]]:
+    """model/seed name -> its manifest node (the file is read once per version)."""
+    key = manifest_key(parse)
+    if key not in _NODES:
+        import json
+
+        nodes = json.loads(MANIFEST.read_text())["nodes"].values()
+        _NODES.clear()
+        _NODES[key] = {n["name"]: n for n in nodes if n.get("resource_type") in ("model", "seed")}
+    return _NODES[key]
+
+
+def node(model: str, *, parse: bool = True) -> dict[str, Any]:
+    """The manifest node of the dbt model (or seed) ``model`` (config, columns,
+    relation_name); a one-line TallyError for an unknown model."""
+    try:
+        return _nodes(parse)[model]
+    except KeyError:
+        raise TallyError(
+            f"dbt model {model} is not in {MANIFEST}; run `tally dbt -- parse` "
+            "(or check the model name)"
+        ) from None
+
+
+def relation(model: str, *, parse: bool = True) -> str:
+    """``schema.identifier`` of the dbt model (or seed) ``model``, from the manifest.
+
+    A constant SQL identifier (the manifest is the project's own file, not user input):
+    safe to put in a query text. ``parse=False`` reads the manifest as it is (a sensor
+    reads the one its code location loaded) instead of re-parsing a stale one. Raises a
+    one-line TallyError for an unknown model."""
+    n = node(model, parse=parse)
+    return f"{n['schema']}.{n.get('alias') or n['name']}"

@@ -245,18 +245,19 @@ def dbt_failures(since: float) -> list[tuple[str, str, str]]:
 
 def invalid_tenants(db: Database) -> list[str]:
     """One phrase per tenant the sliding window skips because its configuration is invalid
-    (read from the staging views that flag them)."""
+    (read from the views that flag them)."""
+    from orchestration.manifest import relation
+
     phrases: list[str] = []
     try:
+        organizations = relation("int_orders__organizations_validated", parse=False)
+        accounts = relation("stg_support__accounts", parse=False)
         with connect(db.url) as conn:
-            if conn.execute("select to_regclass('staging.stg_orders__organizations')").fetchone()[
-                0
-            ]:
+            if conn.execute("select to_regclass(%s)", (organizations,)).fetchone()[0]:
                 for org, tz, valid_tz, ex, _valid_ex in conn.execute(
                     "select organization_id, reporting_timezone, has_valid_timezone,"
-                    " (select configuration -> 'excluded_attributions' from raw.organizations"
-                    "   where id = organization_id)::text, has_valid_exclusions"
-                    " from staging.stg_orders__organizations"
+                    " configured_exclusions::text, has_valid_exclusions"
+                    f" from {organizations}"
                     " where not has_valid_timezone or not has_valid_exclusions order by 1"
                 ).fetchall():
                     if not valid_tz:
@@ -264,9 +265,9 @@ def invalid_tenants(db: Database) -> list[str]:
                     else:
                         problem = f"excluded_attributions {ex} is not a JSON array of strings"
                     phrases.append(f"organization {org}: {problem}; {_SKIPPED}")
-            if conn.execute("select to_regclass('staging.stg_support__accounts')").fetchone()[0]:
+            if conn.execute("select to_regclass(%s)", (accounts,)).fetchone()[0]:
                 for acc, tz in conn.execute(
-                    "select account_id, reporting_timezone from staging.stg_support__accounts"
+                    f"select account_id, reporting_timezone from {accounts}"
                     " where timezone is null and reporting_timezone is not null order by 1"
                 ).fetchall():
                     phrases.append(

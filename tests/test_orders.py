@@ -186,7 +186,7 @@ def test_mutation_rounds_stay_equal_to_raw(built: str) -> None:
     progress = query(
         url,
         """select count(*) from ops.aggregation_progress p
-                             join staging.stg_orders__organizations o on o.organization_id = p.tenant_id
+                             join intermediate.int_orders__organizations_validated o on o.organization_id = p.tenant_id
                              where p.mart = 'agg_order_daily' and p.tenant_version = o.config_version""",
     )
     assert progress[0][0] == query(url, "select count(*) from raw.organizations")[0][0]
@@ -690,7 +690,7 @@ def test_invalid_configuration_skips_only_that_tenant(built: str) -> None:
     assert "Mars/Olympus" in " ".join(r[1] for r in named)
     rows = query(
         url,
-        """select organization_id from staging.stg_orders__organizations
+        """select organization_id from intermediate.int_orders__organizations_validated
                          where not has_valid_timezone or not has_valid_exclusions order by 1""",
     )
     assert [r[0] for r in rows] == sorted([bad_tz, bad_ex])

@@ -351,6 +351,75 @@ def test_live_tail(db: Database, db_url: str) -> None:
     _same(roll, rolling_stats(ORG, CAMP, lo, hi, (7,), source="raw", db=db))
 
 
+# --------------------------------------------------------------------------- one home per rule
+
+
+def test_mart_path_reads_the_rules_from_dbt_not_raw(db: Database, db_url: str) -> None:
+    """Issue 17 item 7: the live tail, the excluded-recipient corrections and the
+    configuration check read dbt's views (int_orders__attributions_qualified,
+    int_orders__organizations_validated). With every privilege on raw.attributions and
+    raw.organizations revoked from tally_reader (in a transaction that is rolled back),
+    the mart path still answers - and equals the raw oracle computed beforehand (the
+    summary: equals itself with the privileges - the totals mart is not live and
+    test_live_tail added a raw row after the build; summary == raw is tested above)."""
+    today = datetime.now(UTC).date()
+    lo, hi = today - timedelta(days=400), today + timedelta(days=1)
+    excl = [1, 3, 41]
+    oracle = [
+        bulk_campaign_stats(ORG, lo, hi, exclude_recipients=excl, source="raw", db=db),
+        bulk_campaign_stats(ORG, summary_only=True, exclude_recipients=excl, db=db),
+        rolling_stats(ORG, CAMP, lo, hi, (7,), source="raw", db=db),
+    ]
+    with psycopg.connect(db_url, row_factory=psycopg.rows.dict_row) as conn:
+        conn.execute("revoke all on raw.attributions, raw.organizations from tally_reader")
+        conn.execute("set role tally_reader")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("select organization_id from raw.attributions limit 1")
+        conn.rollback()
+        conn.execute("revoke all on raw.attributions, raw.organizations from tally_reader")
+        conn.execute("set role tally_reader")
+        got = [
+            bulk_campaign_stats(ORG, lo, hi, exclude_recipients=excl, include_live=True, db=conn),
+        ]
+        for call in (
+            lambda: bulk_campaign_stats(ORG, summary_only=True, exclude_recipients=excl, db=conn),
+            lambda: rolling_stats(ORG, CAMP, lo, hi, (7,), include_live=True, db=conn),
+        ):
+            conn.execute("revoke all on raw.attributions, raw.organizations from tally_reader")
+            conn.execute("set role tally_reader")
+            got.append(call())
+    assert got[0].live and got[2].live  # the live tail was read (today is in the range)
+    assert sum(c.treatment.total_orders for c in got[0].campaigns) > 0
+    for g, o in zip(got, oracle, strict=True):
+        _same(g, o)
+
+
+def test_invalid_configuration_is_named_from_the_validated_view(db: Database, db_url: str) -> None:
+    """The reader's configuration check is dbt's (int_orders__organizations_validated):
+    one line naming what to fix, for a zone that is no IANA name and for exclusions
+    that are not a JSON array of strings."""
+    day = date(2025, 3, 4)
+    cases = [
+        ("reporting_timezone = 'Mars/Olympus_Mons'", "invalid reporting timezone"),
+        ("""configuration = '{"excluded_attributions": "sms"}'""", "not a JSON array of strings"),
+        ("""configuration = '{"excluded_attributions": ["sms", 1]}'""", "not a JSON array"),
+    ]
+    for assignment, message in cases:
+        execute(db_url, f"update raw.organizations set {assignment} where id = %s", (ORG,))
+        try:
+            with pytest.raises(TallyError, match=message) as err:
+                bulk_campaign_stats(ORG, day, day, db=db)
+            assert "\n" not in str(err.value)
+        finally:
+            execute(
+                db_url,
+                "update raw.organizations set reporting_timezone = 'America/New_York',"
+                """ configuration = '{"excluded_attributions": ["sms"]}' where id = %s""",
+                (ORG,),
+            )
+    assert bulk_campaign_stats(ORG, day, day, db=db).campaign(CAMP).treatment.total_orders == 3
+
+
 # --------------------------------------------------------------------------- bad input
 
 

@@ -38,8 +38,17 @@
         grant usage on schema ops to tally_reader;
         grant select (id, status, date_from, date_to, reports, windows, finished_at)
             on ops.recompute_runs to tally_reader;
+        {#- campaign reader: the dbt views that hold the business rules (qualifying
+            attributions, validated organization config) - its live tail and excluded-
+            recipient corrections read them instead of restating the rules over raw -#}
+        if to_regclass('intermediate.int_orders__attributions_qualified') is not null
+            and to_regclass('intermediate.int_orders__organizations_validated') is not null then
+            grant usage on schema intermediate to tally_reader;
+            grant select on intermediate.int_orders__attributions_qualified,
+                intermediate.int_orders__organizations_validated to tally_reader;
+        end if;
         {#- campaign reader (orchestration/reader/campaigns.py): exactly the raw columns its
-            raw path and excluded-recipient compensation read; skipped while raw is absent -#}
+            raw path (the oracle) reads; skipped while raw is absent -#}
         if to_regclass('raw.organizations') is not null then
             grant usage on schema raw to tally_reader;
             grant select (id, reporting_timezone, configuration) on raw.organizations to tally_reader;

@@ -91,7 +91,7 @@
         union
         select c.organization_id, c.campaign_id, c.day_bucket from {{ prefix }}customer_days_new as c
     ) as d
-    inner join {{ ref('stg_orders__organizations') }} as o
+    inner join {{ ref('int_orders__organizations_validated') }} as o
         on o.organization_id = d.organization_id
     where o.aggregation_timezone is not null
         and not exists (

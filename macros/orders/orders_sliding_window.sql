@@ -9,7 +9,7 @@
     tenants (agg_order_running_totals). -#}
 {% macro orders_sliding_window(key=none, follow=none, follow_earlier=false) %}
     {%- set spec = {
-        'tenants': 'stg_orders__organizations',
+        'tenants': 'int_orders__organizations_validated',
         'tenant_id': 'organization_id',
         'timezone': 'aggregation_timezone',
         'version': 'config_version',

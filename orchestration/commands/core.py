@@ -1,4 +1,4 @@
-"""Core commands: db, dbt, datagen, run, tick, backfill, ui."""
+"""Core commands: db, dbt, sqlfluff, datagen, run, tick, backfill, ui."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from orchestration import db as dbmod
@@ -37,6 +38,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("dbt", help="run dbt against Tally's database: tally dbt -- build ...")
     p.add_argument("dbt_args", nargs=argparse.REMAINDER)
     p.set_defaults(handler=cmd_dbt)
+
+    p = sub.add_parser(
+        "sqlfluff",
+        help="run sqlfluff (dbt templater) against Tally's database: tally sqlfluff -- lint",
+    )
+    p.add_argument("sqlfluff_args", nargs=argparse.REMAINDER)
+    p.set_defaults(handler=cmd_sqlfluff)
 
     p = sub.add_parser("datagen", help="create and fill the raw tables (or --mutate them)")
     p.add_argument("--scale", type=float, default=1.0, help="1 = demo (~100k attributions)")
@@ -183,6 +191,42 @@ def cmd_dbt(args: argparse.Namespace) -> int:
     return runtime.run_dbt(dbt_args, check=False).returncode
 
 
+def cmd_sqlfluff(args: argparse.Namespace) -> int:
+    """sqlfluff with the environment dbt needs: its dbt templater compiles each model as
+    dbt does, which opens a connection (`make lint` runs this). It compiles against an
+    empty database next to Tally's (``<dbname>_lint``, created once) so every model is
+    linted as its first build whatever the main database holds - the same result on a
+    developer's built database as in CI's fresh one."""
+    exe = Path(sys.executable).parent / "sqlfluff"
+    if not exe.exists():
+        raise TallyError("sqlfluff is not installed; run `make install` (the dev extra)")
+    db = runtime.activate(manifest=False)
+    lint_db = f"{db.dbname}_lint"
+    with db.connect(autocommit=True) as conn:
+        if not conn.execute("select 1 from pg_database where datname = %s", (lint_db,)).fetchone():
+            from psycopg import errors, sql
+
+            try:
+                conn.execute(sql.SQL("create database {}").format(sql.Identifier(lint_db)))
+            except errors.InsufficientPrivilege:
+                print(
+                    f"notice: cannot create database {lint_db} (needs CREATEDB); linting "
+                    f"against {db.dbname}, where built models lint as incremental runs"
+                )
+                lint_db = db.dbname
+    # its own dbt target dir: the templater's parse must not replace the project's
+    # manifest and saved parse (compiled against the lint database)
+    from orchestration.manifest import TARGET_DIR
+
+    env = {
+        **os.environ,
+        "TALLY_PGDATABASE": lint_db,
+        "DBT_TARGET_PATH": str(TARGET_DIR / "sqlfluff"),
+    }
+    sqlfluff_args = [a for a in args.sqlfluff_args if a != "--"] or ["--help"]
+    return subprocess.run([str(exe), *sqlfluff_args], cwd=dbmod.PROJECT_ROOT, env=env).returncode
+
+
 # --------------------------------------------------------------------------- datagen
 
 
@@ -296,10 +340,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _require_built(db: dbmod.Database) -> None:
     """The tick and backfills run the incremental marts only: their staging and
     intermediate views must exist (built by `tally run`)."""
+    from orchestration.manifest import relation
+
+    qualified = relation("int_orders__attributions_qualified")
     with db.connect() as conn:
-        built = conn.execute(
-            "select to_regclass('intermediate.int_orders__attributions_qualified') is not null"
-        ).fetchone()[0]
+        built = conn.execute("select to_regclass(%s) is not null", (qualified,)).fetchone()[0]
     if not built:
         raise TallyError(
             f"the dbt project is not built in {db.describe()}: run `tally run` first "

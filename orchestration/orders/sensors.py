@@ -1,7 +1,8 @@
 """Config-triggered recalc (seed 000's recalc pipeline): a changed excluded_attributions
 (or reporting timezone) launches the organization's full-refresh rebuild.
 
-Detection compares the organization's current ``config_version`` (staging) with the
+Detection compares the organization's current ``config_version``
+(int_orders__organizations_validated) with the
 ``tenant_version`` the order marts last aggregated it with (``ops.aggregation_progress``).
 Rapid repeated saves yield one run: a change is acted on only once the organization row
 has been quiet for ``SETTLE_SECONDS``, the cursor remembers the version already
@@ -20,6 +21,7 @@ import psycopg
 from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SkipReason, sensor
 
 from orchestration.flags import default_status
+from orchestration.manifest import relation
 from orchestration.orders import requests as rq
 from orchestration.orders.jobs import orders_rebuild, run_config
 from orchestration.resources import TallyDatabase
@@ -32,16 +34,17 @@ def pending_changes(
     conn: psycopg.Connection, settle_seconds: int = SETTLE_SECONDS
 ) -> list[tuple[int, str]]:
     """(organization_id, config_version) of tenants whose marts lag their configuration."""
+    organizations = relation("int_orders__organizations_validated", parse=False)
     exists = conn.execute(
-        "select to_regclass('staging.stg_orders__organizations') is not null"
-        " and to_regclass('ops.aggregation_progress') is not null"
+        "select to_regclass(%s) is not null and to_regclass('ops.aggregation_progress') is not null",
+        (organizations,),
     ).fetchone()
     if not exists or not exists[0]:
         return []
     return conn.execute(
-        """
+        f"""
         select o.organization_id, o.config_version
-        from staging.stg_orders__organizations as o
+        from {organizations} as o
         join ops.aggregation_progress as p
             on p.mart = 'agg_order_daily' and p.tenant_id = o.organization_id
         where o.aggregation_timezone is not null

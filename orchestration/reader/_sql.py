@@ -4,9 +4,17 @@ Mart path and raw path share the downstream SQL; they differ only in the source
 CTEs (``daily_src``, ``cust_src``), chosen from the whitelist below - never built
 from user input.
 
+The business rules have one home, in dbt: the qualifying-attribution filter is
+``int_orders__attributions_qualified`` and the organization-config validation
+``int_orders__organizations_validated``. The mart path reads the rows it adds or
+subtracts at read time (the live tail, the excluded recipients) from that view
+(:data:`QUALIFIED`, granted to ``tally_reader``). The raw path (``source="raw"``) is
+the **oracle**: :func:`oracle_raw_rows` restates the filter over raw on purpose, so a
+report can be reconciled against a computation that shares no SQL with dbt.
+
 Parameters used throughout: ``org``, ``lo``/``hi`` (local days, inclusive), ``tz``
-(the organization's IANA zone, validated), ``types`` (excluded attribution types),
-``excl`` (excluded recipient ids), ``live`` (today's local day or NULL).
+(the organization's IANA zone, validated), ``excl`` (excluded recipient ids), ``live``
+(today's local day or NULL).
 """
 
 from __future__ import annotations
@@ -24,10 +32,55 @@ MEASURES: tuple[str, ...] = (
     "new_subscribers",
 )
 
-# One qualifying raw attribution (seed 000 filter + the organization's excluded types),
-# measures per row, bucketed in the organization's timezone. `{where}` adds a constant
+# The dbt relations that hold the rules (granted to tally_reader, macros/ops/grant_reader.sql)
+QUALIFIED = "intermediate.int_orders__attributions_qualified"
+ORGANIZATIONS = "intermediate.int_orders__organizations_validated"
+
+# One qualifying attribution of the organization in the range, measures per row, from
+# dbt's qualifying view (its local day_bucket included). `{where}` adds a constant
 # extra predicate (a whitelisted text below), `{lo}`/`{hi}` name the range parameters.
-_RAW_ROWS = """
+# The (organization_id, ordered_at) bounds are pushed down to the raw index.
+_QUALIFIED_ROWS = f"""
+    select
+        q.campaign_id,
+        q.is_holdout,
+        q.day_bucket,
+        q.customer_id,
+        q.recipient_id,
+        1 as total_orders,
+        q.order_value as revenue,
+        case when q.is_first_purchase then 1 else 0 end as first_purchase_orders,
+        case when q.is_first_purchase then q.order_value else 0 end as first_purchase_revenue,
+        case when q.is_first_purchase then 0 else 1 end as repeat_orders,
+        case when q.is_first_purchase then 0 else q.order_value end as repeat_revenue,
+        case when q.is_subscription then 1 else 0 end as subscription_orders,
+        case when q.is_subscription then q.order_value else 0 end as subscription_revenue,
+        case when q.is_discount_matched then 1 else 0 end as discount_matched_orders,
+        case when q.is_new_subscriber then 1 else 0 end as new_subscribers
+    from {QUALIFIED} as q
+    where q.organization_id = %(org)s
+        and q.ordered_at >= (cast(%({{lo}})s as date)::timestamp at time zone %(tz)s)
+        and q.ordered_at < ((cast(%({{hi}})s as date) + 1)::timestamp at time zone %(tz)s)
+        {{where}}
+"""
+
+_QUALIFIED_WHERE = {
+    "all": "",
+    "excluded": "and q.recipient_id = any(%(excl)s::bigint[])",
+    "campaign": "and q.campaign_id = %(campaign)s",
+}
+
+
+def qualified_rows(where: str, lo: str = "lo", hi: str = "hi") -> str:
+    """The organization's qualifying attributions in lo..hi, read from dbt's view."""
+    return _QUALIFIED_ROWS.format(where=_QUALIFIED_WHERE[where], lo=lo, hi=hi)
+
+
+# ORACLE ONLY (source="raw"): the same rows computed from raw, restating dbt's rules on
+# purpose (seed 000 filter + the organization's excluded types, read from its raw
+# configuration) so that the raw path stays an independent check of the marts and of
+# the views above. Nothing on the mart path may use it.
+_ORACLE_RAW_ROWS = """
     select
         a.campaign_id,
         coalesce(a.is_holdout, false) as is_holdout,
@@ -45,6 +98,7 @@ _RAW_ROWS = """
         case when a.discount_matched then 1 else 0 end as discount_matched_orders,
         case when a.is_new_subscriber then 1 else 0 end as new_subscribers
     from raw.attributions as a
+    inner join raw.organizations as o on o.id = a.organization_id
     where a.organization_id = %(org)s
         and a.ordered_at >= (cast(%({lo})s as date)::timestamp at time zone %(tz)s)
         and a.ordered_at < ((cast(%({hi})s as date) + 1)::timestamp at time zone %(tz)s)
@@ -55,20 +109,20 @@ _RAW_ROWS = """
         and a.ordered_at is not null
         and a.is_holdout is not null
         and a.attribution_type is not null
-        and not (a.attribution_type = any(%(types)s::text[]))
+        and not coalesce((o.configuration -> 'excluded_attributions') ? a.attribution_type, false)
         {where}
 """
 
-_WHERE = {
+_ORACLE_WHERE = {
     "all": "",
     "kept": "and not coalesce(a.recipient_id = any(%(excl)s::bigint[]), false)",
-    "excluded": "and a.recipient_id = any(%(excl)s::bigint[])",
     "campaign": "and a.campaign_id = %(campaign)s",
 }
 
 
-def raw_rows(where: str, lo: str = "lo", hi: str = "hi") -> str:
-    return _RAW_ROWS.format(where=_WHERE[where], lo=lo, hi=hi)
+def oracle_raw_rows(where: str, lo: str = "lo", hi: str = "hi") -> str:
+    """ORACLE ONLY: the qualifying rows recomputed from raw (see the comment above)."""
+    return _ORACLE_RAW_ROWS.format(where=_ORACLE_WHERE[where], lo=lo, hi=hi)
 
 
 _SUMS = ",\n        ".join(f"sum({m}) as {m}" for m in MEASURES)
@@ -109,11 +163,11 @@ _MART_CAMPAIGN = "and campaign_id = %(campaign)s"
 
 
 def sources(source: str, *, campaign: bool = False, where: str = "all") -> str:
-    """The source CTEs for ``source`` ('marts' or 'raw'), optionally for one campaign."""
+    """The source CTEs for ``source`` ('marts', or 'raw': the oracle), optionally for one campaign."""
     if source == "marts":
         return MART_SOURCES.format(campaign=_MART_CAMPAIGN if campaign else "")
     if source == "raw":
-        return RAW_SOURCES.format(raw_rows=raw_rows("campaign" if campaign else where))
+        return RAW_SOURCES.format(raw_rows=oracle_raw_rows("campaign" if campaign else where))
     raise ValueError(source)
 
 
@@ -309,8 +363,8 @@ def bulk_running_sql(*, live: bool, excluded: bool) -> str:
     recipients applied as corrections when asked for."""
     if not live and not excluded:
         return BULK_RUNNING
-    live_rows = raw_rows("all", lo="live", hi="live") if live else EMPTY_ROWS
-    excl_rows = raw_rows("excluded") if excluded else EMPTY_ROWS
+    live_rows = qualified_rows("all", lo="live", hi="live") if live else EMPTY_ROWS
+    excl_rows = qualified_rows("excluded") if excluded else EMPTY_ROWS
     return f"with base as ({BULK_RUNNING}),\n" + _ADJUSTED_TAIL.format(
         live_rows=live_rows, excl_rows=excl_rows
     )
@@ -322,8 +376,8 @@ def bulk_sql(source: str, *, live: bool, excluded: bool) -> str:
         live_rows, excl_rows = EMPTY_ROWS, EMPTY_ROWS
     else:
         head = sources("marts")
-        live_rows = raw_rows("all", lo="live", hi="live") if live else EMPTY_ROWS
-        excl_rows = raw_rows("excluded") if excluded else EMPTY_ROWS
+        live_rows = qualified_rows("all", lo="live", hi="live") if live else EMPTY_ROWS
+        excl_rows = qualified_rows("excluded") if excluded else EMPTY_ROWS
     return "with " + head + "," + BULK_TAIL.format(live_rows=live_rows, excl_rows=excl_rows)
 
 
@@ -356,7 +410,7 @@ with counts as (
 conversions as ({
     _CONVERSIONS.format(
         recipients="not coalesce(r.recipient_id = any(%(excl)s::bigint[]), false)",
-        orders=raw_rows("kept", lo="min_day", hi="max_day"),
+        orders=oracle_raw_rows("kept", lo="min_day", hi="max_day"),
     )
 })
 select coalesce(c.campaign_id, v.campaign_id) as campaign_id,
@@ -378,7 +432,7 @@ with counts as (
 conversions as ({
     _CONVERSIONS.format(
         recipients="r.recipient_id = any(%(excl)s::bigint[])",
-        orders=raw_rows("excluded", lo="min_day", hi="max_day"),
+        orders=qualified_rows("excluded", lo="min_day", hi="max_day"),
     )
 })
 select t.campaign_id, t.is_holdout,
@@ -402,7 +456,7 @@ from marts.agg_campaign_recipient_totals where organization_id = %(org)s
 # excluded recipients' all-time raw rows; distinct customers corrected per customer
 # against their all-time mart orders.
 SUMMARY_MARTS = f"""
-with excl_rows as ({raw_rows("excluded", lo="min_day", hi="max_day")}),
+with excl_rows as ({qualified_rows("excluded", lo="min_day", hi="max_day")}),
 excl_customers as (
     select campaign_id, is_holdout, customer_id, count(*) as orders
     from excl_rows where customer_id is not null group by 1, 2, 3
@@ -439,7 +493,7 @@ from marts.agg_campaign_recipient_totals where organization_id = %(org)s
 """
 
 SUMMARY_RAW = f"""
-with rows as ({raw_rows("kept", lo="min_day", hi="max_day")})
+with rows as ({oracle_raw_rows("kept", lo="min_day", hi="max_day")})
 select campaign_id, is_holdout, count(*) as total_orders, sum(revenue) as revenue,
     count(distinct customer_id) as unique_customers
 from rows where customer_id is not null group by 1, 2
@@ -511,7 +565,9 @@ group by 1, 2, 3
 def rolling_sql(kind: str, source: str, *, live: bool) -> str:
     head = sources(source, campaign=True)
     live_rows = (
-        raw_rows("campaign", lo="live", hi="live") if live and source == "marts" else EMPTY_ROWS
+        qualified_rows("campaign", lo="live", hi="live")
+        if live and source == "marts"
+        else EMPTY_ROWS
     )
     text = head + f",\nlive_rows as ({live_rows})"
     template = ROLLING_DAILY if kind == "daily" else ROLLING_CUSTOMERS

@@ -9,9 +9,11 @@ Public API::
 
 Dates are local days of the organization (its ``reporting_timezone``), inclusive.
 Every call runs a fixed number of queries, however many campaigns the organization
-has, as the read-only role ``tally_reader``. ``source="raw"`` computes the same
-answer from the raw tables (reconciliation, or a fallback while a mart is missing).
-See docs/reader.md for the definitions.
+has, as the read-only role ``tally_reader``. The business rules are dbt's: the
+organization check reads ``int_orders__organizations_validated``, the live tail and the
+excluded recipients ``int_orders__attributions_qualified``. ``source="raw"`` is the
+oracle: it computes the same answer from the raw tables, restating the rules on purpose
+(reconciliation, or a fallback while a mart is missing). See docs/reader.md.
 """
 
 from __future__ import annotations
@@ -322,41 +324,38 @@ def _check_source(source: str) -> None:
 class _Org:
     id: int
     tz: str
-    types: list[str]
     today: date
 
 
 def _org(conn: psycopg.Connection, org_id: int) -> _Org:
+    """The organization's validated configuration, read from dbt's
+    int_orders__organizations_validated (the one home of the validation rule), or a
+    one-line TallyError saying what to fix."""
     if isinstance(org_id, bool) or not isinstance(org_id, int):
         raise TallyError(f"organization id must be an integer, got {org_id!r}")
-    row = conn.execute(
-        "select o.reporting_timezone as tz, o.configuration -> 'excluded_attributions' as excl "
-        "from raw.organizations as o where o.id = %s",
-        (org_id,),
-    ).fetchone()
+    try:
+        row = conn.execute(
+            "select o.reporting_timezone, o.timezone, o.has_valid_exclusions,"
+            " cast(now() at time zone coalesce(o.timezone, 'UTC') as date) as today"
+            f" from {_sql.ORGANIZATIONS} as o where o.organization_id = %s",
+            (org_id,),
+        ).fetchone()
+    except psycopg.errors.UndefinedTable:
+        conn.rollback()
+        raise TallyError("the order models are not built yet; run `tally run` first") from None
     if row is None:
         raise TallyError(f"organization {org_id} does not exist; check the --org id")
-    try:  # PostgreSQL's own zone database decides (pg_timezone_names is slow to scan)
-        today = conn.execute(
-            "select cast(now() at time zone %s as date) as d", (row["tz"],)
-        ).fetchone()["d"]
-    except (psycopg.errors.InvalidParameterValue, psycopg.errors.NullValueNotAllowed):
-        conn.rollback()
+    if row["timezone"] is None:
         raise TallyError(
-            f"organization {org_id} has an invalid reporting timezone {row['tz']!r}; "
+            f"organization {org_id} has an invalid reporting timezone {row['reporting_timezone']!r}; "
             "fix raw.organizations.reporting_timezone (an IANA name)"
-        ) from None
-    excl = row["excl"]
-    if excl is None:
-        types: list[str] = []
-    elif isinstance(excl, list) and all(isinstance(t, str) for t in excl):
-        types = sorted(set(excl))
-    else:
+        )
+    if not row["has_valid_exclusions"]:
         raise TallyError(
             f"organization {org_id}: configuration.excluded_attributions is not a JSON array of "
             "strings; fix the organization's configuration"
         )
-    return _Org(org_id, row["tz"], types, today)
+    return _Org(org_id, row["timezone"], row["today"])
 
 
 @contextlib.contextmanager
@@ -435,7 +434,6 @@ def bulk_campaign_stats(
         params: dict[str, Any] = {
             "org": org_id,
             "tz": org.tz,
-            "types": org.types,
             "excl": list(excl),
             "min_day": _ALL_TIME[0],
             "max_day": _ALL_TIME[1],
@@ -641,7 +639,6 @@ def rolling_stats(
             "org": org_id,
             "campaign": campaign_id,
             "tz": org.tz,
-            "types": org.types,
             "lo": lo,
             "hi": end,
             "live": org.today if live else None,

@@ -5,7 +5,7 @@
 
 with organizations as (
     select organization_id, aggregation_timezone as tz
-    from {{ ref('stg_orders__organizations') }}
+    from {{ ref('int_orders__organizations_validated') }}
     where aggregation_timezone is not null
 ),
 

@@ -19,6 +19,6 @@ select
             then 'reporting_timezone ' || coalesce(organizations.reporting_timezone, 'NULL') || ' is not a valid IANA name'
         else 'configuration.excluded_attributions is not a JSON array of strings'
     end as problem
-from {{ ref('stg_orders__organizations') }} as organizations
+from {{ ref('int_orders__organizations_validated') }} as organizations
 where not organizations.has_valid_timezone
     or not organizations.has_valid_exclusions

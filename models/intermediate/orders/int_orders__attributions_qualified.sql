@@ -10,7 +10,7 @@ with attributions as (
 ),
 
 organizations as (
-    select * from {{ ref('stg_orders__organizations') }}
+    select * from {{ ref('int_orders__organizations_validated') }}
 ),
 
 final as (

@@ -22,7 +22,7 @@
 {%- set recipient_ledger = tally.orders_recipient_ledger('recipients') if execute else none %}
 
 with organizations as (
-    select * from {{ ref('stg_orders__organizations') }}
+    select * from {{ ref('int_orders__organizations_validated') }}
     where aggregation_timezone is not null
 ),
 

@@ -2,7 +2,7 @@
     unique_key=['organization_id', 'campaign_id', 'day_bucket', 'is_holdout', 'customer_id'],
     index_sql="create index if not exists agg_order_customer_daily_org_day_idx on {{ this }} (organization_id, day_bucket) include (campaign_id, is_holdout, customer_id, orders, revenue)",
 ) }}
--- depends_on: {{ ref('stg_orders__organizations') }}
+-- depends_on: {{ ref('int_orders__organizations_validated') }}
 -- depends_on: {{ ref('stg_orders__attributions') }}
 
 -- one aggregate per affected bucket in incremental runs (sliding_window_grouped), one

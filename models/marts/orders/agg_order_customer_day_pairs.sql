@@ -34,7 +34,7 @@
     index_sql="create index if not exists agg_order_customer_day_pairs_org_day_idx on {{ this }} (organization_id, day_bucket) include (campaign_id, is_holdout, from_day, new_customers, returning_customers, revenue_product)",
     follow='customer_id',
 ) }}
--- depends_on: {{ ref('stg_orders__organizations') }}
+-- depends_on: {{ ref('int_orders__organizations_validated') }}
 -- depends_on: {{ ref('stg_orders__attributions') }}
 
 {%- set full = tally.sliding_window_mode() == 'full' %}

@@ -6,7 +6,7 @@
     so a covering index would have to carry the whole row; a narrow one costs a tick's
     inserts less. (`agg_order_daily_org_day_idx`, a covering index of three measures
     that no query could use index-only, is dropped where an older build left it.) -#}
--- depends_on: {{ ref('stg_orders__organizations') }}
+-- depends_on: {{ ref('int_orders__organizations_validated') }}
 -- depends_on: {{ ref('stg_orders__attributions') }}
 
 -- one aggregate per affected bucket in incremental runs (sliding_window_grouped), one

@@ -43,7 +43,7 @@
     pre_hook="{{ tally.orders_running_ledger_refresh() }}",
     post_hook="{{ tally.orders_running_blocks_refresh() }}",
 ) }}
--- depends_on: {{ ref('stg_orders__organizations') }}
+-- depends_on: {{ ref('int_orders__organizations_validated') }}
 -- depends_on: {{ ref('stg_orders__attributions') }}
 
 {%- set full = tally.sliding_window_mode() == 'full' %}

@@ -69,7 +69,7 @@ with events as (
     {%- for source in ['int_support__events_dimensioned', 'int_support__messages_dimensioned',
                        'int_support__conversations_dimensioned'] %}
     {%- if tally.sliding_window_mode() == 'full' %}
-    select * from {{ ref(source) }} as e
+    select * from {{ ref(source) }}
     {%- else %}
     -- driven by the affected set: one (account_id, created_at) index range scan on raw
     -- per affected account-day (or whole account), so a tick costs the changed days only
