@@ -101,7 +101,7 @@ per_dimension as (
         count_kind, conversation_id, value, value_in_business_hours
     from events where team_id is not null
     union all
-    select account_id, day_bucket, 'account', account_id, metric,
+    select account_id, day_bucket, 'account', account_id as dimension_id, metric,
         count_kind, conversation_id, null, null
     from threads
     union all
