@@ -38,22 +38,10 @@
     here, never summed from a finer grain: count(distinct) does not add up. #}
 
 with events as (
-    {%- if tally.sliding_window_mode() == 'full' %}
-    select * from {{ ref('int_support__events_dimensioned') }} as e
-    {%- else %}
-    -- driven by the affected set: one (account_id, created_at) index range scan on raw
-    -- per affected account-day (or whole account), so a tick costs the changed days only
-    select e.*
-    from {{ tally.sliding_window_affected() }} as sw
-    cross join lateral (
-        select *
-        from {{ ref('int_support__events_dimensioned') }} as ev
-        where ev.account_id = sw.tenant_id
-            and ev.created_at >= sw.lo
-            and ev.created_at < sw.hi
-        offset 0  -- keep it a per-row subquery (else it is flattened into a hash join over all events)
-    ) as e
-    {%- endif %}
+    -- the affected account-days' (or whole accounts') events: one (account_id,
+    -- created_at) index range scan on raw per affected row; everything in a full build
+    select events.*
+    from {{ tally.sliding_window_rows(ref('int_support__events_dimensioned'), 'account_id', 'created_at') }} as events
 ),
 
 counted_events as (
