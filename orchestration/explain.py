@@ -56,6 +56,7 @@ _DBT_NOISE = re.compile(
 _DBT_COMMENT = re.compile(r"^/\*\s*\{.*?\}\s*\*/\s*", re.DOTALL)
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _TMP_SUFFIX = re.compile(r"__dbt_(tmp|backup)\d+")
+_INDEX_NAME = re.compile(r'"[0-9a-f]{32}"')  # dbt's index names: md5 of columns and time
 
 
 def mode_vars(mode: str, today: date) -> dict[str, object]:
@@ -71,10 +72,11 @@ def mode_vars(mode: str, today: date) -> dict[str, object]:
 
 
 def normalize(sql: str) -> str:
-    """One statement without dbt's query comment, with run ids and temp suffixes
-    replaced by placeholders."""
+    """One statement without dbt's query comment, with run ids, temp suffixes and
+    index names replaced by placeholders."""
     sql = _DBT_COMMENT.sub("", sql.strip())
     sql = _UUID.sub("<run_id>", sql)
+    sql = _INDEX_NAME.sub('"<index_name>"', sql)
     return _TMP_SUFFIX.sub(r"__dbt_\1", sql)
 
 

@@ -11,8 +11,18 @@
     `valid`, `progress` CTEs; sliding_window_final turns them into affected rows with
     their kind. A tick with `carry` events first keeps its change events as
     <model>__changed (sliding_window_changed_table). Full mode: nothing (no filter).
+    The mode programs are PostgreSQL SQL (generate_series, LATERAL, temp tables on
+    commit drop, analyze) and only postgres__sliding_window_prepare calls them.
 -#}
 {% macro sliding_window_prepare() %}
+    {{ return(adapter.dispatch('sliding_window_prepare', 'tally')()) }}
+{% endmacro %}
+
+{% macro default__sliding_window_prepare() %}
+    {{ tally.not_implemented('sliding_window_prepare') }}
+{% endmacro %}
+
+{% macro postgres__sliding_window_prepare() %}
     {%- set mode = tally.sliding_window_mode() -%}
     {%- if mode == 'full' -%}
         select 1

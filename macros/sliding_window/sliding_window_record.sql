@@ -4,6 +4,15 @@
     cover every change); full and tick runs drop the progress of vanished tenants; every
     run is logged in ops.mart_runs with its mode and number of affected rows. -#}
 {% macro sliding_window_record() %}
+    {{ return(adapter.dispatch('sliding_window_record', 'tally')()) }}
+{% endmacro %}
+
+{% macro default__sliding_window_record() %}
+    {{ tally.not_implemented('sliding_window_record') }}
+{% endmacro %}
+
+{#- insert ... on conflict do update -#}
+{% macro postgres__sliding_window_record() %}
     {%- if not execute -%}
         {{ return('select 1') }}
     {%- endif -%}
