@@ -1,6 +1,6 @@
 """``make explain``: every incremental mart's SQL per mode, as PostgreSQL ran it.
 
-The engine is Jinja (macros/sliding_window/, macros/bucket_replace.sql); what a tick
+The engine is Jinja (macros/sliding_window/, macros/bucket_replace/); what a tick
 does is easier to read in the SQL it compiles to. This module builds a scratch database
 next to Tally's own (``<database>_explain``, dropped and recreated each time; Tally's own
 data is not touched), fills it with a tiny data set (datagen scale 0.01), and runs the

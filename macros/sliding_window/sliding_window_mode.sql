@@ -10,6 +10,7 @@
     {%- set window_end = tally.run_var('window_end', none) -%}
     {%- if not is_incremental() -%}
         {{ return('full') }}
+    {#- spec is {} at parse time, hence .get -#}
     {%- elif tally.run_var(spec.get('rebuild_var', 'rebuild_tenant_id'), none) is not none -%}
         {{ return('rebuild') }}
     {%- elif window_start is not none or window_end is not none -%}
