@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test ui lint fmt bench manifest clean db-stop
+.PHONY: install run test ui lint fmt bench manifest explain clean db-stop
 
 install: $(STAMP)
 
@@ -29,6 +29,9 @@ ui: install             ## Dagster UI on http://localhost:3000 against the same 
 
 manifest: install       ## dbt parse -> target/manifest.json (Dagster loads it)
 	$(BIN)/tally dbt -- parse
+
+explain: install        ## every incremental mart's SQL per mode -> target/explain/<mart>/<mode>.sql
+	$(BIN)/python -m orchestration.explain
 
 bench: install          ## benchmarks (scale runs; not part of CI)
 	$(BIN)/python -m bench

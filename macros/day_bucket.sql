@@ -7,6 +7,11 @@
 {%- endmacro %}
 
 {% macro default__day_bucket(ts, tz) -%}
+    {{ tally.not_implemented('day_bucket') }}
+{%- endmacro %}
+
+{#- `at time zone` with an IANA name: PostgreSQL's tz database -#}
+{% macro postgres__day_bucket(ts, tz) -%}
     cast(({{ ts }}) at time zone ({{ tz }}) as date)
 {%- endmacro %}
 
@@ -18,6 +23,11 @@
 {%- endmacro %}
 
 {% macro default__local_day_start(day, tz) -%}
+    {{ tally.not_implemented('local_day_start') }}
+{%- endmacro %}
+
+{#- a local timestamp `at time zone` an IANA name is the instant it names -#}
+{% macro postgres__local_day_start(day, tz) -%}
     (cast({{ day }} as timestamp) at time zone ({{ tz }}))
 {%- endmacro %}
 
@@ -38,6 +48,7 @@
     {{ return(adapter.dispatch('timezone_names', 'tally')()) }}
 {%- endmacro %}
 
+{#- portable: a plain table (filled from pg_catalog.pg_timezone_names by ensure_ops_schema) -#}
 {% macro default__timezone_names() -%}
     (select tzn.name from ops.timezone_names as tzn)
 {%- endmacro %}
@@ -47,5 +58,14 @@
     counted from Monday 2001-01-01 (so 7- and 28-day blocks start on Mondays). Used by
     agg_order_running_totals, whose running totals restart at every block. -#}
 {% macro day_block_start(day, days) -%}
+    {{ return(adapter.dispatch('day_block_start', 'tally')(day, days)) }}
+{%- endmacro %}
+
+{% macro default__day_block_start(day, days) -%}
+    {{ tally.not_implemented('day_block_start') }}
+{%- endmacro %}
+
+{#- date - date is a number of days -#}
+{% macro postgres__day_block_start(day, days) -%}
     cast({{ day }} - (((cast({{ day }} as date) - date '2001-01-01') % {{ days }} + {{ days }}) % {{ days }}) as date)
 {%- endmacro %}

@@ -62,6 +62,19 @@
     create index if not exists recompute_runs_dbt_invocation_idx on ops.recompute_runs (dbt_invocation_id);
     create index if not exists recompute_runs_finished_at_idx on ops.recompute_runs (finished_at);
 
+    -- the key of every advisory lock Tally's writers take (tally.mart_lock; Python:
+    -- `pg_advisory_xact_lock(ops.lock_key(<name>))`): one scheme, computed here only.
+    -- Created once (a `create or replace` in concurrent invocations can collide).
+    do $lock_key$
+    begin
+        if to_regprocedure('ops.lock_key(text)') is null then
+            create function ops.lock_key(name text) returns bigint
+            language sql immutable parallel safe
+            as 'select cast(hashtext(''tally:'' || name) as bigint)';
+        end if;
+    end
+    $lock_key$;
+
     -- valid IANA zone names (tally.timezone_names()): a table, cheap to join per bucket
     create table if not exists ops.timezone_names (name text primary key);
     insert into ops.timezone_names (name)

@@ -19,7 +19,7 @@
     {%- set scope = tally.sliding_window_scope() -%}
     {%- set affected = tally.sliding_window_affected() -%}
     {%- set max_lookups = var('orders_campaign_lookups_max', 500) | int -%}
-    {%- set n_keys = "(select count(*) from " ~ affected ~ " as swn where swn.key_value is not null)" -%}
+    {%- set n_keys = "(select count(*) from " ~ affected ~ " as swn where swn.kind = 'key')" -%}
     (
         {{ tally._orders_campaign_lookup(relation, tenant_col, key_col, scope, by_key=true) }}
             and {{ n_keys }} <= {{ max_lookups }}
@@ -28,7 +28,7 @@
         from {{ relation }} as r
         where {{ n_keys }} > {{ max_lookups }}
             and (r.{{ tenant_col }}, r.{{ key_col }}) in (
-                select sw.tenant_id, sw.key_value from {{ affected }} as sw where sw.key_value is not null
+                select sw.tenant_id, sw.key_value from {{ affected }} as sw where sw.kind = 'key'
             )
             {%- if scope is not none %}
             and r.{{ key_col }} = {{ scope[1] }}
@@ -41,10 +41,10 @@
 
 
 {#- One LATERAL lookup per affected row: by (tenant, key) for key rows, by tenant for
-    whole-tenant rows (key_value NULL). -#}
+    `tenant` rows. -#}
 {% macro _orders_campaign_lookup(relation, tenant_col, key_col, scope, by_key) -%}
     {%- set conditions = ['r.' ~ tenant_col ~ ' = sw.tenant_id'] -%}
     {%- if by_key -%}{%- do conditions.append('r.' ~ key_col ~ ' = sw.key_value') -%}{%- endif -%}
     {%- if scope is not none -%}{%- do conditions.append('r.' ~ key_col ~ ' = ' ~ scope[1]) -%}{%- endif -%}
-    {{ tally.sliding_window_lateral(relation, conditions, 'sw.key_value is ' ~ ('not null' if by_key else 'null')) }}
+    {{ tally.sliding_window_lateral(relation, conditions, "sw.kind = '" ~ ('key' if by_key else 'tenant') ~ "'") }}
 {%- endmacro %}

@@ -10,7 +10,7 @@
     {%- else -%}
     {%- set whole_tenants -%}
         select sw.tenant_id from {{ tally.sliding_window_affected() }} as sw
-        where sw.day_bucket is null and sw.key_value is null
+        where sw.kind = 'tenant'
     {%- endset -%}
     select {{ rows }}.*
     from {{ rows }}

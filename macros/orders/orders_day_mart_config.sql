@@ -72,7 +72,7 @@
     delete from {{ table }} as l
     using {{ tally.sliding_window_affected() }} as sw
     where l.organization_id = sw.tenant_id
-        and sw.key_value is null
+        and sw.kind = 'tenant'
         {%- if scope is not none %}
         and l.{{ scope[0] }} = {{ scope[1] }}
         {%- endif %}

@@ -110,7 +110,7 @@
     {%- set prefix = this.identifier ~ '__' %}
     -- tick: the changed rows' entities outside whole tenants
     create temporary table {{ prefix }}customer_keys on commit drop as
-    {{ tally._orders_changed_entities('customer_id', event_no=1) }};
+    {{ tally._orders_changed_entities('customer_id', event='attributions') }};
     create temporary table {{ prefix }}recipient_keys on commit drop as
     {{ tally._orders_changed_entities('recipient_id', require=true) }};
     analyze {{ prefix }}customer_keys;
@@ -193,19 +193,19 @@
     (<model>__changed: new and captured old versions) outside whole tenants; with
     `require` only those with a <col> (a NULL <col> stands for the campaign's rows
     without one). Shared by the recipient-totals and running-totals ledgers. -#}
-{% macro _orders_changed_entities(col, require=false, event_no=none) -%}
+{% macro _orders_changed_entities(col, require=false, event=none) -%}
     select distinct ch.tenant_id, ch.key_value as campaign_id, ch.{{ col }}
     from {{ this.identifier ~ '__changed' }} as ch
     where ch.key_value is not null
-        {%- if event_no is not none %}
-        and ch.event_no = {{ event_no }}
+        {%- if event is not none %}
+        and ch.event = '{{ event }}'
         {%- endif %}
         {%- if require %}
         and ch.{{ col }} is not null
         {%- endif %}
         and not exists (
             select 1 from {{ tally.sliding_window_affected() }} as sw
-            where sw.tenant_id = ch.tenant_id and sw.key_value is null
+            where sw.tenant_id = ch.tenant_id and sw.kind = 'tenant'
         )
 {%- endmacro %}
 

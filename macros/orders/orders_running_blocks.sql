@@ -104,13 +104,13 @@
     create temporary table {{ prefix }}touched_blocks on commit drop as
     select distinct sw.tenant_id, sw.key_value, {{ tally.day_block_start('sw.day_bucket', days) }} as block_start
     from {{ affected }} as sw
-    where sw.key_value is not null and sw.day_bucket is not null;
+    where sw.kind = 'key_day';
     -- whole tenants (optionally one campaign of a rebuild)
     {{ tally.orders_delete_whole_scopes(blocks) }};
     insert into {{ blocks }}
     {{ tally._orders_block_totals(
         'select t.* from ' ~ affected ~ ' as sw inner join ' ~ this ~ ' as t on t.organization_id = sw.tenant_id'
-        ~ ' where sw.key_value is null'
+        ~ " where sw.kind = 'tenant'"
         ~ (' and t.' ~ scope[0] ~ ' = ' ~ scope[1] if scope is not none else '')) }};
     -- affected blocks of key campaigns: the totals of the block's last row per arm
     delete from {{ blocks }} as b
@@ -132,7 +132,7 @@
         select distinct b.organization_id, b.campaign_id
         from {{ affected }} as sw
         inner join {{ blocks }} as b on b.organization_id = sw.tenant_id
-        where sw.key_value is null
+        where sw.kind = 'tenant'
             {%- if scope is not none %}
             and b.{{ scope[0] }} = {{ scope[1] }}
             {%- endif %}

@@ -79,8 +79,9 @@
     {{ tally._orders_customer_day_rows('(' ~ tally._orders_entity_rows(qualified, prefix ~ 'changed_customers', 'customer_id') ~ ')') }};
     -- every day of those histories is rewritten: the prepare found them through raw
     -- a moment ago, but a write in between can move an order to a day it did not see
-    insert into {{ affected }} (tenant_id, key_value, day_bucket, lo, hi)
+    insert into {{ affected }} (kind, tenant_id, key_value, day_bucket, lo, hi)
     select
+        'key_day',
         d.organization_id,
         d.campaign_id,
         d.day_bucket,

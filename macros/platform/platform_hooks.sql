@@ -1,22 +1,16 @@
 {#- Hooks of the platform marts (seed 004). See docs/platform.md. -#}
 
-{#- Serialize runs of one model (a tick and the hourly job may overlap): a transaction
-    advisory lock, released at commit. Put it first in pre_hook. Retention cleanup takes
-    the same lock (key 'tally:platform:<model>') before it moves a retention horizon. -#}
-{% macro platform_lock() -%}
-    select pg_advisory_xact_lock(hashtext('tally:platform:{{ this.identifier }}'))
-{%- endmacro %}
-
-
 {#- After `sliding_window_prepare`: never recompute buckets before the retention horizon
     of the raw table (their raw rows are gone, the stored aggregates are the only copy).
-    Whole-tenant entries of workspaces that still exist become [horizon, infinity). -#}
+    Whole-tenant entries of workspaces that still exist become [horizon, infinity):
+    every clamped entry is a `range` (sliding_window_affected.sql). -#}
 {% macro platform_clamp_to_horizon(relation_name) %}
     {%- if tally.sliding_window_mode() == 'full' -%}
     select 1
     {%- else -%}
     {%- set affected = tally.sliding_window_affected() -%}
     update {{ affected }} as sw set
+        kind = 'range',
         lo = h.horizon,
         day_bucket = coalesce(sw.day_bucket, cast(h.horizon at time zone 'UTC' as date))
     from ops.retention_horizons as h
@@ -55,8 +49,8 @@
 
 
 {#- Pre-hook of a rollup built from an hourly mart (grain 'day' or 'week').
-    Consumes this model's queue entries and turns them into the `<model>__affected`
-    table `bucket_replace` and `sliding_window_filter` read: each [lo, hi) widened to
+    Consumes this model's queue entries and turns them into `range` rows of the
+    `<model>__affected` table that bucket_replace and sliding_window_rows read: each [lo, hi) widened to
     whole UTC days/weeks, then cut to what the hourly mart still fully covers
     (bucket start >= its retention horizon) - older rollup rows are kept forever. -#}
 {% macro platform_rollup_prepare(grain, hourly_relation) %}
@@ -65,13 +59,7 @@
     {%- if tally.sliding_window_mode() == 'full' -%}
     delete from ops.platform_rollup_queue where consumer = '{{ this.identifier }}'
     {%- else -%}
-    drop table if exists {{ affected }};
-    create temporary table {{ affected }} (
-        tenant_id bigint,
-        day_bucket date,
-        lo timestamptz,
-        hi timestamptz
-    ) on commit drop;
+    {{ tally.sliding_window_affected_create() }};
     with consumed as (
         delete from ops.platform_rollup_queue as q
         where q.consumer = '{{ this.identifier }}'
@@ -96,8 +84,9 @@
         cross join horizon
     )
 
-    insert into {{ affected }} (tenant_id, day_bucket, lo, hi)
+    insert into {{ affected }} (kind, tenant_id, day_bucket, lo, hi)
     select distinct
+        'range',
         widened.workspace_id,
         cast(widened.lo at time zone 'UTC' as date),
         widened.lo,

@@ -15,27 +15,25 @@
     events=[{'model': 'stg_platform__' ~ source, 'tenant': 'workspace_id', 'ts': ts, 'raw_table': source}],
     tags=['sliding_window', 'platform_hourly'],
     pre_hook=[
-        "{{ tally.platform_lock() }}",
+        "{{ tally.mart_lock() }}",
         "{{ tally.sliding_window_prepare() }}",
         "{{ tally.platform_clamp_to_horizon('raw." ~ source ~ "') }}",
     ],
     post_hook=post_hook,
 ) }}
 
-with {{ source }} as (
-    select * from {{ ref('stg_platform__' ~ source) }}
-),
-
-workspaces as (
+with workspaces as (
     select * from {{ ref('stg_platform__workspaces') }}
 ),
 
 counted as (
+    -- the affected buckets' rows: one (workspace_id, ts) index range scan per affected row
     select {{ source }}.*
-    from {{ source }}
+    from {{ tally.sliding_window_rows(ref('stg_platform__' ~ source), 'workspace_id', ts) }} as {{ source }}
     inner join workspaces on {{ source }}.workspace_id = workspaces.workspace_id
-    where {% for condition in where %}{{ condition }}
-        and {% endfor %}{{ tally.sliding_window_filter(source ~ '.workspace_id', source ~ '.' ~ ts) }}
+    {%- for condition in where %}
+    {{ 'where' if loop.first else '    and' }} {{ condition }}
+    {%- endfor %}
 ),
 
 final as (

@@ -11,20 +11,16 @@
     events=[],
     tags=['platform_rollup'],
     pre_hook=[
-        "{{ tally.platform_lock() }}",
+        "{{ tally.mart_lock() }}",
         "{{ tally.platform_rollup_prepare('" ~ grain ~ "', 'marts." ~ hourly ~ "') }}",
     ],
     post_hook="{{ tally.sliding_window_record() }}",
 ) }}
 
-with hourly as (
-    select * from {{ ref(hourly) }}
-),
-
-affected as (
+with affected as (
+    -- the affected ranges' hourly rows: one index range scan per affected row
     select hourly.*
-    from hourly
-    where {{ tally.sliding_window_filter('hourly.workspace_id', 'hourly.bucket_start') }}
+    from {{ tally.sliding_window_rows(ref(hourly), 'workspace_id', 'bucket_start') }} as hourly
 ),
 
 final as (

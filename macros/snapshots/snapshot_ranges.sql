@@ -69,13 +69,6 @@
 {%- endmacro %}
 
 
-{#- One lock for every writer of metric_snapshots (tick, backfill, recompute): two
-    overlapping bucket replacements would otherwise collide on the unique key. -#}
-{% macro snapshot_lock() -%}
-    select pg_advisory_xact_lock(hashtext('tally.metric_snapshots'))
-{%- endmacro %}
-
-
 {% macro snapshot_ranges_prepare() %}
     {%- set reports = tally._snapshot_list_var('snapshot_reports') -%}
     {%- set windows = tally._snapshot_list_var('snapshot_windows') -%}
@@ -110,13 +103,13 @@
     ),
 
     is_whole as (
-        select exists (select 1 from affected where affected.day_bucket is null) as whole
+        select exists (select 1 from affected where affected.kind = 'tenant') as whole
     ),
 
     days as (
         select distinct affected.day_bucket
         from affected
-        where affected.day_bucket is not null
+        where affected.kind = 'day'
     ),
     {%- else %}
     -- first build / --full-refresh: everything within retention

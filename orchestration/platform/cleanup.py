@@ -129,8 +129,15 @@ def validate(raw_retention_days: int, batch_size: int, window_days: int) -> None
         )
 
 
-def _lock_key(model: str) -> str:
-    return f"tally:platform:{model}"  # the key of macros/platform/platform_hooks.sql
+# The lock a platform mart's runs take (tally.mart_lock, macros/sliding_window/mart_lock.sql):
+# the key comes from ops.lock_key in SQL, the one definition of the scheme.
+MART_LOCK_SQL = "select pg_advisory_xact_lock(ops.lock_key('mart:' || %s))"
+
+
+def _exists_function(cur: psycopg.Cursor, signature: str) -> bool:
+    cur.execute("select to_regprocedure(%s) is not null", (signature,))
+    row = cur.fetchone()
+    return bool(row and row[0])
 
 
 def _exists(cur: psycopg.Cursor, relation: str) -> bool:
@@ -164,6 +171,10 @@ def run_cleanup(
         if not _exists(cur, "ops.retention_horizons"):
             raise TallyError(
                 "the ops tables are missing: nothing has been aggregated yet; run `tally run` first"
+            )
+        if not _exists_function(cur, "ops.lock_key(text)"):
+            raise TallyError(
+                "ops.lock_key is missing (a database of an older release): run `tally tick` once first"
             )
         for table, (ts_col, marts) in RAW_TABLES.items():
             step = _raw_step(conn, table, ts_col, marts, raw_cut, lag, dry_run, batch_size)
@@ -264,7 +275,7 @@ def _raw_step(
 
     with conn.transaction():
         for mart in marts:
-            cur.execute("select pg_advisory_xact_lock(hashtext(%s))", (_lock_key(mart),))
+            cur.execute(MART_LOCK_SQL, (mart,))
         _advance_horizon(cur, relation, cut)
     deleted = _delete_batches(
         conn, f"raw.{table}", "id", f"{eligible} limit %(batch)s", params, batch_size
@@ -310,7 +321,7 @@ def _hourly_step(
         return CleanupStep(relation, cut, int(cur.fetchone()[0]), note)
     with conn.transaction():
         for model in (mart, *rollups):
-            cur.execute("select pg_advisory_xact_lock(hashtext(%s))", (_lock_key(model),))
+            cur.execute(MART_LOCK_SQL, (model,))
         _advance_horizon(cur, relation, cut)
     deleted = _delete_batches(
         conn, relation, "ctid", f"{eligible} limit %(batch)s", params, batch_size

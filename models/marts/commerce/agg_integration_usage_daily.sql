@@ -40,10 +40,6 @@ with shops as (
     select * from {{ ref('int_commerce__shops_dated') }}
 ),
 
-orders as (
-    select * from {{ ref('stg_commerce__orders') }}
-),
-
 -- every UTC day from the earliest integration through today (dbt's own date spine;
 -- its bounds are evaluated when the model compiles, one day of slack at the end)
 calendar as (
@@ -71,34 +67,18 @@ shop_days as (
 ),
 
 daily_orders as (
-    {%- if tally.sliding_window_mode() == 'full' %}
+    -- one count per affected shop-day (sliding_window_grouped: one (shop_id, created_at)
+    -- index range scan per affected shop-day or whole shop, so a tick costs the changed
+    -- days, not history); one aggregate over every order in a full build
+    {% call(rows) tally.sliding_window_grouped(ref('stg_commerce__orders'), 'shop_id', 'created_at') -%}
     select
         orders.shop_id,
         {{ tally.day_bucket('orders.created_at', "'UTC'") }} as day,
         count(*) as orders_count
-    from orders
+    from {{ rows }} as orders
     where orders.created_at < {{ tally.local_day_start(today, "'UTC'") }}
     group by 1, 2
-    {%- else %}
-    -- driven by the affected set: one (shop_id, created_at) index range scan per
-    -- affected shop-day (or whole shop), so a tick costs the changed days, not history
-    select
-        sw.tenant_id as shop_id,
-        counted.day,
-        counted.orders_count
-    from {{ tally.sliding_window_affected() }} as sw
-    cross join lateral (
-        select
-            {{ tally.day_bucket('orders.created_at', "'UTC'") }} as day,
-            count(*) as orders_count
-        from orders
-        where orders.shop_id = sw.tenant_id
-            and orders.created_at >= sw.lo
-            and orders.created_at < sw.hi
-            and orders.created_at < {{ tally.local_day_start(today, "'UTC'") }}
-        group by 1
-    ) as counted
-    {%- endif %}
+    {%- endcall %}
 ),
 
 final as (

@@ -48,7 +48,7 @@ scopes as (
     select sw.tenant_id, sw.key_value
     from {{ tally.sliding_window_affected() }} as sw
     {%- if mode != 'backfill' %}
-    where sw.key_value is null
+    where sw.kind = 'tenant'
     {%- endif %}
 ),
 
@@ -129,7 +129,7 @@ recomputed as (
 changed_campaigns as (
     select sw.tenant_id, sw.key_value
     from {{ tally.sliding_window_affected() }} as sw
-    where sw.key_value is not null
+    where sw.kind = 'key'
 ),
 
 -- campaigns with a changed recipient row: recounted (index on (organization, campaign))
@@ -139,7 +139,7 @@ recount as (
     inner join changed_campaigns
         on ch.tenant_id = changed_campaigns.tenant_id
         and ch.key_value = changed_campaigns.key_value
-    where ch.event_no = 2
+    where ch.event = 'campaign_recipients'
 ),
 
 recounted as (

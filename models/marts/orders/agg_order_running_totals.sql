@@ -72,7 +72,7 @@ with bucket_rows as (
 whole_tenants as (
     select sw.tenant_id
     from {{ tally.sliding_window_affected() }} as sw
-    where sw.day_bucket is null and sw.key_value is null
+    where sw.kind = 'tenant'
 ),
 
 -- key days: the affected (organization, campaign, local day) buckets and, per
@@ -80,7 +80,7 @@ whole_tenants as (
 key_days as (
     select sw.tenant_id as organization_id, sw.key_value as campaign_id, sw.day_bucket
     from {{ tally.sliding_window_affected() }} as sw
-    where sw.key_value is not null
+    where sw.kind = 'key_day'
 ),
 
 key_starts as (

@@ -9,7 +9,7 @@
         affected_relation={'relation': 'metric_snapshots__ranges', 'match': ['report_slug', 'window_name']},
         sliding_window=tally.snapshots_sliding_window(),
         pre_hook=[
-            "{{ tally.snapshot_lock() }}",
+            "{{ tally.mart_lock() }}",
             "{{ tally.sliding_window_prepare() }}",
             "{{ tally.snapshot_ranges_prepare() }}",
         ],

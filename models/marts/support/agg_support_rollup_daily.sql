@@ -66,24 +66,13 @@
     here, never summed from a finer grain: count(distinct) does not add up. #}
 
 with events as (
+    -- the affected account-days' (or whole accounts') rows of each source view (reporting
+    -- events; messages and conversations, issue 18): one (account_id, created_at) index
+    -- range scan on raw per affected row and view; everything in a full build
     {%- for source in ['int_support__events_dimensioned', 'int_support__messages_dimensioned',
                        'int_support__conversations_dimensioned'] %}
-    {%- if tally.sliding_window_mode() == 'full' %}
-    select * from {{ ref(source) }}
-    {%- else %}
-    -- driven by the affected set: one (account_id, created_at) index range scan on raw
-    -- per affected account-day (or whole account), so a tick costs the changed days only
-    select e.*
-    from {{ tally.sliding_window_affected() }} as sw
-    cross join lateral (
-        select *
-        from {{ ref(source) }} as ev
-        where ev.account_id = sw.tenant_id
-            and ev.created_at >= sw.lo
-            and ev.created_at < sw.hi
-        offset 0  -- keep it a per-row subquery (else it is flattened into a hash join over all events)
-    ) as e
-    {%- endif %}
+    select rows_.*
+    from {{ tally.sliding_window_rows(ref(source), 'account_id', 'created_at') }} as rows_
     {%- if not loop.last %}
     union all
     {%- endif %}

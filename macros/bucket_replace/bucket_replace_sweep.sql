@@ -1,0 +1,26 @@
+{#- Admin rebuild with var full_refresh_sweep (`tally rebuild --full-refresh`):
+    mark-and-sweep (seed 000) - upsert every recomputed row of the scope (refreshing
+    last_updated), then delete the scope's rows this run did not touch. Readers see
+    the old rows until the new ones commit. -#}
+{% macro bucket_replace_sweep(target, source, dest_cols, unique_key) %}
+    {%- if not unique_key -%}
+        {{ exceptions.raise_compiler_error("mark-and-sweep needs unique_key on " ~ this) }}
+    {%- endif -%}
+    {%- set spec = tally.sliding_window_spec() -%}
+    {%- set scope = tally.sliding_window_scope() -%}
+    {%- set update_cols = dest_cols | reject('in', unique_key) | list %}
+    -- mark: upsert every recomputed row of the scope, refreshing last_updated
+    insert into {{ target }} ({{ dest_cols | join(', ') }})
+    select {{ dest_cols | join(', ') }} from {{ source }}
+    on conflict ({{ unique_key | join(', ') }}) do update set
+        {%- for c in update_cols %}
+        {{ c }} = excluded.{{ c }}{{ ',' if not loop.last }}
+        {%- endfor %};
+    -- sweep: rows of the scope this run did not touch
+    delete from {{ target }} as t
+    where t.{{ config.get('tenant_column', spec.tenant_id) }} = {{ tally.sliding_window_tenant(spec, 'rebuild') }}
+        {%- if scope is not none %}
+        and t.{{ scope[0] }} = {{ scope[1] }}
+        {%- endif %}
+        and t.last_updated < now()
+{% endmacro %}
