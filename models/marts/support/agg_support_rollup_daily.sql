@@ -13,26 +13,31 @@
             'timezone': 'timezone',
             'version': 'tn.timezone',
             'events': [{
+                'name': 'reporting_events',
                 'model': 'stg_support__reporting_events',
                 'tenant': 'account_id',
                 'ts': 'created_at',
                 'raw_table': 'reporting_events',
             }, {
+                'name': 'messages',
                 'model': 'stg_support__messages',
                 'tenant': 'account_id',
                 'ts': 'created_at',
                 'raw_table': 'messages',
             }, {
+                'name': 'conversations',
                 'model': 'stg_support__conversations',
                 'tenant': 'account_id',
                 'ts': 'created_at',
                 'raw_table': 'conversations',
             }, {
+                'name': 'messages_of_changed_conversations',
                 'model': 'int_support__messages_conversation_dated',
                 'tenant': 'account_id',
                 'ts': 'created_at',
                 'raw_table': 'conversations',
             }, {
+                'name': 'events_of_changed_conversations',
                 'model': 'int_support__events_conversation_dated',
                 'tenant': 'account_id',
                 'ts': 'created_at',
