@@ -64,7 +64,10 @@ def _compile_support_mart(root: Path) -> subprocess.CompletedProcess:
             "sliding_window of model agg_support_rollup_daily: missing key 'timezone'",
         ),
         (
-            ("'ts': 'created_at',", "'ts': 'created_at', 'folow': 'conversation_id',"),
+            (
+                "'raw_table': 'reporting_events',",
+                "'raw_table': 'reporting_events', 'folow': 'conversation_id',",
+            ),
             "sliding_window of model agg_support_rollup_daily, events[0]: unknown key 'folow'",
         ),
     ],
