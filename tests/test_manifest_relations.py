@@ -4,12 +4,14 @@ by hand-written rules (folder -> schema), not from orchestration.manifest."""
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
 
 from orchestration.errors import TallyError
-from orchestration.manifest import node, relation
+from orchestration.manifest import MANIFEST, node, relation
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_BY_FOLDER = {"staging": "staging", "intermediate": "intermediate", "marts": "marts"}
@@ -50,3 +52,35 @@ def test_validation_lives_in_intermediate_and_staging_only_renames() -> None:
     assert "has_valid_exclusions" in validated.read_text()
     for path in (ROOT / "orchestration").rglob("*.py"):
         assert "stg_orders__organizations" not in path.read_text(), path
+
+
+_RELATION = re.compile(r"\b(marts_internal|marts|staging|intermediate)\.([a-z_][a-z_0-9]*)\b")
+
+
+def _declared_relations() -> set[str]:
+    """Every relation dbt declares: its models and its sources, as `schema.identifier`."""
+    manifest = json.loads(MANIFEST.read_text())
+    models = {
+        f"{n['schema']}.{n['alias'] or n['name']}"
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "model"
+    }
+    sources = {f"{s['schema']}.{s['identifier']}" for s in manifest["sources"].values()}
+    return models | sources
+
+
+def test_every_relation_python_names_is_one_dbt_declares() -> None:
+    """The reader names the public contract's relations in its constant SQL, as any SQL
+    consumer does (and the internal ones it is granted); each must be a model or a source of
+    the manifest, so a renamed or moved relation fails here instead of at a user's report."""
+    relation("agg_order_daily")  # parses the project if the manifest is stale
+    declared = _declared_relations()
+    named: dict[str, set[str]] = {}
+    for path in (ROOT / "orchestration").rglob("*.py"):
+        for schema, name in _RELATION.findall(path.read_text()):
+            if schema == "marts" and name in {"values", "items", "keys", "get"}:
+                continue  # a Python dict called `marts`, not a relation
+            named.setdefault(f"{schema}.{name}", set()).add(str(path.relative_to(ROOT)))
+    assert "marts.agg_order_daily" in named  # the scan sees the reader's SQL
+    unknown = {rel: sorted(paths) for rel, paths in named.items() if rel not in declared}
+    assert not unknown, f"relations named in Python that dbt does not declare: {unknown}"
