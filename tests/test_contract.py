@@ -302,11 +302,37 @@ def test_every_mart_read_alone_equals_raw(built: str) -> None:
     assert {m: d for m, d in after.items() if d[0]} == {}
 
 
+def _view_oid(url: str) -> int | None:
+    return query(url, "select to_regclass('marts.agg_order_running_totals')::oid")[0][0]
+
+
+def test_a_full_refresh_of_the_running_totals_keeps_their_published_view(built: str) -> None:
+    """dbt drops the old table of a full refresh with CASCADE, after its commit; the mart's
+    post-hook re-creates marts.agg_order_running_totals on the new table first, so the view
+    is never missing, also when the refresh selects the mart alone."""
+    url = built
+    before = _view_oid(url)
+    assert before is not None
+    dbt("run", "--full-refresh", "--select", "agg_order_running_totals")
+    after = _view_oid(url)
+    assert after is not None and after != before  # a new view, on the new table
+    assert relations(url, "marts")["agg_order_running_totals"] == "v"
+    assert _reader_can_select(url, "marts.agg_order_running_totals")
+    with psycopg.connect(url) as conn:
+        n, examples = differences(conn, "agg_order_running_totals")
+    assert n == 0, examples
+    # the mart and its view model refreshed in one run: the model replaces the hook's view
+    dbt("run", "--full-refresh", "--select", "agg_order_running_totals+")
+    assert _view_oid(url) not in (None, after)
+    with psycopg.connect(url) as conn:
+        assert differences(conn, "agg_order_running_totals")[0] == 0
+
+
 def test_a_database_of_the_old_layout_is_migrated_on_its_first_run(built: str) -> None:
     """Side tables and the running totals' table in schema marts, readable by the reader
     (as the release before marts_internal left them): the first run (a tick, no view
-    model) moves them with their rows, revokes the ledgers from the reader and ticks
-    incrementally; the next full run creates the view again."""
+    model) moves them with their rows, revokes the ledgers from the reader, ticks
+    incrementally and creates the missing view (the running-totals mart's post-hook)."""
     url = built
     declared = declared_internal()
     (old_runs,) = query(
@@ -320,7 +346,9 @@ def test_a_database_of_the_old_layout_is_migrated_on_its_first_run(built: str) -
 
     dbt("run", "--select", "tag:sliding_window")
     assert set(relations(url, "marts_internal")) == set(declared)
-    assert not set(declared) & set(relations(url, "marts"))
+    # nothing declared internal is left in marts but the published view of the same name
+    left = {n: kind for n, kind in relations(url, "marts").items() if n in declared}
+    assert left == {"agg_order_running_totals": "v"}
     # moved, not rebuilt: a full build would have rewritten every row
     kept = query(
         url,
@@ -329,6 +357,9 @@ def test_a_database_of_the_old_layout_is_migrated_on_its_first_run(built: str) -
     )[0][0]
     assert kept > 0
     assert_reader_grants(url)
+    with psycopg.connect(url) as conn:
+        n, examples = differences(conn, "agg_order_running_totals")
+    assert n == 0, examples
 
     dbt("run")
     assert set(relations(url, "marts")) == documented("marts")

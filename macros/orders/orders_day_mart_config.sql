@@ -28,7 +28,8 @@
 {#- a mart that reads its own rows (ledger, running totals) runs one at a time -#}
 {%- set lock = ["{{ tally.mart_lock() }}"] if (pre_hook is not none or post_hook is not none) else [] -%}
 {%- set pre_hooks = lock + ["{{ tally.sliding_window_prepare() }}"] + ([pre_hook] if pre_hook is not none else []) -%}
-{%- set post_hooks = ["{{ tally.sliding_window_record() }}"] + ([post_hook] if post_hook is not none else []) -%}
+{%- set extra_post = [] if post_hook is none else ([post_hook] if post_hook is string else post_hook) -%}
+{%- set post_hooks = ["{{ tally.sliding_window_record() }}"] + extra_post -%}
 {%- if index_sql is not none -%}
     {%- do post_hooks.append(index_sql) -%}
 {%- endif -%}

@@ -41,7 +41,10 @@
     follow_earlier=true,
     suffix=block_days,
     pre_hook="{{ tally.orders_running_ledger_refresh() }}",
-    post_hook="{{ tally.orders_running_blocks_refresh() }}",
+    post_hook=[
+        "{{ tally.orders_running_blocks_refresh() }}",
+        "{{ tally.orders_running_totals_republish() }}",
+    ],
 ) }}
 -- depends_on: {{ ref('int_orders__organizations_validated') }}
 -- depends_on: {{ ref('stg_orders__attributions') }}
