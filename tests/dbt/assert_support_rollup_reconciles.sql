@@ -27,7 +27,8 @@ with accounts as (
 raw_rows as (
     select 'reporting_events' as source, ev.account_id, ev.created_at, ev.conversation_id,
         ev.inbox_id, ev.user_id, ev.name as event_name,
-        array['events', 'distinct_conversations'] as count_kinds, ev.value, ev.value_in_business_hours
+        array['events', 'distinct_conversations'] as count_kinds, ev.value,
+        ev.value_in_business_hours
     from {{ source('raw_support', 'reporting_events') }} as ev
     union all
     select 'conversations', conv.account_id, conv.created_at, conv.id, conv.inbox_id, null,
