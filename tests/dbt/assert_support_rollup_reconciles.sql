@@ -1,7 +1,8 @@
 {#- agg_support_rollup_daily equals a from-scratch aggregate of raw reporting events,
     messages and conversations (issue 18) for the last `reconcile_days` local days of
     every account with a valid timezone.
-    Written independently of the model (per-dimension union, own day bucketing).
+    Written independently of the model (raw tables, per-dimension union, own day
+    bucketing).
     Returns the keys that differ, are missing or extra. -#}
 {{
     config(
@@ -20,102 +21,64 @@ with accounts as (
     where accounts.reporting_timezone in (select tzn.name from pg_catalog.pg_timezone_names as tzn)
 ),
 
-events as (
-    select
-        ev.account_id,
-        cast(ev.created_at at time zone accounts.tz as date) as day_bucket,
-        ev.user_id,
-        ev.inbox_id,
-        ev.conversation_id,
-        conv.team_id,
-        ev.value,
-        ev.value_in_business_hours,
-        registry.metric,
-        registry.count_kind
+-- every raw row the rollup counts, in one shape: reporting events and (issue 18)
+-- conversations (on their day of creation) and messages, each with the registry kinds it
+-- may count as
+raw_rows as (
+    select 'reporting_events' as source, ev.account_id, ev.created_at, ev.conversation_id,
+        ev.inbox_id, ev.user_id, ev.name as event_name,
+        array['events', 'distinct_conversations'] as count_kinds, ev.value,
+        ev.value_in_business_hours
     from {{ source('raw_support', 'reporting_events') }} as ev
-    inner join accounts on ev.account_id = accounts.account_id
-    left join {{ source('raw_support', 'conversations') }} as conv
-        on conv.id = ev.conversation_id and conv.account_id = ev.account_id
-    inner join {{ ref('metric_registry') }} as registry on ev.name = registry.event_name
-        and registry.count_kind in ('events', 'distinct_conversations')  -- the rolled-up kinds
-    where ev.created_at >= cast(accounts.first_day as timestamp) at time zone accounts.tz
-),
-
--- issue 18: messages (agent and team through the conversation, current) and conversations
-conversation_rows as (
-    select
-        conv.account_id,
-        cast(conv.created_at at time zone accounts.tz as date) as day_bucket,
-        conv.id as conversation_id,
-        conv.assignee_id,
-        conv.inbox_id,
-        conv.team_id,
-        registry.metric,
-        registry.count_kind
+    union all
+    select 'conversations', conv.account_id, conv.created_at, conv.id, conv.inbox_id, null,
+        'conversation_created', array['conversations'], null, null
     from {{ source('raw_support', 'conversations') }} as conv
-    inner join accounts on conv.account_id = accounts.account_id
-    inner join {{ ref('metric_registry') }} as registry
-        on registry.event_name = 'conversation_created' and registry.count_kind = 'conversations'
-    where conv.created_at >= cast(accounts.first_day as timestamp) at time zone accounts.tz
+    union all
+    select 'messages', msg.account_id, msg.created_at, msg.conversation_id, msg.inbox_id, null,
+        'message_' || msg.message_type, array['messages'], null, null
+    from {{ source('raw_support', 'messages') }} as msg
 ),
 
-message_rows as (
+counted_rows as (
     select
-        msg.account_id,
-        cast(msg.created_at at time zone accounts.tz as date) as day_bucket,
-        msg.conversation_id,
-        conv.assignee_id,
-        msg.inbox_id,
+        raw_rows.account_id,
+        cast(raw_rows.created_at at time zone accounts.tz as date) as day_bucket,
+        -- a reporting event's agent is its user; a conversation's or message's agent is the
+        -- conversation's assignee; the team is always the conversation's (current, raw)
+        case when raw_rows.source = 'reporting_events' then raw_rows.user_id
+            else conv.assignee_id end as agent_id,
+        raw_rows.inbox_id,
         conv.team_id,
+        raw_rows.conversation_id,
+        raw_rows.value,
+        raw_rows.value_in_business_hours,
         registry.metric,
         registry.count_kind
-    from {{ source('raw_support', 'messages') }} as msg
-    inner join accounts on msg.account_id = accounts.account_id
+    from raw_rows
+    inner join accounts on raw_rows.account_id = accounts.account_id
     inner join {{ ref('metric_registry') }} as registry
-        on registry.event_name = 'message_' || msg.message_type and registry.count_kind = 'messages'
+        on raw_rows.event_name = registry.event_name
+        and registry.count_kind = any(raw_rows.count_kinds)
     left join {{ source('raw_support', 'conversations') }} as conv
-        on conv.id = msg.conversation_id and conv.account_id = msg.account_id
-    where msg.created_at >= cast(accounts.first_day as timestamp) at time zone accounts.tz
+        on conv.id = raw_rows.conversation_id and conv.account_id = raw_rows.account_id
+    where raw_rows.created_at >= cast(accounts.first_day as timestamp) at time zone accounts.tz
 ),
 
-threads as (
-    select * from conversation_rows
-    union all
-    select * from message_rows
-),
-
+-- one row per dimension a row counts for; a NULL agent, inbox or team skips it
 per_dimension as (
-    select account_id, day_bucket, 'account' as dimension_type, account_id as dimension_id, metric,
-        count_kind, conversation_id, value, value_in_business_hours
-    from events
+    {%- for dimension_type, dimension_id in [
+        ('account', 'account_id'), ('agent', 'agent_id'), ('inbox', 'inbox_id'), ('team', 'team_id'),
+    ] %}
+    select account_id, day_bucket, '{{ dimension_type }}' as dimension_type,
+        {{ dimension_id }} as dimension_id, metric, count_kind, conversation_id, value,
+        value_in_business_hours
+    from counted_rows
+    where {{ dimension_id }} is not null
+    {%- if not loop.last %}
     union all
-    select account_id, day_bucket, 'agent', user_id, metric,
-        count_kind, conversation_id, value, value_in_business_hours
-    from events where user_id is not null
-    union all
-    select account_id, day_bucket, 'inbox', inbox_id, metric,
-        count_kind, conversation_id, value, value_in_business_hours
-    from events where inbox_id is not null
-    union all
-    select account_id, day_bucket, 'team', team_id, metric,
-        count_kind, conversation_id, value, value_in_business_hours
-    from events where team_id is not null
-    union all
-    select account_id, day_bucket, 'account', account_id as dimension_id, metric,
-        count_kind, conversation_id, null, null
-    from threads
-    union all
-    select account_id, day_bucket, 'agent', assignee_id, metric,
-        count_kind, conversation_id, null, null
-    from threads where assignee_id is not null
-    union all
-    select account_id, day_bucket, 'inbox', inbox_id, metric,
-        count_kind, conversation_id, null, null
-    from threads where inbox_id is not null
-    union all
-    select account_id, day_bucket, 'team', team_id, metric,
-        count_kind, conversation_id, null, null
-    from threads where team_id is not null
+    {%- endif %}
+    {%- endfor %}
 ),
 
 expected as (

@@ -3,24 +3,5 @@
     changed buckets - a conversation moved to another team recomputes every local day
     holding one of its reporting events (their team rows change). The filter on
     updated_at reaches raw.conversations' updated_at index, the join raw.reporting_events'
-    conversation_id index. -#}
-with events as (
-    select * from {{ ref('stg_support__reporting_events') }}
-),
-
-conversations as (
-    select * from {{ ref('stg_support__conversations') }}
-),
-
-final as (
-    select
-        events.account_id,
-        events.created_at,
-        conversations.updated_at
-    from conversations
-    inner join events
-        on conversations.conversation_id = events.conversation_id
-        and conversations.account_id = events.account_id
-)
-
-select * from final
+    conversation_id index. The body is tally.support_conversation_dated. -#}
+{{ tally.support_conversation_dated(model='stg_support__reporting_events', rows='events') }}

@@ -3,24 +3,6 @@
     buckets. A conversation moved to another team or reassigned bumps its updated_at;
     through this view every local day holding one of its messages is recomputed (their
     team and agent rows change). The filter on updated_at reaches raw.conversations'
-    updated_at index, the join raw.messages' conversation_id index. -#}
-with messages as (
-    select * from {{ ref('stg_support__messages') }}
-),
-
-conversations as (
-    select * from {{ ref('stg_support__conversations') }}
-),
-
-final as (
-    select
-        messages.account_id,
-        messages.created_at,
-        conversations.updated_at
-    from conversations
-    inner join messages
-        on conversations.conversation_id = messages.conversation_id
-        and conversations.account_id = messages.account_id
-)
-
-select * from final
+    updated_at index, the join raw.messages' conversation_id index. The body is
+    tally.support_conversation_dated. -#}
+{{ tally.support_conversation_dated(model='stg_support__messages', rows='messages') }}

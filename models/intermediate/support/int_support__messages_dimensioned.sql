@@ -7,54 +7,11 @@
     messages along (the mart recomputes their days through
     int_support__messages_conversation_dated). A message without a conversation of its
     account is in no agent and no team row. Not filtered by time (the mart's lateral
-    lookup uses raw's (account_id, created_at) index). -#}
-with messages as (
-    select * from {{ ref('stg_support__messages') }}
-),
-
-conversations as (
-    select * from {{ ref('stg_support__conversations') }}
-),
-
-accounts as (
-    select * from {{ ref('stg_support__accounts') }}
-),
-
-registry as (
-    select * from {{ ref('metric_registry') }}
-    where count_kind = 'messages'
-),
-
-final as (
-    select
-        messages.account_id,
-        {{ tally.day_bucket('messages.created_at', 'accounts.timezone') }} as day_bucket,
-        dims.dimension_type,
-        dims.dimension_id,
-        registry.metric,
-        registry.count_kind,
-        messages.conversation_id,
-        cast(null as double precision) as value,
-        cast(null as double precision) as value_in_business_hours,
-        messages.created_at
-    from messages
-    inner join accounts
-        on messages.account_id = accounts.account_id
-    inner join registry
-        on messages.event_name = registry.event_name
-    left join conversations
-        on messages.conversation_id = conversations.conversation_id
-        and messages.account_id = conversations.account_id
-    cross join lateral (
-        values
-            (cast('account' as text), messages.account_id),
-            (cast('agent' as text), conversations.assignee_id),
-            (cast('inbox' as text), messages.inbox_id),
-            (cast('team' as text), conversations.team_id)
-    ) as dims (dimension_type, dimension_id)
-    where accounts.timezone is not null
-        and dims.dimension_id is not null
-        and messages.created_at is not null
-)
-
-select * from final
+    lookup uses raw's (account_id, created_at) index). The body is
+    tally.support_dimensioned. -#}
+{{ tally.support_dimensioned(
+    model='stg_support__messages',
+    rows='messages',
+    count_kinds=['messages'],
+    agent='conversations.assignee_id',
+) }}
