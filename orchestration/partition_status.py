@@ -1,13 +1,31 @@
-"""Partition status that matches the tables: one materialization per day a run wrote.
+"""Partition status that matches the tables: one materialization per day a run changed.
 
 A sliding-window run (tick, full build, rebuild) is not a partition-range run, so Dagster
 would record one unpartitioned materialization per mart and show every day as missing.
-After dbt, :func:`log_day_materializations` reads, per mart, the local days whose rows
-carry this dbt invocation's ``run_id`` (``bucket_replace`` stamps every row it writes, and
-only rows whose values change) and logs one ``AssetMaterialization(partition=day)`` each,
-whether Dagster showed the day before or not: a full build marks every day it built, a
-tick or a rebuild every day it changed, so each partition's latest materialization names
-the run that last wrote that day. One ``select distinct`` per mart.
+After dbt, :func:`log_day_materializations` reads, per mart, the days this dbt invocation
+changed and logs one ``AssetMaterialization(partition=day)`` each, whether Dagster showed
+the day before or not: a full build marks every day it built, a tick, a backfill or a
+rebuild every day it changed, so each partition's latest materialization names the run
+that last changed that day.
+
+Which days a run changed: every incremental write of ``bucket_replace`` (the diff, the
+mark-and-sweep, the per-report ranges of metric_snapshots) records the days of the rows it
+inserted, updated or deleted in ``ops.mart_days_written (mart, run_id, day)``, in the
+write's transaction (macros/bucket_replace/bucket_replace_record_days.sql); the marking
+reads them by primary key, one query per mart, and never scans the mart. **A day whose
+rows the run only deleted counts as changed** (the run emptied or shrank it, so the
+day's latest materialization names that run); only rows whose values change are written
+or deleted, so a tick that found nothing new marks nothing. A day is a row's
+``day_bucket``/``day``, or the UTC day of an hourly/weekly ``bucket_start``
+(:data:`_DAY_COLUMNS`, ``tally.bucket_replace_day``); a mart without one
+(agg_campaign_recipient_totals) marks nothing. Deletes outside ``bucket_replace``
+(metric_snapshots' retention, the platform cleanup) are not a run's change of a day.
+
+A full build (``create table as``, mode ``full`` in ``ops.mart_runs``) records nothing: it
+wrote every row, and is marked from its rows' ``run_id``, one ``select distinct`` of the
+mart (the scan the incremental runs avoid; ``run_id`` has no index). So is a mart with
+no ``ops.mart_runs`` row of the invocation (not a sliding-window model). Marts are named
+by their table (``ops.mart_runs.mart``), the last part of the asset key.
 
 The events are logged with the public ``context.log_event``; Tally's event log storage
 (``orchestration/dagster_storage.py``) stores each mart's marks in one batch (the storage
@@ -54,11 +72,31 @@ def _day_expr(conn: psycopg.Connection, schema: str, table: str) -> str | None:
     return None
 
 
+def recorded_days(conn: psycopg.Connection, mart: str, invocation_id: str) -> list[date] | None:
+    """The days the invocation's incremental write of ``mart`` recorded as changed
+    (``ops.mart_days_written``), or None when it recorded none: a full build, or no
+    sliding-window run of ``mart`` in that invocation (``ops.mart_runs``)."""
+    row = conn.execute(
+        "select r.mode, array("
+        "select d.day from ops.mart_days_written as d"
+        " where d.mart = r.mart and d.run_id = r.run_id order by d.day"
+        ") from ops.mart_runs as r where r.mart = %s and r.run_id = %s",
+        (mart, invocation_id),
+    ).fetchone()
+    if row is None or row[0] == "full":
+        return None
+    return list(row[1])
+
+
 def days_written(conn: psycopg.Connection, key: AssetKey, invocation_id: str) -> list[date]:
-    """The days of ``key``'s table whose rows this dbt invocation wrote."""
+    """The days of ``key``'s table this dbt invocation changed: as recorded by its
+    incremental write, else (a full build) the days of the rows carrying its ``run_id``."""
     if len(key.path) != 2:
         return []
     schema, table = key.path
+    recorded = recorded_days(conn, table, invocation_id)
+    if recorded is not None:
+        return recorded
     expr = _day_expr(conn, schema, table)
     if expr is None:
         return []
@@ -115,7 +153,7 @@ def dbt_invocation_id(event) -> str:
 def mark_days(
     context, tally_db, invocation_id: str, keys: Iterable[AssetKey], *, failing: bool = False
 ) -> None:
-    """After an unpartitioned run's dbt invocation: mark the days it wrote of ``keys`` (the
+    """After an unpartitioned run's dbt invocation: mark the days it changed of ``keys`` (the
     marts it materialized) as materialized partitions, and say how many. ``failing``: the
     run is failing already (a model or check failed after others committed); a marking
     that fails then is a warning, not a second error over the first."""
@@ -129,6 +167,6 @@ def mark_days(
         context.log.warning(f"the days this run wrote were not marked as partitions: {exc}")
         return
     context.log.info(
-        f"marked {n} (mart, day) partitions this run wrote as materialized"
+        f"marked {n} (mart, day) partitions this run changed as materialized"
         f" in {time.perf_counter() - started:.2f} s"
     )

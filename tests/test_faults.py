@@ -269,8 +269,8 @@ def test_the_run_that_last_wrote_a_day_marked_that_day(built: str) -> None:
     run_id) logged a materialization of that partition. Ticks used to mark only days
     Dagster did not show yet, so a day a late change rewrote kept naming the build.
 
-    (The partition's latest materialization can name a later run when that run's rows of
-    the day were deleted since: a run that only deletes rows marks nothing, docs/ui.md.)
+    (The partition's latest materialization can name a later run than the newest row's:
+    a run that only deleted rows of the day marks it too, docs/ui.md.)
     One exception, checked too: a run killed (kill -9, database gone) after a mart
     committed never got to mark its days; such a writer has no per-day mark at all and its
     Dagster run did not succeed."""

@@ -9,11 +9,13 @@
     deleted row directly, the new ones only where no target row of their grain exists
     (a recomputed row outside the affected buckets would be a bug; it is not written
     over a row it does not own). A bucket without a change keeps its rows (and their
-    last_updated / run_id). -#}
+    last_updated / run_id). The days of the diff's rows (gone, new or changed: a row's
+    bucket, old or new) are recorded in ops.mart_days_written (bucket_replace_record_days). -#}
 {% macro bucket_replace_diff(target, source, dest_cols, unique_key, branches) %}
     {%- set cols_csv = dest_cols | join(', ') -%}
     {%- set values = dest_cols | reject('in', unique_key + ['last_updated', 'run_id']) | list -%}
     {%- set diff = this.identifier ~ '__diff' %}
+    {%- set bucket = config.get('bucket_column', 'day_bucket') %}
     drop table if exists {{ diff }};
     create temporary table {{ diff }} on commit drop as
     with old as (
@@ -25,7 +27,9 @@
         {{- '\n        union all' if not loop.last }}
         {%- endfor %}
     )
-    select old.present, {% for c in unique_key %}old.{{ c }}, {% endfor %}s.ctid as source_row
+    select
+        old.present, {% for c in unique_key %}old.{{ c }}, {% endfor %}s.ctid as source_row,
+        coalesce(old.{{ bucket }}, s.{{ bucket }}) as written_bucket
     from old
     full join {{ source }} as s
         on {% for c in unique_key %}s.{{ c }} = old.{{ c }}{{ '\n        and ' if not loop.last }}{% endfor %}
@@ -54,5 +58,6 @@
         and not exists (
             select 1 from {{ target }} as t
             where {% for c in unique_key %}t.{{ c }} = s.{{ c }}{{ ' and ' if not loop.last }}{% endfor %}
-        )
+        );
+    {{ tally.bucket_replace_record_days('select d.written_bucket from ' ~ diff ~ ' as d') }}
 {% endmacro %}

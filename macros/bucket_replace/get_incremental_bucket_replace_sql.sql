@@ -16,6 +16,8 @@
     `lo <= bucket_column < hi` per row of that table, matching the listed columns
     (metric_snapshots: per report and window - see macros/snapshots/).
     Admin rebuild with var full_refresh_sweep: mark-and-sweep (bucket_replace_sweep).
+    Every path records the days it changed (rows written or deleted) in
+    ops.mart_days_written (bucket_replace_record_days), in the same transaction.
 -#}
 {% macro get_incremental_bucket_replace_sql(arg_dict) %}
     {{ return(adapter.dispatch('bucket_replace_sql', 'tally')(arg_dict)) }}
@@ -33,28 +35,44 @@
     {%- set dest_cols = arg_dict['dest_columns'] | map(attribute='name') | list -%}
     {%- set unique_key = config.get('unique_key') -%}
     {%- if unique_key is string -%}{%- set unique_key = [unique_key] -%}{%- endif -%}
+    {%- set bucket = config.get('bucket_column', 'day_bucket') -%}
     {%- if tally.sliding_window_mode() == 'rebuild' and tally.run_var('full_refresh_sweep', false) -%}
     {{ tally.bucket_replace_sweep(target, source, dest_cols, unique_key) }}
     {%- elif config.get('affected_relation') -%}
         {%- set custom = config.get('affected_relation') %}
-    delete from {{ target }} as t
-    using {{ custom['relation'] }} as sw
-    where t.{{ config.get('bucket_column', 'day_bucket') }} >= sw.lo
-        and t.{{ config.get('bucket_column', 'day_bucket') }} < sw.hi
-        {%- for c in custom.get('match', []) %}
-        and t.{{ c }} = sw.{{ c }}
-        {%- endfor %};
+    {%- set deleted %}
+    deleted as (
+        delete from {{ target }} as t
+        using {{ custom['relation'] }} as sw
+        where t.{{ bucket }} >= sw.lo
+            and t.{{ bucket }} < sw.hi
+            {%- for c in custom.get('match', []) %}
+            and t.{{ c }} = sw.{{ c }}
+            {%- endfor %}
+        returning t.{{ bucket }}
+    )
+    {%- endset %}
+    {{ tally.bucket_replace_record_days(
+        'select deleted.' ~ bucket ~ ' from deleted union all select s.' ~ bucket ~ ' from ' ~ source ~ ' as s',
+        ctes=deleted) }};
     insert into {{ target }} ({{ dest_cols | join(', ') }})
     select {{ dest_cols | join(', ') }} from {{ source }}
     {%- elif unique_key -%}
     {{ tally.bucket_replace_diff(target, source, dest_cols, unique_key, tally.bucket_replace_branches()) }}
     {%- else -%}
     {%- for branch in tally.bucket_replace_branches() %}
-    delete from {{ target }} as t
-    using {{ tally.sliding_window_affected() }} as sw
-    where {{ branch }};
+    {%- set deleted %}
+    deleted as (
+        delete from {{ target }} as t
+        using {{ tally.sliding_window_affected() }} as sw
+        where {{ branch }}
+        returning t.{{ bucket }}
+    )
+    {%- endset %}
+    {{ tally.bucket_replace_record_days('select deleted.' ~ bucket ~ ' from deleted', ctes=deleted) }};
     {%- endfor %}
     insert into {{ target }} ({{ dest_cols | join(', ') }})
-    select {{ dest_cols | join(', ') }} from {{ source }}
+    select {{ dest_cols | join(', ') }} from {{ source }};
+    {{ tally.bucket_replace_record_days('select s.' ~ bucket ~ ' from ' ~ source ~ ' as s') }}
     {%- endif -%}
 {% endmacro %}

@@ -27,6 +27,19 @@
         primary key (mart, run_id)
     );
 
+    -- the days each bucket_replace write changed (rows written or deleted), per mart and
+    -- dbt invocation (tally.bucket_replace_record_days, in the write's transaction): the
+    -- run's partition marks read them (orchestration/partition_status.py) instead of
+    -- scanning the mart for its run_id. Rows older than 30 days go (tally.prune_mart_days_written).
+    create table if not exists ops.mart_days_written (
+        mart text not null,
+        run_id text not null,
+        day date not null,
+        recorded_at timestamptz not null default now(),
+        primary key (mart, run_id, day)
+    );
+    create index if not exists mart_days_written_recorded_at_idx on ops.mart_days_written (recorded_at);
+
     -- every failed (or skipped) run of an incremental mart, written by the on-run-end hook
     -- tally.record_model_failures(): `tally health` and the mart's `<mart>_not_stalled`
     -- check compare them with the mart's watermark (ops.aggregation_progress)
