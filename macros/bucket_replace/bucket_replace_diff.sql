@@ -11,6 +11,14 @@
     over a row it does not own). A bucket without a change keeps its rows (and their
     last_updated / run_id). -#}
 {% macro bucket_replace_diff(target, source, dest_cols, unique_key, branches) %}
+    {{ return(adapter.dispatch('bucket_replace_diff', 'tally')(target, source, dest_cols, unique_key, branches)) }}
+{% endmacro %}
+
+{% macro default__bucket_replace_diff(target, source, dest_cols, unique_key, branches) %}
+    {{ tally.not_implemented('bucket_replace_diff') }}
+{% endmacro %}
+
+{% macro postgres__bucket_replace_diff(target, source, dest_cols, unique_key, branches) %}
     {%- set cols_csv = dest_cols | join(', ') -%}
     {%- set values = dest_cols | reject('in', unique_key + ['last_updated', 'run_id']) | list -%}
     {%- set diff = this.identifier ~ '__diff' %}
