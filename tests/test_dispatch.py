@@ -43,6 +43,7 @@ PG_ONLY = {
     "on commit drop": (r"\bon\s+commit\s+drop\b", "temporary table lifetime"),
     "regclass": (r"\bregclass\b", "object identifier type"),
     "lateral": (r"\blateral\b", "not in every engine (the engine treats it as PostgreSQL)"),
+    "date_trunc(g, ts, tz)": (r"\bdate_trunc\(\s*[^(),]+,\s*[^(),]+,", "time zone argument"),
 }
 
 # default__ implementations that are portable SQL (no tally.not_implemented)
@@ -122,11 +123,15 @@ def test_the_scan_sees_each_token() -> None:
         "on commit drop": "create temporary table x on commit drop as select 1",
         "regclass": "to_regclass('x') is null or 'x'::regclass",
         "lateral": "cross join lateral (select 1) as l",
+        "date_trunc(g, ts, tz)": "date_trunc('{{ grain }}', {{ ts }}, 'UTC')",
     }
     assert set(samples) == set(PG_ONLY)
     for token, sample in samples.items():
         assert re.search(PG_ONLY[token][0], sample, re.I), token
-    portable = "select cast(a as date), count(*) from t where b in (select b from u) group by 1"
+    portable = (
+        "select cast(a as date), date_trunc('day', b), count(*) from t"
+        " where b in (select b from u) group by 1, 2"
+    )
     assert not [t for t, (p, _) in PG_ONLY.items() if re.search(p, portable, re.I)]
 
 

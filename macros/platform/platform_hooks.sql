@@ -125,7 +125,7 @@
 {#- The first UTC day/week boundary at or after ts (infinities stay). -#}
 {% macro platform_ceil(ts, grain) -%}
     case
-        when date_trunc('{{ grain }}', {{ ts }}, 'UTC') = {{ ts }} then {{ ts }}
-        else date_trunc('{{ grain }}', {{ ts }}, 'UTC') + interval '1 {{ grain }}'
+        when {{ tally.utc_trunc(grain, ts) }} = {{ ts }} then {{ ts }}
+        else {{ tally.utc_trunc(grain, ts) }} + interval '1 {{ grain }}'
     end
 {%- endmacro %}
