@@ -32,7 +32,7 @@ DOMAIN_MARTS = {
         "agg_order_running_totals",
     },
     # the hourly marts only: the daily/weekly rollups are built from them (not in the tick
-    # job) and catch up from their queue on the next `tally run`
+    # job) and catch up from their queue on their own next run
     "platform": {
         "agg_execution_metrics_hourly",
         "agg_user_activity_hourly",
