@@ -12,6 +12,14 @@
     last_updated / run_id). The days of the diff's rows (gone, new or changed: a row's
     bucket, old or new) are recorded in ops.mart_days_written (bucket_replace_record_days). -#}
 {% macro bucket_replace_diff(target, source, dest_cols, unique_key, branches) %}
+    {{ return(adapter.dispatch('bucket_replace_diff', 'tally')(target, source, dest_cols, unique_key, branches)) }}
+{% endmacro %}
+
+{% macro default__bucket_replace_diff(target, source, dest_cols, unique_key, branches) %}
+    {{ tally.not_implemented('bucket_replace_diff') }}
+{% endmacro %}
+
+{% macro postgres__bucket_replace_diff(target, source, dest_cols, unique_key, branches) %}
     {%- set cols_csv = dest_cols | join(', ') -%}
     {%- set values = dest_cols | reject('in', unique_key + ['last_updated', 'run_id']) | list -%}
     {%- set diff = this.identifier ~ '__diff' %}

@@ -4,6 +4,14 @@
     the old rows until the new ones commit. Every upserted row is written (run_id), so
     its day and every swept row's are recorded in ops.mart_days_written. -#}
 {% macro bucket_replace_sweep(target, source, dest_cols, unique_key) %}
+    {{ return(adapter.dispatch('bucket_replace_sweep', 'tally')(target, source, dest_cols, unique_key)) }}
+{% endmacro %}
+
+{% macro default__bucket_replace_sweep(target, source, dest_cols, unique_key) %}
+    {{ tally.not_implemented('bucket_replace_sweep') }}
+{% endmacro %}
+
+{% macro postgres__bucket_replace_sweep(target, source, dest_cols, unique_key) %}
     {%- if not unique_key -%}
         {{ exceptions.raise_compiler_error("mark-and-sweep needs unique_key on " ~ this) }}
     {%- endif -%}

@@ -3,6 +3,14 @@
     revokes matter once: tables moved from marts (tally.ensure_internal_schema) carry the
     SELECT that marts' default privileges gave them. -#}
 {% macro grant_reader_internal() %}
+    {{ return(adapter.dispatch('grant_reader_internal', 'tally')()) }}
+{% endmacro %}
+
+{% macro default__grant_reader_internal() %}
+    {{ tally.not_implemented('grant_reader_internal') }}
+{% endmacro %}
+
+{% macro postgres__grant_reader_internal() %}
         {%- set internal = tally.internal_schema() %}
         if exists (select 1 from pg_namespace where nspname = '{{ internal }}') then
             grant usage on schema {{ internal }} to tally_reader;

@@ -5,6 +5,14 @@
     Statement-level with transition tables: one insert per statement, not per row.
     A session can opt out (retention cleanup does) with `set local tally.capture = 'off'`. -#}
 {% macro ensure_change_capture() %}
+    {{ return(adapter.dispatch('ensure_change_capture', 'tally')()) }}
+{% endmacro %}
+
+{% macro default__ensure_change_capture() %}
+    {{ tally.not_implemented('ensure_change_capture') }}
+{% endmacro %}
+
+{% macro postgres__ensure_change_capture() %}
     create table if not exists ops.raw_changes (
         id bigint generated always as identity primary key,
         table_name text not null,

@@ -2,6 +2,14 @@
     start of every dbt invocation, so a plain `dbt build` on a fresh database works;
     the Python side calls the same macro through `tally` before writing ops rows. -#}
 {% macro ensure_ops_schema() %}
+    {{ return(adapter.dispatch('ensure_ops_schema', 'tally')()) }}
+{% endmacro %}
+
+{% macro default__ensure_ops_schema() %}
+    {{ tally.not_implemented('ensure_ops_schema') }}
+{% endmacro %}
+
+{% macro postgres__ensure_ops_schema() %}
     create schema if not exists ops;
     create schema if not exists marts;
     create schema if not exists reference;

@@ -3,6 +3,14 @@
     meta.tally.reader: tally.grant_reader_internal), nothing else. Creating the role needs CREATEROLE; without it
     the grants are skipped with a notice instead of failing the run. -#}
 {% macro grant_reader(schemas) %}
+    {{ return(adapter.dispatch('grant_reader', 'tally')(schemas)) }}
+{% endmacro %}
+
+{% macro default__grant_reader(schemas) %}
+    {{ tally.not_implemented('grant_reader') }}
+{% endmacro %}
+
+{% macro postgres__grant_reader(schemas) %}
     do $do$
     begin
         if not exists (select 1 from pg_roles where rolname = 'tally_reader') then

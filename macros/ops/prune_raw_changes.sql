@@ -17,7 +17,7 @@
 {% endmacro %}
 
 {% macro default__prune_raw_changes() %}
-    {{ exceptions.raise_compiler_error("prune_raw_changes is not implemented for adapter " ~ adapter.type()) }}
+    {{ tally.not_implemented('prune_raw_changes') }}
 {% endmacro %}
 
 {% macro postgres__prune_raw_changes() %}

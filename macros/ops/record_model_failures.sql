@@ -4,6 +4,14 @@
     failures are newer than its watermark and older than one tick interval is stalled
     (`tally health`, the `<mart>_not_stalled` asset check). Rows older than 30 days go. -#}
 {% macro record_model_failures(results) %}
+    {{ return(adapter.dispatch('record_model_failures', 'tally')(results)) }}
+{% endmacro %}
+
+{% macro default__record_model_failures(results) %}
+    {{ tally.not_implemented('record_model_failures') }}
+{% endmacro %}
+
+{% macro postgres__record_model_failures(results) %}
     {%- if not execute or results is none -%}
         {{ return('select 1') }}
     {%- endif -%}

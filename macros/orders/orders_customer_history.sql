@@ -4,7 +4,15 @@
     campaign history of every customer in them - one lookup per customer on the raw
     (campaign_id, customer_id) index (OFFSET 0 keeps each lookup an index scan). Used
     by agg_order_customer_day_pairs. -#}
-{% macro orders_customer_history(rows, relation) -%}
+{% macro orders_customer_history(rows, relation) %}
+    {{ return(adapter.dispatch('orders_customer_history', 'tally')(rows, relation)) }}
+{% endmacro %}
+
+{% macro default__orders_customer_history(rows, relation) %}
+    {{ tally.not_implemented('orders_customer_history') }}
+{% endmacro %}
+
+{% macro postgres__orders_customer_history(rows, relation) -%}
     {%- if tally.sliding_window_mode() == 'full' -%}
     select {{ rows }}.* from {{ rows }}
     {%- else -%}

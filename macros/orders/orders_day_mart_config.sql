@@ -68,7 +68,15 @@
 {#- In a hook of an order mart that keeps side tables: delete `table`'s rows of the
     whole tenants of the affected set (with a rebuild's campaign scope) - they are
     rebuilt next. -#}
-{% macro orders_delete_whole_scopes(table) -%}
+{% macro orders_delete_whole_scopes(table) %}
+    {{ return(adapter.dispatch('orders_delete_whole_scopes', 'tally')(table)) }}
+{% endmacro %}
+
+{% macro default__orders_delete_whole_scopes(table) %}
+    {{ tally.not_implemented('orders_delete_whole_scopes') }}
+{% endmacro %}
+
+{% macro postgres__orders_delete_whole_scopes(table) -%}
     {%- set scope = tally.sliding_window_scope() -%}
     delete from {{ table }} as l
     using {{ tally.sliding_window_affected() }} as sw

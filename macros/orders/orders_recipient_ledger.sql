@@ -67,6 +67,14 @@
 
 
 {% macro orders_recipient_ledger_refresh() %}
+    {{ return(adapter.dispatch('orders_recipient_ledger_refresh', 'tally')()) }}
+{% endmacro %}
+
+{% macro default__orders_recipient_ledger_refresh() %}
+    {{ tally.not_implemented('orders_recipient_ledger_refresh') }}
+{% endmacro %}
+
+{% macro postgres__orders_recipient_ledger_refresh() %}
     {%- if not execute -%}
         select 1
     {%- else -%}
@@ -117,7 +125,7 @@
     analyze {{ prefix }}recipient_keys;
     -- their rows now: one index lookup per entity (OFFSET 0 keeps each a lookup)
     create temporary table {{ prefix }}customers_new on commit drop as
-    {{ tally._orders_customer_ledger_rows('(' ~ tally._orders_entity_rows(qualified, prefix ~ 'customer_keys', 'customer_id') ~ ')') }};
+    {{ tally._orders_customer_ledger_rows('(' ~ tally.postgres__orders_entity_rows(qualified, prefix ~ 'customer_keys', 'customer_id') ~ ')') }};
     -- a changed recipient's rows as sent (its arms) with >= 1 qualifying order of the
     -- campaign now: campaign_recipients (campaign_id, recipient_id), raw attributions
     -- (organization_id, recipient_id)
@@ -149,13 +157,13 @@
         union all
         select o.organization_id, o.campaign_id, o.is_holdout,
             -o.orders, -o.revenue, case when o.customer_id is null then 0 else -1 end, 0
-        from ({{ tally._orders_entity_rows(customers, prefix ~ 'customer_keys', 'customer_id') }}) as o
+        from ({{ tally.postgres__orders_entity_rows(customers, prefix ~ 'customer_keys', 'customer_id') }}) as o
         union all
         select n.organization_id, n.campaign_id, n.is_holdout, 0, 0, 0, 1
         from {{ prefix }}recipients_new as n
         union all
         select o.organization_id, o.campaign_id, o.is_holdout, 0, 0, 0, -1
-        from ({{ tally._orders_entity_rows(recipients, prefix ~ 'recipient_keys', 'recipient_id') }}) as o
+        from ({{ tally.postgres__orders_entity_rows(recipients, prefix ~ 'recipient_keys', 'recipient_id') }}) as o
     )
 
     select
@@ -213,7 +221,7 @@
 {#- The rows of `relation` (alias r) of each entity (tenant_id, campaign_id, <col>) of
     `keys`: one LATERAL lookup per entity; a NULL <col> means the campaign's rows
     without one. -#}
-{% macro _orders_entity_rows(relation, keys, col) -%}
+{% macro postgres__orders_entity_rows(relation, keys, col) -%}
     {%- for match, entity in [('r.' ~ col ~ ' = e.' ~ col, 'e.' ~ col ~ ' is not null'),
                               ('r.' ~ col ~ ' is null', 'e.' ~ col ~ ' is null')] %}
         select r.*

@@ -51,7 +51,7 @@
 
 {#- Block rows (totals only, bases 0) from the last mart row of each (arm, block) of
     `rows_sql` (a SELECT of mart rows). -#}
-{% macro _orders_block_totals(rows_sql) -%}
+{% macro postgres__orders_block_totals(rows_sql) -%}
     {%- set measures = tally.orders_running_measures() -%}
     select distinct on (t.organization_id, t.campaign_id, t.is_holdout, t.block_start)
         t.organization_id, t.campaign_id, t.is_holdout, t.block_start,
@@ -67,6 +67,14 @@
 
 
 {% macro orders_running_blocks_refresh() %}
+    {{ return(adapter.dispatch('orders_running_blocks_refresh', 'tally')()) }}
+{% endmacro %}
+
+{% macro default__orders_running_blocks_refresh() %}
+    {{ tally.not_implemented('orders_running_blocks_refresh') }}
+{% endmacro %}
+
+{% macro postgres__orders_running_blocks_refresh() %}
     {%- if not execute -%}
         select 1
     {%- else -%}
@@ -87,7 +95,7 @@
         cast(coalesce(sum(b.total_{{ m }}) over earlier, 0) as {{ tally.orders_running_type(m) }})
             as base_{{ m }}{{ ',' if not loop.last }}
         {%- endfor %}
-    from ({{ tally._orders_block_totals('select * from ' ~ this) }}) as b
+    from ({{ tally.postgres__orders_block_totals('select * from ' ~ this) }}) as b
     window earlier as (
         partition by b.organization_id, b.campaign_id, b.is_holdout
         order by b.block_start
@@ -108,7 +116,7 @@
     -- whole tenants (optionally one campaign of a rebuild)
     {{ tally.orders_delete_whole_scopes(blocks) }};
     insert into {{ blocks }}
-    {{ tally._orders_block_totals(
+    {{ tally.postgres__orders_block_totals(
         'select t.* from ' ~ affected ~ ' as sw inner join ' ~ this ~ ' as t on t.organization_id = sw.tenant_id'
         ~ " where sw.kind = 'tenant'"
         ~ (' and t.' ~ scope[0] ~ ' = ' ~ scope[1] if scope is not none else '')) }};
@@ -119,7 +127,7 @@
         and b.campaign_id = tb.key_value
         and b.block_start = tb.block_start;
     insert into {{ blocks }}
-    {{ tally._orders_block_totals(
+    {{ tally.postgres__orders_block_totals(
         'select last.* from ' ~ prefix ~ 'touched_blocks as tb cross join (values (false), (true)) as arms (is_holdout)'
         ~ ' cross join lateral (select t.* from ' ~ this ~ ' as t where t.organization_id = tb.tenant_id'
         ~ ' and t.campaign_id = tb.key_value and t.is_holdout = arms.is_holdout'

@@ -42,6 +42,14 @@
 
 
 {% macro orders_running_ledger_refresh() %}
+    {{ return(adapter.dispatch('orders_running_ledger_refresh', 'tally')()) }}
+{% endmacro %}
+
+{% macro default__orders_running_ledger_refresh() %}
+    {{ tally.not_implemented('orders_running_ledger_refresh') }}
+{% endmacro %}
+
+{% macro postgres__orders_running_ledger_refresh() %}
     {%- if not execute -%}
         select 1
     {%- else -%}
@@ -76,7 +84,7 @@
         and l.customer_id = e.customer_id;
     -- ... and the histories now
     create temporary table {{ prefix }}customer_days_new on commit drop as
-    {{ tally._orders_customer_day_rows('(' ~ tally._orders_entity_rows(qualified, prefix ~ 'changed_customers', 'customer_id') ~ ')') }};
+    {{ tally._orders_customer_day_rows('(' ~ tally.postgres__orders_entity_rows(qualified, prefix ~ 'changed_customers', 'customer_id') ~ ')') }};
     -- every day of those histories is rewritten: the prepare found them through raw
     -- a moment ago, but a write in between can move an order to a day it did not see
     insert into {{ affected }} (kind, tenant_id, key_value, day_bucket, lo, hi)

@@ -5,6 +5,14 @@
     Whole-tenant entries of workspaces that still exist become [horizon, infinity):
     every clamped entry is a `range` (sliding_window_affected.sql). -#}
 {% macro platform_clamp_to_horizon(relation_name) %}
+    {{ return(adapter.dispatch('platform_clamp_to_horizon', 'tally')(relation_name)) }}
+{% endmacro %}
+
+{% macro default__platform_clamp_to_horizon(relation_name) %}
+    {{ tally.not_implemented('platform_clamp_to_horizon') }}
+{% endmacro %}
+
+{% macro postgres__platform_clamp_to_horizon(relation_name) %}
     {%- if tally.sliding_window_mode() == 'full' -%}
     select 1
     {%- else -%}
@@ -28,6 +36,14 @@
 {#- Post-hook of an hourly mart: queue what this run recomputed for each coarser rollup
     (`consumers`: model names). A full build queues every workspace whole. -#}
 {% macro platform_enqueue_rollups(consumers) %}
+    {{ return(adapter.dispatch('platform_enqueue_rollups', 'tally')(consumers)) }}
+{% endmacro %}
+
+{% macro default__platform_enqueue_rollups(consumers) %}
+    {{ tally.not_implemented('platform_enqueue_rollups') }}
+{% endmacro %}
+
+{% macro postgres__platform_enqueue_rollups(consumers) %}
     insert into ops.platform_rollup_queue (consumer, workspace_id, lo, hi)
     select distinct c.consumer, a.tenant_id, a.lo, a.hi
     from (
@@ -54,6 +70,14 @@
     whole UTC days/weeks, then cut to what the hourly mart still fully covers
     (bucket start >= its retention horizon) - older rollup rows are kept forever. -#}
 {% macro platform_rollup_prepare(grain, hourly_relation) %}
+    {{ return(adapter.dispatch('platform_rollup_prepare', 'tally')(grain, hourly_relation)) }}
+{% endmacro %}
+
+{% macro default__platform_rollup_prepare(grain, hourly_relation) %}
+    {{ tally.not_implemented('platform_rollup_prepare') }}
+{% endmacro %}
+
+{% macro postgres__platform_rollup_prepare(grain, hourly_relation) %}
     {%- set affected = tally.sliding_window_affected() -%}
     {%- set step = "interval '1 " ~ grain ~ "'" -%}
     {%- if tally.sliding_window_mode() == 'full' -%}
@@ -101,7 +125,7 @@
 {#- The first UTC day/week boundary at or after ts (infinities stay). -#}
 {% macro platform_ceil(ts, grain) -%}
     case
-        when date_trunc('{{ grain }}', {{ ts }}, 'UTC') = {{ ts }} then {{ ts }}
-        else date_trunc('{{ grain }}', {{ ts }}, 'UTC') + interval '1 {{ grain }}'
+        when {{ tally.utc_trunc(grain, ts) }} = {{ ts }} then {{ ts }}
+        else {{ tally.utc_trunc(grain, ts) }} + interval '1 {{ grain }}'
     end
 {%- endmacro %}

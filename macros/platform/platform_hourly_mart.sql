@@ -39,7 +39,7 @@ counted as (
 final as (
     select
         {%- for key in keys %}
-        {% if key == 'bucket_start' %}date_trunc('hour', counted.{{ ts }}, 'UTC') as bucket_start{% else %}counted.{{ key }}{% endif %},
+        {% if key == 'bucket_start' %}{{ tally.utc_trunc('hour', 'counted.' ~ ts) }} as bucket_start{% else %}counted.{{ key }}{% endif %},
         {%- endfor %}
         {%- for measure in measures %}
         {{ measure }},

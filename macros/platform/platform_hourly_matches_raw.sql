@@ -10,18 +10,18 @@
 with bounds as (
     select
         greatest(
-            date_trunc('hour', now(), 'UTC') - interval '{{ tally.run_var("reconcile_days") }} days',
+            {{ tally.utc_trunc('hour', 'now()') }} - interval '{{ tally.run_var("reconcile_days") }} days',
             coalesce((
                 select h.horizon from ops.retention_horizons as h where h.relation = 'raw.{{ source }}'
             ), '-infinity')
         ) as lo,
-        date_trunc('hour', now(), 'UTC') as hi
+        {{ tally.utc_trunc('hour', 'now()') }} as hi
 ),
 
 expected as (
     select
         {%- for key in keys %}
-        {% if key == 'bucket_start' %}date_trunc('hour', src.{{ ts }}, 'UTC') as bucket_start{% else %}src.{{ key }}{% endif %},
+        {% if key == 'bucket_start' %}{{ tally.utc_trunc('hour', 'src.' ~ ts) }} as bucket_start{% else %}src.{{ key }}{% endif %},
         {%- endfor %}
         {%- for column, expression in measures.items() %}
         {{ expression }} as {{ column }}{{ ',' if not loop.last }}

@@ -26,7 +26,7 @@ with affected as (
 final as (
     select
         {%- for key in keys %}
-        {% if key == 'bucket_start' %}date_trunc('{{ grain }}', affected.bucket_start, 'UTC') as bucket_start{% else %}affected.{{ key }}{% endif %},
+        {% if key == 'bucket_start' %}{{ tally.utc_trunc(grain, 'affected.bucket_start') }} as bucket_start{% else %}affected.{{ key }}{% endif %},
         {%- endfor %}
         {%- for column, aggregate, cast_type in measures %}
         {% if cast_type %}cast({{ aggregate }}(affected.{{ column }}) as {{ cast_type }}){% else %}{{ aggregate }}(affected.{{ column }}){% endif %} as {{ column }},

@@ -8,7 +8,7 @@
 {{ config(meta={'dagster': {'ref': {'name': rollup}}}) }}
 with horizon as (
     select greatest(
-        date_trunc('{{ grain }}', now() - interval '{{ tally.run_var("reconcile_days") }} days', 'UTC'),
+        {{ tally.utc_trunc(grain, "now() - interval '" ~ tally.run_var("reconcile_days") ~ " days'") }},
         {{ tally.platform_ceil("coalesce((select h.horizon from ops.retention_horizons as h where h.relation = 'marts." ~ hourly ~ "'), '-infinity')", grain) }}
     ) as lo
 ),
@@ -22,7 +22,7 @@ pending as (
 expected as (
     select
         {%- for key in keys %}
-        {% if key == 'bucket_start' %}date_trunc('{{ grain }}', h.bucket_start, 'UTC') as bucket_start{% else %}h.{{ key }}{% endif %},
+        {% if key == 'bucket_start' %}{{ tally.utc_trunc(grain, 'h.bucket_start') }} as bucket_start{% else %}h.{{ key }}{% endif %},
         {%- endfor %}
         {%- for column, aggregate in measures.items() %}
         {{ aggregate }}(h.{{ column }}) as {{ column }}{{ ',' if not loop.last }}

@@ -1,7 +1,15 @@
 {#- Backfill: the local days window_start..window_end of every valid tenant (or of the
     one of spec backfill_tenant_var). With a `follow` event later buckets depend on
     these days: through today. Key mode: every (tenant, key) with a row in those days. -#}
-{% macro sliding_window_backfill_ctes(spec) -%}
+{% macro sliding_window_backfill_ctes(spec) %}
+    {{ return(adapter.dispatch('sliding_window_backfill_ctes', 'tally')(spec)) }}
+{% endmacro %}
+
+{% macro default__sliding_window_backfill_ctes(spec) %}
+    {{ tally.not_implemented('sliding_window_backfill_ctes') }}
+{% endmacro %}
+
+{% macro postgres__sliding_window_backfill_ctes(spec) -%}
     {%- set tenant = tally.sliding_window_tenant(spec, 'backfill') -%}
     whole as (
         select cast(null as bigint) as tenant_id where false

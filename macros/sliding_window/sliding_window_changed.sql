@@ -57,7 +57,15 @@
 {#- Tick with `carry` events: the change events of every valid tenant since its own
     watermark, with the carried columns, kept as <model>__changed for the model's hooks
     (agg_campaign_recipient_totals' ledger: `where ch.event = 'campaign_recipients'`). -#}
-{% macro sliding_window_changed_table(spec, carry, lag) -%}
+{% macro sliding_window_changed_table(spec, carry, lag) %}
+    {{ return(adapter.dispatch('sliding_window_changed_table', 'tally')(spec, carry, lag)) }}
+{% endmacro %}
+
+{% macro default__sliding_window_changed_table(spec, carry, lag) %}
+    {{ tally.not_implemented('sliding_window_changed_table') }}
+{% endmacro %}
+
+{% macro postgres__sliding_window_changed_table(spec, carry, lag) -%}
     {%- set changed_table = this.identifier ~ '__changed' %}
     drop table if exists {{ changed_table }};
     create temporary table {{ changed_table }} on commit drop as

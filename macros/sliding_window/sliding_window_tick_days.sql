@@ -9,7 +9,15 @@
       is in no bucket: the key is part of the mart's grain and never NULL there (it
       used to stand for the whole day and overlapped a bucket_suffix mart's key days,
       issue 16 F1). -#}
-{% macro sliding_window_tick_days(spec, lag) -%}
+{% macro sliding_window_tick_days(spec, lag) %}
+    {{ return(adapter.dispatch('sliding_window_tick_days', 'tally')(spec, lag)) }}
+{% endmacro %}
+
+{% macro default__sliding_window_tick_days(spec, lag) %}
+    {{ tally.not_implemented('sliding_window_tick_days') }}
+{% endmacro %}
+
+{% macro postgres__sliding_window_tick_days(spec, lag) -%}
         {%- set today = tally.local_today('valid.tz') -%}
         {%- if spec.window_days > 0 %}
         -- the sliding window, stretched back to the previous run if it was long ago

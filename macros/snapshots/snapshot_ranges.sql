@@ -64,12 +64,28 @@
 
 
 {#- Start of the oldest bucket a window keeps (retention). -#}
-{% macro snapshot_cutoff(window_name, retention_days) -%}
+{% macro snapshot_cutoff(window_name, retention_days) %}
+    {{ return(adapter.dispatch('snapshot_cutoff', 'tally')(window_name, retention_days)) }}
+{% endmacro %}
+
+{% macro default__snapshot_cutoff(window_name, retention_days) %}
+    {{ tally.not_implemented('snapshot_cutoff') }}
+{% endmacro %}
+
+{% macro postgres__snapshot_cutoff(window_name, retention_days) -%}
     (date_trunc({{ window_name }}, (now() at time zone 'UTC') - {{ retention_days }} * interval '1 day') at time zone 'UTC')
 {%- endmacro %}
 
 
 {% macro snapshot_ranges_prepare() %}
+    {{ return(adapter.dispatch('snapshot_ranges_prepare', 'tally')()) }}
+{% endmacro %}
+
+{% macro default__snapshot_ranges_prepare() %}
+    {{ tally.not_implemented('snapshot_ranges_prepare') }}
+{% endmacro %}
+
+{% macro postgres__snapshot_ranges_prepare() %}
     {%- set reports = tally._snapshot_list_var('snapshot_reports') -%}
     {%- set windows = tally._snapshot_list_var('snapshot_windows') -%}
     {%- set incremental = is_incremental() -%}
@@ -212,6 +228,14 @@
     tick/backfill/full build, as a completed run of its own - plus an audit entry.
     Same transaction as the data: the summary exists iff the rows do. -#}
 {% macro snapshot_ranges_record() %}
+    {{ return(adapter.dispatch('snapshot_ranges_record', 'tally')()) }}
+{% endmacro %}
+
+{% macro default__snapshot_ranges_record() %}
+    {{ tally.not_implemented('snapshot_ranges_record') }}
+{% endmacro %}
+
+{% macro postgres__snapshot_ranges_record() %}
     {%- set run_id = tally.run_var('recompute_run_id', none) -%}
     drop table if exists metric_snapshots__summary;
     create temporary table metric_snapshots__summary on commit drop as

@@ -30,6 +30,14 @@
 
 
 {% macro snapshot_rank_prefix_refresh() %}
+    {{ return(adapter.dispatch('snapshot_rank_prefix_refresh', 'tally')()) }}
+{% endmacro %}
+
+{% macro default__snapshot_rank_prefix_refresh() %}
+    {{ tally.not_implemented('snapshot_rank_prefix_refresh') }}
+{% endmacro %}
+
+{% macro postgres__snapshot_rank_prefix_refresh() %}
     {%- set prefix = tally.internal_relation('metric_snapshots_rank_prefix') -%}
     create table if not exists {{ prefix }} (
         report_slug text not null,
@@ -223,6 +231,14 @@
     drops the rows of weeks starting before the day window's retention cutoff (their first
     days are pruned). -#}
 {% macro snapshot_week_check_refresh() %}
+    {{ return(adapter.dispatch('snapshot_week_check_refresh', 'tally')()) }}
+{% endmacro %}
+
+{% macro default__snapshot_week_check_refresh() %}
+    {{ tally.not_implemented('snapshot_week_check_refresh') }}
+{% endmacro %}
+
+{% macro postgres__snapshot_week_check_refresh() %}
     {%- set checks = tally.internal_relation('metric_snapshots_week_check') -%}
     create table if not exists {{ checks }} (
         report_slug text not null,

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from orchestration import db as dbmod
 from orchestration import runtime
 from orchestration.errors import TallyError
+from orchestration.runs import DOMAINS
 
 if TYPE_CHECKING:
     import psycopg
@@ -76,7 +77,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--end", required=True, type=parse_date, help="last local day, inclusive")
     p.add_argument(
         "--domain",
-        choices=["orders", "support"],
+        choices=DOMAINS,
         default=None,
         help="only this domain's incremental marts (default: every incremental mart)",
     )
