@@ -11,6 +11,15 @@
     both are NULL. Not filtered by time: the mart's lateral lookup on `account_id` and
     `created_at` reaches raw's (account_id, created_at) index through the view. -#}
 {% macro support_dimensioned(model, rows, count_kinds, agent, measured=false) %}
+    {{- return(adapter.dispatch('support_dimensioned', 'tally')(model, rows, count_kinds, agent, measured)) -}}
+{%- endmacro %}
+
+{% macro default__support_dimensioned(model, rows, count_kinds, agent, measured=false) %}
+    {{- tally.not_implemented('support_dimensioned') -}}
+{%- endmacro %}
+
+{#- `cross join lateral (values ...)`: one row per dimension of each row (PostgreSQL; Spark would use `stack` or a union) -#}
+{% macro postgres__support_dimensioned(model, rows, count_kinds, agent, measured=false) %}
 {%- set joins_conversation = rows != 'conversations' -%}
 with {{ rows }} as (
     select * from {{ ref(model) }}
