@@ -110,13 +110,45 @@ def tally_db(pg_admin_url: str) -> Iterator[str]:
     snapshot_reader.clear_cache()
     shutil.rmtree(runtime.TARGET_DIR / "dry_run", ignore_errors=True)
     saved = {k: os.environ.get(k) for k in _ENV_KEYS}
+    before = _mtime(runtime.PARSE_STATE)
     runtime.activate(Database(url, embedded=False))
+    _keep_saved_parse_ours(before)
     yield url
     for k, v in saved.items():
         if v is None:
             os.environ.pop(k, None)
         else:
             os.environ[k] = v
+
+
+#: mtime of the saved parse (target/partial_parse.msgpack) this session wrote for MODULE_DB
+_OURS: dict[str, int | None] = {}
+
+
+def _mtime(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
+def _keep_saved_parse_ours(before: int | None) -> None:
+    """Make the saved parse this session's MODULE_DB's. A Dagster run's dbt invocations
+    start from a copy of it and never write it back: one saved for another connection (a
+    previous session's server, or a dbt call against another database) made every
+    invocation of the module a full re-parse. Re-parses once when the saved parse is not
+    the one this session wrote (or activate() just wrote under this connection)."""
+    from orchestration import runtime
+
+    now = _mtime(runtime.PARSE_STATE)
+    if now is not None and now != before:  # activate() parsed, under MODULE_DB
+        _OURS["mtime"] = now
+        return
+    if now is not None and now == _OURS.get("mtime"):
+        return
+    (runtime.TARGET_DIR / ".tally_parse_stamp").unlink(missing_ok=True)
+    runtime.ensure_manifest()
+    _OURS["mtime"] = _mtime(runtime.PARSE_STATE)
 
 
 _ENV_KEYS = (
