@@ -3,7 +3,9 @@
 * ``pg_admin_url`` - the session server's ``postgres`` database (admin).
 * ``new_database()`` - a fresh, empty database on it; returns its URL.
 * ``tally_db`` - a module-scoped fresh database, activated for dbt/Dagster in this
-  process (TALLY_PG*, DAGSTER_HOME) so runtime.run_dbt/execute_job hit it.
+  process (TALLY_PG*, DAGSTER_HOME) so runtime.run_dbt/execute_job hit it. Every module
+  gets the same database name (dropped and created again), so dbt's saved parse stays
+  valid from one module to the next.
 * ``run_tally(*args, url=...)`` - the real ``tally`` CLI in a subprocess.
 * ``figures(kind, tried=1, ...)`` - count an attempt of issue 16's closing figures (bad
   inputs, security attempts, faults); the totals print at the end of the run.
@@ -79,21 +81,74 @@ def new_database(pg_admin_url: str) -> Callable[[str], str]:
     return lambda prefix="t": _create_database(pg_admin_url, prefix)
 
 
+#: The name of every module's ``tally_db``: dbt keys its saved parse on the profile's
+#: connection (database name included), so a new name per module made the first dbt
+#: call of every module a full re-parse (~10 s); one name keeps the saved parse valid.
+MODULE_DB = "tally_module"
+
+
+def _recreate_database(admin_url: str, name: str) -> str:
+    """An empty database ``name``, dropped first (its leftover connections closed)."""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+        conn.execute(f'create database "{name}"')
+    return admin_url.replace("/postgres?", f"/{name}?", 1)
+
+
 @pytest.fixture(scope="module")
-def tally_db(new_database: Callable[[str], str]) -> Iterator[str]:
-    """A fresh database for this module, activated for dbt and Dagster in-process."""
+def tally_db(pg_admin_url: str) -> Iterator[str]:
+    """A fresh, empty database for this module (dropped and created again under the same
+    name as the previous module's), activated for dbt and Dagster in-process."""
+    import shutil
+
     from orchestration import runtime
     from orchestration.db import Database
+    from orchestration.reader import snapshots as snapshot_reader
 
-    url = new_database("m")
+    url = _recreate_database(pg_admin_url, MODULE_DB)
+    # what the process cached about the previous module's database of the same URL
+    snapshot_reader.clear_cache()
+    shutil.rmtree(runtime.TARGET_DIR / "dry_run", ignore_errors=True)
     saved = {k: os.environ.get(k) for k in _ENV_KEYS}
+    before = _mtime(runtime.PARSE_STATE)
     runtime.activate(Database(url, embedded=False))
+    _keep_saved_parse_ours(before)
     yield url
     for k, v in saved.items():
         if v is None:
             os.environ.pop(k, None)
         else:
             os.environ[k] = v
+
+
+#: mtime of the saved parse (target/partial_parse.msgpack) this session wrote for MODULE_DB
+_OURS: dict[str, int | None] = {}
+
+
+def _mtime(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
+def _keep_saved_parse_ours(before: int | None) -> None:
+    """Make the saved parse this session's MODULE_DB's. A Dagster run's dbt invocations
+    start from a copy of it and never write it back: one saved for another connection (a
+    previous session's server, or a dbt call against another database) made every
+    invocation of the module a full re-parse. Re-parses once when the saved parse is not
+    the one this session wrote (or activate() just wrote under this connection)."""
+    from orchestration import runtime
+
+    now = _mtime(runtime.PARSE_STATE)
+    if now is not None and now != before:  # activate() parsed, under MODULE_DB
+        _OURS["mtime"] = now
+        return
+    if now is not None and now == _OURS.get("mtime"):
+        return
+    (runtime.TARGET_DIR / ".tally_parse_stamp").unlink(missing_ok=True)
+    runtime.ensure_manifest()
+    _OURS["mtime"] = _mtime(runtime.PARSE_STATE)
 
 
 _ENV_KEYS = (

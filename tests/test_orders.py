@@ -25,11 +25,20 @@ MARTS = "path:models/marts/orders"
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 
 
+# dbt project vars (read with var()); every other var is run-specific (tally.run_var)
+PROJECT_VARS = {"orders_campaign_lookups_max"}
+
+
 def dbt(*args: str, vars: dict | None = None, check: bool = True):
+    """dbt on the project. Run-specific vars (window, rebuild scope, watermark lag) go
+    through TALLY_RUN_VARS as Dagster passes them: a change of `--vars` makes dbt re-parse
+    the whole project (~10 s) on this call and again on the next one without them."""
     cmd = list(args)
-    if vars:
-        cmd += ["--vars", json.dumps(vars)]
-    return runtime.run_dbt(cmd, check=check, capture=True, quiet=True)
+    project = {k: v for k, v in (vars or {}).items() if k in PROJECT_VARS}
+    if project:
+        cmd += ["--vars", json.dumps(project)]
+    run = {k: v for k, v in (vars or {}).items() if k not in PROJECT_VARS}
+    return runtime.run_dbt(cmd, check=check, capture=True, quiet=True, run_vars=run or None)
 
 
 def _mismatch(expected: str, actual: str) -> str:
