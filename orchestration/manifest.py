@@ -86,13 +86,36 @@ PARSE_STATE = TARGET_DIR / "partial_parse.msgpack"
 _PARSE_STAMP = TARGET_DIR / ".tally_parse_stamp"
 
 
-def _parse_state_is_ours() -> bool:
-    """Whether the saved parse is the one our last ``dbt parse`` wrote (no ``--vars``).
+#: The environment profiles.yml builds dbt's connection from. dbt keys its saved parse on
+#: the profile: a parse saved for another connection is a full re-parse in every run.
+_PROFILE_ENV = (
+    "TALLY_PGHOST",
+    "TALLY_PGPORT",
+    "TALLY_PGUSER",
+    "TALLY_PGPASSWORD",
+    "TALLY_PGDATABASE",
+    "TALLY_PGSSLMODE",
+)
 
-    Every Dagster dbt invocation starts from a copy of it; one written by a hand-run
-    ``dbt ... --vars`` would make each of them re-parse the whole project."""
+
+def _parse_stamp() -> str:
+    """The saved parse's mtime and a hash of the connection it was parsed for."""
+    import hashlib
+
+    profile = "\0".join(os.environ.get(k, "") for k in _PROFILE_ENV)
+    digest = hashlib.sha256(profile.encode()).hexdigest()[:16]
+    return f"{PARSE_STATE.stat().st_mtime_ns} {digest}"
+
+
+def _parse_state_is_ours() -> bool:
+    """Whether the saved parse is the one our last ``dbt parse`` wrote (no ``--vars``), for
+    this connection.
+
+    Every Dagster dbt invocation starts from a copy of it and never writes it back; one
+    written by a hand-run ``dbt ... --vars``, or parsed for another database (a changed
+    ``TALLY_DATABASE_URL``), would make each of them re-parse the whole project."""
     try:
-        return _PARSE_STAMP.read_text() == str(PARSE_STATE.stat().st_mtime_ns)
+        return _PARSE_STAMP.read_text() == _parse_stamp()
     except OSError:
         return False
 
@@ -112,7 +135,8 @@ def ensure_manifest() -> Path:
     an exclusive lock on ``target/.manifest.lock``, into its own directory, and the result
     replaces ``target/manifest.json`` atomically (a reader sees the old file or the new
     one, never half of one). It also re-parses when the saved parse state is not the one
-    its last parse wrote (a hand-run ``dbt ... --vars`` would make every tick re-parse)."""
+    its last parse wrote, or was written for another connection (either would make every
+    tick re-parse)."""
     import fcntl
     import shutil
     import tempfile
@@ -135,7 +159,7 @@ def ensure_manifest() -> Path:
                     os.replace(scratch / name, TARGET_DIR / name)
             os.replace(scratch / "manifest.json", MANIFEST)
             if PARSE_STATE.exists():
-                _PARSE_STAMP.write_text(str(PARSE_STATE.stat().st_mtime_ns))
+                _PARSE_STAMP.write_text(_parse_stamp())
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
     return MANIFEST

@@ -97,3 +97,32 @@ def test_a_failed_in_process_dbt_invocation_leaves_the_next_one_clean(tally_db: 
     names = [e.raw_event["info"]["msg"] for e in listed.stream_raw_events()]
     assert listed.is_successful()
     assert "agg_order_daily" in names, names
+
+
+@pytest.mark.slow
+def test_a_changed_connection_re_parses_once_and_ticks_keep_the_parse(
+    tally_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """dbt keys its saved parse on the profile's connection, and every Dagster run starts
+    from a copy of it: the saved parse must be re-made when TALLY_DATABASE_URL points
+    elsewhere, or every tick there re-parses the whole project."""
+    runtime.ensure_manifest()
+    parsed = runtime.PARSE_STATE.stat().st_mtime_ns
+    runtime.ensure_manifest()
+    assert runtime.PARSE_STATE.stat().st_mtime_ns == parsed  # same connection: kept
+
+    monkeypatch.setenv("TALLY_PGDATABASE", "tally_elsewhere")
+    runtime.ensure_manifest()
+    elsewhere = runtime.PARSE_STATE.stat().st_mtime_ns
+    assert elsewhere != parsed  # another connection: parsed again, for it
+
+    monkeypatch.undo()
+    runtime.ensure_manifest()
+    assert runtime.PARSE_STATE.stat().st_mtime_ns != elsewhere  # and back
+    from orchestration.schedules import tick_run_config
+
+    tick = runtime.execute_job("tick", run_config=tick_run_config(False))
+    assert tick.success
+    names, _ = _dbt_log(tick.run_id)
+    assert "UnableToPartialParse" not in names
+    assert "PartialParsingSkipParsing" in names
