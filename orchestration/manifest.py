@@ -88,7 +88,7 @@ _PARSE_STAMP = TARGET_DIR / ".tally_parse_stamp"
 
 #: The environment profiles.yml builds dbt's connection from. dbt keys its saved parse on
 #: the profile: a parse saved for another connection is a full re-parse in every run.
-_PROFILE_ENV = (
+PROFILE_ENV = (
     "TALLY_PGHOST",
     "TALLY_PGPORT",
     "TALLY_PGUSER",
@@ -102,7 +102,7 @@ def _parse_stamp() -> str:
     """The saved parse's mtime and a hash of the connection it was parsed for."""
     import hashlib
 
-    profile = "\0".join(os.environ.get(k, "") for k in _PROFILE_ENV)
+    profile = "\0".join(os.environ.get(k, "") for k in PROFILE_ENV)
     digest = hashlib.sha256(profile.encode()).hexdigest()[:16]
     return f"{PARSE_STATE.stat().st_mtime_ns} {digest}"
 

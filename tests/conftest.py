@@ -103,13 +103,15 @@ def tally_db(pg_admin_url: str) -> Iterator[str]:
 
     from orchestration import runtime
     from orchestration.db import Database
+    from orchestration.manifest import PROFILE_ENV
     from orchestration.reader import snapshots as snapshot_reader
 
     url = _recreate_database(pg_admin_url, MODULE_DB)
     # what the process cached about the previous module's database of the same URL
     snapshot_reader.clear_cache()
     shutil.rmtree(runtime.TARGET_DIR / "dry_run", ignore_errors=True)
-    saved = {k: os.environ.get(k) for k in _ENV_KEYS}
+    # the URL and the profile variables activate() derives from it
+    saved = {k: os.environ.get(k) for k in ("TALLY_DATABASE_URL", *PROFILE_ENV)}
     before = _mtime(runtime.PARSE_STATE)
     runtime.activate(Database(url, embedded=False))
     _keep_saved_parse_ours(before)
@@ -149,17 +151,6 @@ def _keep_saved_parse_ours(before: int | None) -> None:
     (runtime.TARGET_DIR / ".tally_parse_stamp").unlink(missing_ok=True)
     runtime.ensure_manifest()
     _OURS["mtime"] = _mtime(runtime.PARSE_STATE)
-
-
-_ENV_KEYS = (
-    "TALLY_DATABASE_URL",
-    "TALLY_PGHOST",
-    "TALLY_PGPORT",
-    "TALLY_PGUSER",
-    "TALLY_PGPASSWORD",
-    "TALLY_PGDATABASE",
-    "TALLY_PGSSLMODE",
-)
 
 
 def run_tally(
