@@ -5,7 +5,9 @@ One module: demo data (scale 0.02), a full build, one round of datagen mutations
 the hard delete of every order of one old local day, then a tick through Dagster. The
 oracle is the marts themselves: each partitioned mart's rows (every column but
 ``last_updated``/``run_id``) before and after the tick, compared in Python; a day is
-changed when a row of it is gone, new or different. The days ``partition_status`` reads
+changed when a row of it is gone, new or different, or carries the tick's ``run_id``
+(metric_snapshots replaces its ranges whole, so a recomputed range with the same values
+is rewritten, and the table names the tick as its writer). The days ``partition_status`` reads
 for the tick, and the marks the tick logged, are exactly those days (a day whose rows
 were only deleted included: docs/ui.md), and reading them scans no mart
 (``pg_stat_user_tables.seq_scan``). The previous code scanned every mart for the tick's
@@ -67,6 +69,18 @@ def changed_days(before: dict[date, set[tuple]], after: dict[date, set[tuple]]) 
     return {d for d in before.keys() | after.keys() if before.get(d) != after.get(d)}
 
 
+def stamped_days(url: str, relation: str, day_column: str, run_id: str) -> set[date]:
+    """The days of ``relation`` with a row whose lineage names ``run_id``: a write that
+    replaces a range whole (metric_snapshots) stamps rows it recomputed unchanged, and
+    the partition marks must match the table (the UI says which run wrote a day)."""
+    out = set()
+    for (value,) in query(
+        url, f"select distinct {day_column} from {relation} where run_id = %s", (run_id,)
+    ):
+        out.add(value.astimezone(UTC).date() if isinstance(value, datetime) else value)
+    return out
+
+
 def seq_scans(url: str) -> dict[str, int]:
     return dict(
         query(
@@ -115,7 +129,12 @@ def ticked(tally_db: str) -> dict:
         "run": tick.run_id,
         "invocation": invocation,
         "gone": gone,
-        "oracle": {m: changed_days(before[m], after[m]) for m in PARTITIONED},
+        # what the tick changed (a row gone, new or different) or wrote (stamped with
+        # its run_id, even with the same values)
+        "oracle": {
+            m: changed_days(before[m], after[m]) | stamped_days(url, *spec, invocation)
+            for m, spec in PARTITIONED.items()
+        },
     }
 
 
