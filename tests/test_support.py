@@ -687,6 +687,8 @@ def test_summary_default_is_chatwoots_agents_page_from_one_rollup_read(url):
     a, idle = s.members
     assert (a.metrics["resolutions"].count, a.metrics["resolutions"].sum) == (1, 60.0)
     assert set(idle.metrics) == set(s.metrics)
+    raw = support_summary(9004, "agent", date(2025, 6, 1), date(2025, 6, 30), source="raw")
+    assert raw.members == s.members and set(raw.sources.values()) == {"raw"}
     # one metric by name, and a bad one
     one = support_summary(
         9004, "agent", date(2025, 6, 1), date(2025, 6, 30), metrics="bot_handoffs"

@@ -675,24 +675,12 @@ _SUMMARY_RAW_SQL = """
 """
 
 
-# the registry's 'conversations' and 'messages' metrics of every member in one query
+# the registry's 'conversations' and 'messages' metrics of every member in one query;
+# a branch is read only when one of its metrics is asked (THREAD_BRANCHES)
 _SUMMARY_THREADS_RAW_SQL = """
     select t.member as dimension_id, reg.metric, count(*) as count, 0 as sum, 0 as sum_bh
     from (
-        select {conversation_member} as member, 'conversations' as kind,
-            'conversation_created' as event_name
-        from raw.conversations as e
-        where e.account_id = %(account_id)s
-            and e.created_at >= (cast(%(start)s as date)::timestamp at time zone %(tz)s)
-            and e.created_at < ((cast(%(end)s as date) + 1)::timestamp at time zone %(tz)s)
-        union all
-        select {message_member}, 'messages', 'message_' || e.message_type
-        from raw.messages as e
-        left join raw.conversations as c
-            on c.id = e.conversation_id and c.account_id = e.account_id
-        where e.account_id = %(account_id)s
-            and e.created_at >= (cast(%(start)s as date)::timestamp at time zone %(tz)s)
-            and e.created_at < ((cast(%(end)s as date) + 1)::timestamp at time zone %(tz)s)
+        {branches}
     ) as t
     join reference.metric_registry as reg
         on reg.event_name = t.event_name and reg.count_kind = t.kind
@@ -700,6 +688,22 @@ _SUMMARY_THREADS_RAW_SQL = """
         and reg.metric = any(%(metrics)s)
     group by 1, 2
 """
+_THREAD_BRANCHES = {
+    "conversations": """select {conversation_member} as member, 'conversations' as kind,
+            'conversation_created' as event_name
+        from raw.conversations as e
+        where e.account_id = %(account_id)s
+            and e.created_at >= (cast(%(start)s as date)::timestamp at time zone %(tz)s)
+            and e.created_at < ((cast(%(end)s as date) + 1)::timestamp at time zone %(tz)s)""",
+    "messages": """select {message_member} as member, 'messages' as kind,
+            'message_' || e.message_type as event_name
+        from raw.messages as e
+        left join raw.conversations as c
+            on c.id = e.conversation_id and c.account_id = e.account_id
+        where e.account_id = %(account_id)s
+            and e.created_at >= (cast(%(start)s as date)::timestamp at time zone %(tz)s)
+            and e.created_at < ((cast(%(end)s as date) + 1)::timestamp at time zone %(tz)s)""",
+}
 
 
 @dataclass(frozen=True)
@@ -834,9 +838,13 @@ def support_summary(
             rows += conn.execute(sql, {**params, "metrics": events_raw}).fetchall()
         if threads_raw:
             conversation_member, message_member = _THREAD_MEMBER_COLUMN[dimension]
-            sql = _SUMMARY_THREADS_RAW_SQL.format(
-                conversation_member=conversation_member, message_member=message_member
+            branches = "\n        union all\n        ".join(
+                _THREAD_BRANCHES[kind].format(
+                    conversation_member=conversation_member, message_member=message_member
+                )
+                for kind in sorted({kinds[m] for m in threads_raw})
             )
+            sql = _SUMMARY_THREADS_RAW_SQL.format(branches=branches)
             rows += conn.execute(sql, {**params, "metrics": threads_raw}).fetchall()
     found = {
         (r["dimension_id"], r["metric"]): SummaryMetric(
