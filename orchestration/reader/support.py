@@ -642,12 +642,17 @@ _SUMMARY_FIRST_SQL = """
     where a.id = %s
 """
 
+# the members' ids are listed (rows of other ids would be dropped anyway) so that the
+# lookup is the primary key's (account, type, member, metric, day range) ranges: without
+# them, once the mart is analyzed the planner reads the account's every row of the range
+# through (account_id, day_bucket) and filters (scale 20, 10 agents: 21 ms vs 8 ms)
 _SUMMARY_ROLLUP_SQL = """
     select r.dimension_id, r.metric, sum(r.count) as count, sum(r.sum_value) as sum,
         sum(r.sum_value_business_hours) as sum_bh
     from marts.agg_support_rollup_daily as r
     where r.account_id = %(account_id)s
         and r.dimension_type = %(dimension)s
+        and r.dimension_id = any(%(members)s)
         and r.metric = any(%(metrics)s)
         and r.day_bucket between %(start)s and %(end)s
     group by 1, 2
@@ -830,7 +835,9 @@ def support_summary(
         }
         rows = []
         if from_rollup:
-            rows += conn.execute(_SUMMARY_ROLLUP_SQL, {**params, "metrics": from_rollup}).fetchall()
+            rows += conn.execute(
+                _SUMMARY_ROLLUP_SQL, {**params, "metrics": from_rollup, "members": members}
+            ).fetchall()
         if events_raw:
             sql = _SUMMARY_RAW_SQL.format(
                 member=_RAW_MEMBER_COLUMN[dimension], no_handoff=_NO_HANDOFF
