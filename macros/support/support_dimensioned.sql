@@ -11,13 +11,13 @@
     both are NULL. Not filtered by time: the mart's lateral lookup on `account_id` and
     `created_at` reaches raw's (account_id, created_at) index through the view.
     `conversation_lookup`: how a row finds its conversation - 'join' (the views: one
-    hash join, right when most of an account's rows are read) or 'lateral' (one
+    hash join, right when most of an account's rows are read) or 'probe' (one
     `conversations_pkey` probe per row; the mart's reads of single account-days,
     tally.support_dimensioned_rows: a join hashed the account's every conversation for
     each account-day, 237 ms per account-day at scale 100). -#}
 {% macro support_dimensioned(model, rows, count_kinds, agent, measured=false, conversation_lookup='join') %}
-    {%- if conversation_lookup not in ('join', 'lateral') -%}
-        {{ exceptions.raise_compiler_error("support_dimensioned: conversation_lookup is 'join' or 'lateral', not " ~ conversation_lookup) }}
+    {%- if conversation_lookup not in ('join', 'probe') -%}
+        {{ exceptions.raise_compiler_error("support_dimensioned: conversation_lookup is 'join' or 'probe', not " ~ conversation_lookup) }}
     {%- endif -%}
     {{- return(adapter.dispatch('support_dimensioned', 'tally')(model, rows, count_kinds, agent, measured, conversation_lookup)) -}}
 {%- endmacro %}
@@ -72,7 +72,7 @@ final as (
         on {{ rows }}.event_name = registry.event_name
     {%- if joins_conversation %}
     -- the team (and a message's agent): the row's conversation, as raw holds it now
-    {%- if conversation_lookup == 'lateral' %}
+    {%- if conversation_lookup == 'probe' %}
     -- one primary-key probe per row; LIMIT 1 keeps the planner from flattening it
     -- back into a join (conversation ids are unique, so it drops nothing)
     left join lateral (

@@ -2,7 +2,7 @@
     agg_support_rollup_daily reads its input (issue 18). Like tally.sliding_window_rows
     (the view itself in a full build), except that affected account-days (`day` rows)
     read the view's body with a per-row conversation lookup (support_dimensioned,
-    conversation_lookup='lateral'): a few thousand rows of one day probe
+    conversation_lookup='probe'): a few thousand rows of one day probe
     `conversations_pkey` instead of hashing the account's every conversation. Whole
     accounts (`tenant` rows: a new account, a timezone change, a rebuild) read the view,
     whose hash join is cheaper when most of the account is read. -#}
@@ -12,7 +12,7 @@
     {{ tally.sliding_window_rows(ref(view), 'account_id', 'created_at') }}
     {%- else -%}
     {%- set conditions = tally.sliding_window_conditions('account_id', 'created_at', none, none) -%}
-    {%- set body = tally.support_dimensioned(conversation_lookup='lateral', **args) -%}
+    {%- set body = tally.support_dimensioned(conversation_lookup='probe', **args) -%}
     (
         {{ tally.sliding_window_lateral(ref(view), conditions.day, "sw.kind = 'tenant'") }}
         union all

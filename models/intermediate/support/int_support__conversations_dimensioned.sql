@@ -4,4 +4,6 @@
     the current ones (a change bumps the conversation's updated_at, so the sliding
     window recomputes its day). The body is tally.support_dimensioned (arguments:
     tally.support_dimensioned_args). -#}
-{{ tally.support_dimensioned(**tally.support_dimensioned_args('int_support__conversations_dimensioned')) }}
+{{ tally.support_dimensioned(
+    **tally.support_dimensioned_args('int_support__conversations_dimensioned')
+) }}

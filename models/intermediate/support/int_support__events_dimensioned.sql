@@ -8,4 +8,6 @@
     `created_at`, which PostgreSQL pushes down to raw's (account_id, created_at) index
     through this view. The body is tally.support_dimensioned (arguments:
     tally.support_dimensioned_args). -#}
-{{ tally.support_dimensioned(**tally.support_dimensioned_args('int_support__events_dimensioned')) }}
+{{ tally.support_dimensioned(
+    **tally.support_dimensioned_args('int_support__events_dimensioned')
+) }}

@@ -9,4 +9,6 @@
     account is in no agent and no team row. Not filtered by time (the mart's lateral
     lookup uses raw's (account_id, created_at) index). The body is
     tally.support_dimensioned (arguments: tally.support_dimensioned_args). -#}
-{{ tally.support_dimensioned(**tally.support_dimensioned_args('int_support__messages_dimensioned')) }}
+{{ tally.support_dimensioned(
+    **tally.support_dimensioned_args('int_support__messages_dimensioned')
+) }}
