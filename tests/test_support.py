@@ -36,6 +36,9 @@ from orchestration.reader.support import (
 ROOT = Path(__file__).resolve().parent.parent
 REGISTRY_ROWS = list(csv.DictReader((ROOT / "seeds" / "metric_registry.csv").open()))
 METRICS = sorted({r["metric"] for r in REGISTRY_ROWS})
+# the default summary: Chatwoot's agents page (conversations, resolutions and average
+# resolution time, average first response time, average reply time)
+AGENTS_PAGE = sorted(["conversations_count", "resolutions", "first_response", "reply_time"])
 # the rolled-up metrics per event name ('events_excluding_bot_handoffs' is read from raw)
 REGISTRY: dict[str, list[tuple[str, str]]] = defaultdict(list)
 for _r in REGISTRY_ROWS:
@@ -544,8 +547,8 @@ def test_bot_resolutions_rule_excluding_handoffs(url):
         "select count(*) from marts.agg_support_rollup_daily"
         " where metric = 'bot_resolutions_excluding_handoffs'",
     ) == [(0,)]
-    s = support_summary(9004, "inbox", *june)
-    assert s.sources["bot_resolutions_excluding_handoffs"] == "raw"
+    s = support_summary(9004, "inbox", *june, metrics=["bot_resolutions_excluding_handoffs"])
+    assert s.sources == {"bot_resolutions_excluding_handoffs": "raw"}
     got = {m.dimension_id: m.metrics["bot_resolutions_excluding_handoffs"].count for m in s.members}
     assert got == {9141: 1, 9142: 0}
     # a handoff of 504 two weeks later changes the past day
@@ -646,7 +649,7 @@ class CountingConnection:
 
 
 def test_summary_hand_computed_with_idle_agent(url):
-    s = support_summary(9004, "agent", date(2025, 6, 1), date(2025, 6, 30))
+    s = support_summary(9004, "agent", date(2025, 6, 1), date(2025, 6, 30), metrics="all")
     assert s.source == "rollup" and s.sources["bot_handoffs"] == "raw"
     assert [m.dimension_id for m in s.members] == [9104, 9105]
     a, idle = s.members
@@ -657,7 +660,7 @@ def test_summary_hand_computed_with_idle_agent(url):
     assert set(idle.metrics) == set(METRICS)
     assert all((v.count, v.sum, v.average) == (0, 0.0, None) for v in idle.metrics.values())
     # inboxes: conversation 501 handed off in both inboxes and twice in 9141 counts once each
-    s = support_summary(9004, "inbox", date(2025, 6, 1), date(2025, 6, 30))
+    s = support_summary(9004, "inbox", date(2025, 6, 1), date(2025, 6, 30), metrics="all")
     handoffs = {m.dimension_id: m.metrics["bot_handoffs"].count for m in s.members}
     assert handoffs == {9141: 1, 9142: 2}  # 9142: 501 on the 4th, 502 on the 3rd
 
@@ -670,6 +673,31 @@ def test_summary_averages_are_ratios_of_sums(url):
     assert r.average_business_hours == 7.5 / 4
 
 
+def test_summary_default_is_chatwoots_agents_page_from_one_rollup_read(url):
+    # Chatwoot's agents page: conversations, resolutions (count and average resolution
+    # time), average first response and reply time - every one rolled up, so the rollup
+    # alone answers and no raw table is read
+    with reader_connection() as conn:
+        c = CountingConnection(conn)
+        s = support_summary(9004, "agent", date(2025, 6, 1), date(2025, 6, 30), conn=c)
+    assert s.metrics == AGENTS_PAGE
+    assert s.sources == dict.fromkeys(s.metrics, "rollup")
+    assert not [sql for sql in c.statements if "raw.reporting_events" in sql], c.statements
+    assert sum("from marts.agg_support_rollup_daily" in sql for sql in c.statements) == 1
+    a, idle = s.members
+    assert (a.metrics["resolutions"].count, a.metrics["resolutions"].sum) == (1, 60.0)
+    assert set(idle.metrics) == set(s.metrics)
+    raw = support_summary(9004, "agent", date(2025, 6, 1), date(2025, 6, 30), source="raw")
+    assert raw.members == s.members and set(raw.sources.values()) == {"raw"}
+    # one metric by name, and a bad one
+    one = support_summary(
+        9004, "agent", date(2025, 6, 1), date(2025, 6, 30), metrics="bot_handoffs"
+    )
+    assert one.metrics == ["bot_handoffs"] and one.sources == {"bot_handoffs": "raw"}
+    with pytest.raises(TallyError, match="unknown metric 'nope'"):
+        support_summary(9004, "agent", date(2025, 6, 1), date(2025, 6, 30), metrics=["nope"])
+
+
 def _last_full_month() -> tuple[date, date]:
     end = date.today().replace(day=1) - timedelta(days=1)
     return end.replace(day=1), end
@@ -679,8 +707,8 @@ def test_summary_equals_one_report_per_member(url):
     start, end = _last_full_month()
     with reader_connection() as conn:
         for dimension in ("agent", "inbox"):
-            s = support_summary(1, dimension, start, end, conn=conn)
-            raw = support_summary(1, dimension, start, end, source="raw", conn=conn)
+            s = support_summary(1, dimension, start, end, metrics="all", conn=conn)
+            raw = support_summary(1, dimension, start, end, metrics="all", source="raw", conn=conn)
             assert s.source == "rollup" and raw.source == "raw"
             assert len(s.members) >= 2
             assert sum(m.metrics["resolutions"].count for m in s.members) > 0
@@ -715,14 +743,15 @@ def test_summary_equals_one_report_per_member(url):
 def test_summary_query_count_does_not_grow_with_members(url):
     start, end = date(2025, 1, 1), date(2025, 1, 31)
 
-    def statements(account: int) -> tuple[int, int]:
+    def statements(account: int, metrics: str | None = "all") -> tuple[int, int]:
         with reader_connection() as conn:
             support_summary(account, "agent", start, end, conn=conn)  # warm the zone cache
             c = CountingConnection(conn)
-            s = support_summary(account, "agent", start, end, conn=c)
+            s = support_summary(account, "agent", start, end, metrics=metrics, conn=c)
         return len(s.members), len(c.statements)
 
-    assert statements(9003) == (0, 7)
+    assert statements(9003) == (0, 4)
+    assert statements(9003, metrics=None) == (0, 3)  # the default: no raw read
     with psycopg.connect(url, autocommit=True) as conn:
         for agent in range(9300, 9360):  # 60 agents of 9003, each resolving a conversation
             conn.execute(
@@ -736,7 +765,9 @@ def test_summary_query_count_does_not_grow_with_members(url):
                 " 1, %s, %s, '2025-01-10 12:00+00', now())",
                 (agent, agent),
             )
-    assert statements(9003) == (60, 7)  # account, registry, members, switch, progress, 2 reads
+    # account + registry + members + read-path state, switch + progress, rollup and raw reads
+    assert statements(9003) == (60, 4)
+    assert statements(9003, metrics=None) == (60, 3)
     s = support_summary(9003, "agent", start, end, source="raw")  # not ticked into the rollup
     assert [m.metrics["resolutions"].count for m in s.members] == [1] * 60
 
@@ -756,7 +787,10 @@ def test_cli_summary_formats(url):
     out = json.loads(run_tally(*args, "--format", "json", url=url, check=True).stdout)
     assert out["source"] == "rollup"
     rows = {(r["dimension_id"], r["metric"]): r for r in out["members"]}
-    assert len(rows) == 2 * len(METRICS)
+    assert len(rows) == 2 * len(AGENTS_PAGE)
+    assert set(out["sources"].values()) == {"rollup"}
+    every = run_tally(*args, "--metrics", "all", "--format", "json", url=url, check=True).stdout
+    assert len(json.loads(every)["members"]) == 2 * len(METRICS)
     assert (
         rows[(9104, "resolutions")]["count"] == 1 and rows[(9104, "resolutions")]["average"] == 60.0
     )
@@ -766,11 +800,14 @@ def test_cli_summary_formats(url):
     }  # fmt: skip
     text = run_tally(*args, "--format", "csv", url=url, check=True).stdout.splitlines()
     parsed = list(csv.DictReader(text))
-    assert len(parsed) == 2 * len(METRICS) and parsed[0]["dimension_id"] == "9104"
+    assert len(parsed) == 2 * len(AGENTS_PAGE) and parsed[0]["dimension_id"] == "9104"
     table = run_tally(*args, url=url, check=True).stdout
     assert "source: rollup" in table and "9105" in table
     proc = run_tally(*args[:5], "label", *args[6:], url=url)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    proc = run_tally(*args, "--metrics", "resolutions,nope", url=url)
+    assert proc.returncode != 0 and proc.stderr.count("\n") == 1
+    assert "unknown metric 'nope'" in proc.stderr
 
 
 # --------------------------------------------------------------------------- read-path switch

@@ -9,17 +9,25 @@
     account without a valid timezone or without `created_at` are left out. `measured`:
     the row carries `value` / `value_in_business_hours` (reporting events); otherwise
     both are NULL. Not filtered by time: the mart's lateral lookup on `account_id` and
-    `created_at` reaches raw's (account_id, created_at) index through the view. -#}
-{% macro support_dimensioned(model, rows, count_kinds, agent, measured=false) %}
-    {{- return(adapter.dispatch('support_dimensioned', 'tally')(model, rows, count_kinds, agent, measured)) -}}
+    `created_at` reaches raw's (account_id, created_at) index through the view.
+    `conversation_lookup`: how a row finds its conversation - 'join' (the views: one
+    hash join, right when most of an account's rows are read) or 'probe' (one
+    `conversations_pkey` probe per row; the mart's reads of single account-days,
+    tally.support_dimensioned_rows: a join hashed the account's every conversation for
+    each account-day, 237 ms per account-day at scale 100). -#}
+{% macro support_dimensioned(model, rows, count_kinds, agent, measured=false, conversation_lookup='join') %}
+    {%- if conversation_lookup not in ('join', 'probe') -%}
+        {{ exceptions.raise_compiler_error("support_dimensioned: conversation_lookup is 'join' or 'probe', not " ~ conversation_lookup) }}
+    {%- endif -%}
+    {{- return(adapter.dispatch('support_dimensioned', 'tally')(model, rows, count_kinds, agent, measured, conversation_lookup)) -}}
 {%- endmacro %}
 
-{% macro default__support_dimensioned(model, rows, count_kinds, agent, measured=false) %}
+{% macro default__support_dimensioned(model, rows, count_kinds, agent, measured=false, conversation_lookup='join') %}
     {{- tally.not_implemented('support_dimensioned') -}}
 {%- endmacro %}
 
 {#- `cross join lateral (values ...)`: one row per dimension of each row (PostgreSQL; Spark would use `stack` or a union) -#}
-{% macro postgres__support_dimensioned(model, rows, count_kinds, agent, measured=false) %}
+{% macro postgres__support_dimensioned(model, rows, count_kinds, agent, measured=false, conversation_lookup='join') %}
 {%- set joins_conversation = rows != 'conversations' -%}
 with {{ rows }} as (
     select * from {{ ref(model) }}
@@ -64,9 +72,21 @@ final as (
         on {{ rows }}.event_name = registry.event_name
     {%- if joins_conversation %}
     -- the team (and a message's agent): the row's conversation, as raw holds it now
+    {%- if conversation_lookup == 'probe' %}
+    -- one primary-key probe per row; LIMIT 1 keeps the planner from flattening it
+    -- back into a join (conversation ids are unique, so it drops nothing)
+    left join lateral (
+        select c.team_id, c.assignee_id
+        from conversations as c
+        where c.conversation_id = {{ rows }}.conversation_id
+            and c.account_id = {{ rows }}.account_id
+        limit 1
+    ) as conversations on true
+    {%- else %}
     left join conversations
         on {{ rows }}.conversation_id = conversations.conversation_id
         and {{ rows }}.account_id = conversations.account_id
+    {%- endif %}
     {%- endif %}
     cross join lateral (
         values

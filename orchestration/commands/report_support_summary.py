@@ -8,7 +8,12 @@ import json
 import sys
 
 from orchestration.commands.core import parse_date
-from orchestration.reader.support import SUMMARY_DIMENSIONS, SupportSummary, support_summary
+from orchestration.reader.support import (
+    SUMMARY_DIMENSIONS,
+    SUMMARY_METRICS,
+    SupportSummary,
+    support_summary,
+)
 
 FORMATS = ("table", "json", "csv")
 
@@ -16,11 +21,12 @@ FORMATS = ("table", "json", "csv")
 def register_report(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "support-summary",
-        help="every agent or inbox of an account: counts and averages of every metric",
+        help="every agent, inbox or team of an account: counts and averages of its metrics",
         description=(
-            "Chatwoot's agents / inboxes report: per member of the account (idle ones with "
-            "zeros), the count, sum and average (Σsum/Σcount) of every registered metric "
-            "over the range, from the rollup when eligible (the output says which path)."
+            "Chatwoot's agents / inboxes / teams report: per member of the account (idle ones "
+            "with zeros), the count, sum and average (Σsum/Σcount) of each metric over the "
+            "range - by default Chatwoot's agents page (--metrics all: every registered "
+            "metric) - from the rollup when eligible (the output says which path)."
         ),
     )
     p.add_argument("--account", type=int, required=True, help="account id")
@@ -30,6 +36,14 @@ def register_report(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--to", dest="end", type=parse_date, required=True, help="last local day")
     p.add_argument("--timezone", default=None, help="IANA zone (default: the account's)")
+    p.add_argument(
+        "--metrics",
+        default=None,
+        help=(
+            "comma-separated registered metrics, or 'all' (default: Chatwoot's agents page - "
+            f"{', '.join(SUMMARY_METRICS)}, all from the rollup)"
+        ),
+    )
     p.add_argument("--format", choices=FORMATS, default="table")
     p.add_argument("--raw", action="store_true", help="force the raw path (verification)")
     p.set_defaults(handler=cmd_report_support_summary)
@@ -55,6 +69,12 @@ def _rows(s: SupportSummary) -> list[dict]:
     return out
 
 
+def _metrics(text: str | None) -> list[str] | str | None:
+    if text is None or text == "all":
+        return text
+    return [m.strip() for m in text.split(",") if m.strip()]
+
+
 def cmd_report_support_summary(args: argparse.Namespace) -> int:
     s = support_summary(
         args.account,
@@ -62,6 +82,7 @@ def cmd_report_support_summary(args: argparse.Namespace) -> int:
         args.start,
         args.end,
         timezone=args.timezone,
+        metrics=_metrics(args.metrics),
         source="raw" if args.raw else "auto",
     )
     rows = _rows(s)

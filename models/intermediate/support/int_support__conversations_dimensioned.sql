@@ -2,10 +2,8 @@
     'conversations' metrics (conversations_count; issue 18): the conversation's local
     day of creation, and the account, inbox, agent (assignee) and team it counts for -
     the current ones (a change bumps the conversation's updated_at, so the sliding
-    window recomputes its day). The body is tally.support_dimensioned. -#}
+    window recomputes its day). The body is tally.support_dimensioned (arguments:
+    tally.support_dimensioned_args). -#}
 {{ tally.support_dimensioned(
-    model='stg_support__conversations',
-    rows='conversations',
-    count_kinds=['conversations'],
-    agent='conversations.assignee_id',
+    **tally.support_dimensioned_args('int_support__conversations_dimensioned')
 ) }}

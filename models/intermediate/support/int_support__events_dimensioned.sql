@@ -6,11 +6,8 @@
     BackfillService). Only the kinds the rollup holds ('events_excluding_bot_handoffs'
     is read from raw). Not filtered by time: the mart applies the sliding window to
     `created_at`, which PostgreSQL pushes down to raw's (account_id, created_at) index
-    through this view. The body is tally.support_dimensioned. -#}
+    through this view. The body is tally.support_dimensioned (arguments:
+    tally.support_dimensioned_args). -#}
 {{ tally.support_dimensioned(
-    model='stg_support__reporting_events',
-    rows='events',
-    count_kinds=['events', 'distinct_conversations'],
-    agent='events.user_id',
-    measured=true,
+    **tally.support_dimensioned_args('int_support__events_dimensioned')
 ) }}

@@ -8,10 +8,7 @@
     int_support__messages_conversation_dated). A message without a conversation of its
     account is in no agent and no team row. Not filtered by time (the mart's lateral
     lookup uses raw's (account_id, created_at) index). The body is
-    tally.support_dimensioned. -#}
+    tally.support_dimensioned (arguments: tally.support_dimensioned_args). -#}
 {{ tally.support_dimensioned(
-    model='stg_support__messages',
-    rows='messages',
-    count_kinds=['messages'],
-    agent='conversations.assignee_id',
+    **tally.support_dimensioned_args('int_support__messages_dimensioned')
 ) }}

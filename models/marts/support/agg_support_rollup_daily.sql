@@ -60,6 +60,7 @@
 -- depends_on: {{ ref('stg_support__conversations') }}
 -- depends_on: {{ ref('int_support__messages_conversation_dated') }}
 -- depends_on: {{ ref('int_support__events_conversation_dated') }}
+-- depends_on: {{ ref('metric_registry') }}
 {#- The five event sources of the sliding window: reporting events, messages and
     conversations (issue 18) by their own time, and the two *_conversation_dated views -
     a conversation moved to another team (or reassigned) recomputes the days of its
@@ -73,11 +74,12 @@
 with events as (
     -- the affected account-days' (or whole accounts') rows of each source view (reporting
     -- events; messages and conversations, issue 18): one (account_id, created_at) index
-    -- range scan on raw per affected row and view; everything in a full build
+    -- range scan on raw per affected row and view, an account-day's rows probing their
+    -- conversation by primary key; everything in a full build
     {%- for source in ['int_support__events_dimensioned', 'int_support__messages_dimensioned',
                        'int_support__conversations_dimensioned'] %}
     select rows_.*
-    from {{ tally.sliding_window_rows(ref(source), 'account_id', 'created_at') }} as rows_
+    from {{ tally.support_dimensioned_rows(source) }} as rows_
     {%- if not loop.last %}
     union all
     {%- endif %}
