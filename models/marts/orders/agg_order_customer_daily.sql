@@ -1,6 +1,6 @@
 {{ tally.orders_day_mart_config(
     unique_key=['organization_id', 'campaign_id', 'day_bucket', 'is_holdout', 'customer_id'],
-    index_sql="create index if not exists agg_order_customer_daily_org_day_idx on {{ this }} (organization_id, day_bucket) include (campaign_id, is_holdout, customer_id, orders, revenue)",
+    index_sql="{{ tally.mart_index('agg_order_customer_daily_org_day_idx', '(organization_id, day_bucket) include (campaign_id, is_holdout, customer_id, orders, revenue)') }}",
 ) }}
 -- depends_on: {{ ref('int_orders__organizations_validated') }}
 -- depends_on: {{ ref('stg_orders__attributions') }}

@@ -31,7 +31,7 @@
     it does not ref the other order marts. -#}
 {{ tally.orders_day_mart_config(
     unique_key=['organization_id', 'campaign_id', 'day_bucket', 'is_holdout', 'from_day'],
-    index_sql="create index if not exists agg_order_customer_day_pairs_org_day_idx on {{ this }} (organization_id, day_bucket) include (campaign_id, is_holdout, from_day, new_customers, returning_customers, revenue_product)",
+    index_sql="{{ tally.mart_index('agg_order_customer_day_pairs_org_day_idx', '(organization_id, day_bucket) include (campaign_id, is_holdout, from_day, new_customers, returning_customers, revenue_product)') }}",
     follow='customer_id',
 ) }}
 -- depends_on: {{ ref('int_orders__organizations_validated') }}

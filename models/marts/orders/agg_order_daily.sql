@@ -1,6 +1,6 @@
 {{ tally.orders_day_mart_config(
     unique_key=['organization_id', 'campaign_id', 'day_bucket', 'is_holdout'],
-    index_sql="drop index if exists {{ this.schema }}.agg_order_daily_org_day_idx; create index if not exists agg_order_daily_org_day_key_idx on {{ this }} (organization_id, day_bucket)",
+    index_sql="drop index if exists {{ this.schema }}.agg_order_daily_org_day_idx; {{ tally.mart_index('agg_order_daily_org_day_key_idx', '(organization_id, day_bucket)') }}",
 ) }}
 {#- The reader's org + day range path. No INCLUDE list: the reader reads every measure,
     so a covering index would have to carry the whole row; a narrow one costs a tick's

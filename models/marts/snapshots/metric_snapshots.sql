@@ -18,7 +18,7 @@
             "{{ tally.snapshot_rank_prefix_refresh() }}",
             "{{ tally.snapshot_week_check_refresh() }}",
             "{{ tally.sliding_window_record() }}",
-            "create index if not exists metric_snapshots_metric_idx on {{ this }} (report_slug, window_name, metric_name, bucket_start) include (dimension_value, metric_value, run_id)",
+            "{{ tally.mart_index('metric_snapshots_metric_idx', '(report_slug, window_name, metric_name, bucket_start) include (dimension_value, metric_value, run_id)') }}",
         ],
         tags=['sliding_window'],
     )

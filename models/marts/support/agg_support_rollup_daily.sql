@@ -50,7 +50,10 @@
             {'columns': ['account_id', 'day_bucket']},
         ],
         pre_hook="{{ tally.sliding_window_prepare() }}",
-        post_hook="{{ tally.sliding_window_record() }}",
+        post_hook=[
+            "{{ tally.sliding_window_record() }}",
+            "{{ tally.support_rollup_member_index() }}",
+        ],
     )
 }}
 
