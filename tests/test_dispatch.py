@@ -50,7 +50,6 @@ PG_ONLY = {
 PORTABLE = {
     "timezone_names": "reads the plain table ops.timezone_names",
     "ensure_internal_schema": "create schema if not exists (the move of old tables is postgres__)",
-    "support_rollup_member_index": "a no-op: the reader's covering index is PostgreSQL's",
     "mart_index": "a no-op: an engine without secondary indexes",
 }
 

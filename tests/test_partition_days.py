@@ -43,6 +43,11 @@ PARTITIONED = {
 }
 
 
+def _day(value: date | datetime) -> date:
+    """A mart's day column as a date: an instant (a bucket start) by its UTC date."""
+    return value.astimezone(UTC).date() if isinstance(value, datetime) else value
+
+
 def rows_by_day(url: str, relation: str, day_column: str) -> dict[date, set[tuple]]:
     """Every row of ``relation`` but its lineage columns, grouped by its day."""
     schema, table = relation.split(".")
@@ -59,9 +64,7 @@ def rows_by_day(url: str, relation: str, day_column: str) -> dict[date, set[tupl
     at = columns.index(day_column)
     out: dict[date, set[tuple]] = {}
     for row in query(url, f"select {', '.join(columns)} from {relation}"):
-        value = row[at]
-        day = value.astimezone(UTC).date() if isinstance(value, datetime) else value
-        out.setdefault(day, set()).add(row)
+        out.setdefault(_day(row[at]), set()).add(row)
     return out
 
 
@@ -73,12 +76,8 @@ def stamped_days(url: str, relation: str, day_column: str, run_id: str) -> set[d
     """The days of ``relation`` with a row whose lineage names ``run_id``: a write that
     replaces a range whole (metric_snapshots) stamps rows it recomputed unchanged, and
     the partition marks must match the table (the UI says which run wrote a day)."""
-    out = set()
-    for (value,) in query(
-        url, f"select distinct {day_column} from {relation} where run_id = %s", (run_id,)
-    ):
-        out.add(value.astimezone(UTC).date() if isinstance(value, datetime) else value)
-    return out
+    sql = f"select distinct {day_column} from {relation} where run_id = %s"
+    return {_day(value) for (value,) in query(url, sql, (run_id,))}
 
 
 def seq_scans(url: str) -> dict[str, int]:

@@ -50,10 +50,7 @@
             {'columns': ['account_id', 'day_bucket']},
         ],
         pre_hook="{{ tally.sliding_window_prepare() }}",
-        post_hook=[
-            "{{ tally.sliding_window_record() }}",
-            "{{ tally.support_rollup_member_index() }}",
-        ],
+        post_hook="{{ tally.sliding_window_record() }}",
     )
 }}
 
