@@ -353,9 +353,8 @@ def _index_owners(url: str) -> dict[str, str | None]:
 
 
 def _mart_oids(url: str) -> dict[str, int]:
-    return {
-        m: query(url, "select %s::regclass::oid", (f"marts.{m}",))[0][0] for m in READER_INDEXES
-    }
+    sql = "select m, cast(('marts.' || m)::regclass as oid) from unnest(%s::text[]) as m"
+    return dict(query(url, sql, (list(READER_INDEXES),)))
 
 
 def test_a_full_refresh_builds_the_readers_indexes_in_the_same_run(built: str) -> None:
