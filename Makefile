@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test ui lint fmt bench manifest explain clean db-stop
+.PHONY: install java run test ui lint fmt bench manifest explain clean db-stop
 
 install: $(STAMP)
 
@@ -18,10 +18,21 @@ $(STAMP): pyproject.toml
 	@$(BIN)/python -m pip install -qq --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
 
+# Java 17 for the Spark target (TALLY_ENGINE=spark) and its tests: Debian's package when
+# it is missing, or one line saying why not (the Spark tests then skip, saying so).
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	        echo "installing Java 17 for the Spark target (openjdk-17-jre-headless) ..."; \
+	        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
+	    else \
+	        echo "Java is missing and cannot be installed here (needs root and apt-get): the Spark tests will skip"; \
+	    fi; }
+
 run: install            ## embedded PostgreSQL + demo data + materialize every asset once via Dagster
 	$(BIN)/tally run
 
-test: install           ## the whole test suite against a real (embedded) PostgreSQL
+test: install java      ## the whole test suite against a real (embedded) PostgreSQL
 	$(BIN)/python -m pytest
 
 ui: install             ## Dagster UI on http://localhost:3000 against the same database

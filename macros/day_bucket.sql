@@ -15,6 +15,12 @@
     cast(({{ ts }}) at time zone ({{ tz }}) as date)
 {%- endmacro %}
 
+{#- the JVM's tz database; the session time zone is UTC (profiles.yml), so a timestamp
+    is the UTC instant and from_utc_timestamp gives its local wall time -#}
+{% macro spark__day_bucket(ts, tz) -%}
+    to_date(from_utc_timestamp({{ ts }}, {{ tz }}))
+{%- endmacro %}
+
 
 {#- The instant a local day starts: `local_day_start(d, tz) <= ts < local_day_start(d + 1, tz)`
     is exactly `day_bucket(ts, tz) = d`, and it is sargable on `ts`. -#}

@@ -13,3 +13,8 @@
 {% macro postgres__utc_trunc(grain, ts) -%}
     date_trunc('{{ grain }}', {{ ts }}, 'UTC')
 {%- endmacro %}
+
+{#- the session time zone is UTC (profiles.yml); Spark's weeks start on Monday -#}
+{% macro spark__utc_trunc(grain, ts) -%}
+    date_trunc('{{ grain }}', {{ ts }})
+{%- endmacro %}

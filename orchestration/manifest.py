@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from orchestration.db import PROJECT_ROOT
+from orchestration.engine import target_dir_name
 from orchestration.errors import TallyError
 
-TARGET_DIR = PROJECT_ROOT / os.environ.get("TALLY_DBT_TARGET", "target")
+TARGET_DIR = PROJECT_ROOT / target_dir_name()
 MANIFEST = TARGET_DIR / "manifest.json"
 _DBT_INPUTS = ("models", "macros", "seeds", "tests/dbt", "dbt_project.yml", "profiles.yml")
 
@@ -95,6 +96,8 @@ PROFILE_ENV = (
     "TALLY_PGPASSWORD",
     "TALLY_PGDATABASE",
     "TALLY_PGSSLMODE",
+    "TALLY_ENGINE",
+    "TALLY_SPARK_HOME",
 )
 
 

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import os
-
 from dagster_dbt import DbtProject
 
 from orchestration.db import PROJECT_ROOT
+from orchestration.engine import target_dir_name
 from orchestration.manifest import ensure_manifest
 
-# TALLY_DBT_TARGET lets parallel checkouts/test runs keep separate dbt target dirs.
+# TALLY_DBT_TARGET lets parallel checkouts/test runs keep separate dbt target dirs; the
+# Spark engine has its own (orchestration/engine.py).
 tally_project = DbtProject(
     project_dir=PROJECT_ROOT,
     profiles_dir=PROJECT_ROOT,
-    target_path=os.environ.get("TALLY_DBT_TARGET", "target"),
+    target_path=target_dir_name(),
 )
 tally_project.prepare_if_dev()
 # Importing the definitions from a fresh clone (pytest collection, `dagster dev -m ...`)

@@ -42,8 +42,13 @@ def activate(db: Database | None = None, *, manifest: bool = True) -> Database:
     """Resolve the database and export the environment dbt and Dagster need; with
     ``manifest``, also make ``target/manifest.json`` fresh (importing the Dagster
     definitions reads it, so it must exist before any job module is imported)."""
+    from orchestration import engine
+
+    if engine.is_spark():
+        engine.require_spark()  # one line, before anything is started or written
     db = db or database()
     os.environ.update(db.dbt_env())
+    engine.export_spark_env(tally_home(), PROJECT_ROOT)
     os.environ["TALLY_DATABASE_URL"] = db.url
     # Child processes (dagster dev's code server, dbt) find the venv's executables even
     # when they are started through the resolved base interpreter.

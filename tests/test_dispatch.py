@@ -42,7 +42,10 @@ PG_ONLY = {
     "jsonb": (r"\bjsonb\w*\b|->>", "json type and operators"),
     "on commit drop": (r"\bon\s+commit\s+drop\b", "temporary table lifetime"),
     "regclass": (r"\bregclass\b", "object identifier type"),
-    "lateral": (r"\blateral\b", "not in every engine (the engine treats it as PostgreSQL)"),
+    "lateral": (
+        r"\blateral\b(?!\s+view)",
+        "not in every engine (the engine treats it as PostgreSQL); Spark's `lateral view` is not it",
+    ),
     "date_trunc(g, ts, tz)": (r"\bdate_trunc\(\s*[^(),]+,\s*[^(),]+,", "time zone argument"),
 }
 
@@ -51,6 +54,7 @@ PORTABLE = {
     "timezone_names": "reads the plain table ops.timezone_names",
     "ensure_internal_schema": "create schema if not exists (the move of old tables is postgres__)",
     "mart_index": "a no-op: an engine without secondary indexes",
+    "text_type": "dbt's cross-database type_string()",
 }
 
 _BLOCK = re.compile(

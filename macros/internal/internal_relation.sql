@@ -9,6 +9,8 @@
 
 {#- The relation `identifier` in the internal schema (e.g. this.identifier ~ '__blocks'). -#}
 {% macro internal_relation(identifier) -%}
-    {{ return(api.Relation.create(database=target.database, schema=tally.internal_schema(),
+    {#- Spark has no database level (the schema is the database) -#}
+    {{ return(api.Relation.create(database=target.database if target.database is defined else none,
+                                  schema=tally.internal_schema(),
                                   identifier=identifier, type='table')) }}
 {%- endmacro %}

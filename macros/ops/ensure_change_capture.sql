@@ -60,3 +60,12 @@
     {{ return(['attributions', 'campaign_recipients', 'reporting_events', 'analytics_events',
                'orders', 'emails', 'executions', 'user_activity', 'messages', 'conversations']) }}
 {% endmacro %}
+
+
+{#- `dbt run-operation install_change_capture --target postgres`: the ops schema with the
+    raw tables' change capture, without a build - for a source database whose rows
+    another engine reads (`tally spark load` copies ops.raw_changes to Spark's change
+    feed). -#}
+{% macro install_change_capture() %}
+    {%- do run_query(tally.ensure_ops_schema()) -%}
+{% endmacro %}

@@ -25,6 +25,33 @@
 {% endmacro %}
 
 {% macro _orders_mart_config(unique_key, index_sql, bucket_column, bucket_kind, key, follow=none, follow_earlier=false, suffix=false, pre_hook=none, post_hook=none) %}
+{%- if adapter.type() == 'spark' -%}
+{#- Spark (macros/spark/): parquet partitioned by the day bucket, no lock, side tables or
+    index; tag `spark` on the marts that run there (day marts without follow, key or
+    side tables); the others are PostgreSQL-only and say so when run. The YAML contract
+    names PostgreSQL types (timestamptz, text): not enforced on Spark, where
+    tests/test_spark.py checks the columns. -#}
+{%- set supported = key is none and follow is none and not follow_earlier and not suffix
+    and pre_hook is none and post_hook is none -%}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='bucket_replace',
+        file_format='parquet',
+        partition_by=[bucket_column] if supported else none,
+        contract={'enforced': false},
+        on_schema_change='fail',
+        unique_key=unique_key,
+        bucket_column=bucket_column,
+        bucket_kind=bucket_kind,
+        sliding_window=tally.orders_sliding_window(key=key, follow=follow, follow_earlier=follow_earlier),
+        bucket_suffix=suffix,
+        pre_hook=["{{ tally.sliding_window_prepare() }}"],
+        post_hook=["{{ tally.sliding_window_record() }}"],
+        tags=['sliding_window'] + (['spark'] if supported else []),
+    )
+}}
+{%- else -%}
 {#- a mart that reads its own rows (ledger, running totals) runs one at a time -#}
 {%- set lock = ["{{ tally.mart_lock() }}"] if (pre_hook is not none or post_hook is not none) else [] -%}
 {%- set pre_hooks = lock + ["{{ tally.sliding_window_prepare() }}"] + ([pre_hook] if pre_hook is not none else []) -%}
@@ -48,6 +75,7 @@
         tags=['sliding_window'],
     )
 }}
+{%- endif -%}
 {% endmacro %}
 
 

@@ -2,5 +2,5 @@
     values were written. -#}
 {% macro lineage_columns() -%}
     now() as last_updated,
-    cast('{{ invocation_id }}' as text) as run_id
+    cast('{{ invocation_id }}' as {{ tally.text_type() }}) as run_id
 {%- endmacro %}

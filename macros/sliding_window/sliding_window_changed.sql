@@ -11,7 +11,7 @@
             ev.{{ e.ts }} as ts,
             {% if keyed %}ev.{{ e.key }}{% else %}cast(null as bigint){% endif %} as key_value,
             {% if e.follow %}ev.{{ e.follow }}{% else %}cast(null as bigint){% endif %} as follow_value,
-            cast('{{ e.name }}' as text) as event,
+            cast('{{ e.name }}' as {{ tally.text_type() }}) as event,
             ev.updated_at as changed_at
             {%- for c, t in carry.items() %},
             {% if c in e.carry %}cast(ev.{{ c }} as {{ t }}){% else %}cast(null as {{ t }}){% endif %} as {{ c }}
@@ -24,12 +24,12 @@
             {{ tally.sliding_window_old_field(e.raw_ts, 'timestamptz') }} as ts,
             {% if keyed %}{{ tally.sliding_window_old_field(e.raw_key, 'bigint') }}{% else %}cast(null as bigint){% endif %} as key_value,
             {% if e.follow %}{{ tally.sliding_window_old_field(e.raw_follow, 'bigint') }}{% else %}cast(null as bigint){% endif %} as follow_value,
-            cast('{{ e.name }}' as text) as event,
+            cast('{{ e.name }}' as {{ tally.text_type() }}) as event,
             rc.captured_at as changed_at
             {%- for c, t in carry.items() %},
             {% if c in e.carry %}{{ tally.sliding_window_old_field(c, t) }}{% else %}cast(null as {{ t }}){% endif %} as {{ c }}
             {%- endfor %}
-        from ops.raw_changes as rc
+        from {{ tally.raw_changes_relation() }} as rc
         where rc.table_name = '{{ e.raw_table }}'
             and rc.captured_at > (select since.watermark from since)
         {%- if not loop.last %}
@@ -51,6 +51,31 @@
 {#- jsonb ->> -#}
 {% macro postgres__sliding_window_old_field(field, type) -%}
     cast(rc.old_row ->> '{{ field }}' as {{ type }})
+{%- endmacro %}
+
+{#- the old row is JSON text on Spark; PostgreSQL type names of `carry` map to Spark's -#}
+{% macro spark__sliding_window_old_field(field, type) -%}
+    cast(get_json_object(rc.old_row, '$.{{ field }}') as {{ {'timestamptz': 'timestamp', 'text': 'string'}.get(type, type) }})
+{%- endmacro %}
+
+
+{#- Where the old versions of changed and deleted raw rows are: PostgreSQL captures them
+    with triggers (ops.raw_changes); Spark has no triggers, so the source writes them to
+    raw.raw_changes, the same columns (docs/scale-out.md, "The deletion contract"). -#}
+{% macro raw_changes_relation() -%}
+    {{ return(adapter.dispatch('raw_changes_relation', 'tally')()) }}
+{%- endmacro %}
+
+{% macro default__raw_changes_relation() -%}
+    {{ tally.not_implemented('raw_changes_relation') }}
+{%- endmacro %}
+
+{% macro postgres__raw_changes_relation() -%}
+    ops.raw_changes
+{%- endmacro %}
+
+{% macro spark__raw_changes_relation() -%}
+    raw.raw_changes
 {%- endmacro %}
 
 

@@ -9,7 +9,8 @@
             group by 1, 2
         {% endcall %}
 
-    Full mode: the body over the relation itself (one aggregate). Other modes: the body
+    Full mode: the body over the relation itself (one aggregate). On Spark: the body over
+    the rows near the affected partitions, its groups of those days kept. Other modes: the body
     runs inside the LATERAL lookup of every affected row, over that row's rows only, so
     each aggregate sorts or hashes the rows of one bucket instead of one sort of every
     affected row: the statement ~23 % faster, a late agg_order_daily tick ~10 % (scale
@@ -21,6 +22,11 @@
     {%- set body = caller -%}
     {%- if tally.sliding_window_mode() == 'full' -%}
     {{ body(relation) }}
+    {%- elif adapter.type() == 'spark' -%}
+    {#- Spark recomputes whole partitions (macros/spark/spark_sliding_window.sql) -#}
+    select grouped.*
+    from ({{ body(tally.spark_affected_rows(relation, ts_col)) }}) as grouped
+    where {{ tally.spark_affected_days_filter('grouped.' ~ config.get('bucket_column', 'day_bucket')) }}
     {%- else -%}
     {%- set conditions = tally.sliding_window_conditions(tenant_col, ts_col, scope_col, key_col) -%}
     {{ tally.sliding_window_lateral(relation, conditions.day, conditions.day_kinds, body=body) }}

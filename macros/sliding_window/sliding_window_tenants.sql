@@ -3,7 +3,7 @@
     select
         tn.{{ spec.tenant_id }} as tenant_id,
         tn.{{ spec.timezone }} as tz,
-        cast({{ spec.version }} as text) as tenant_version
+        cast({{ spec.version }} as {{ tally.text_type() }}) as tenant_version
     from {{ ref(spec.tenants) }} as tn
 {%- endmacro %}
 

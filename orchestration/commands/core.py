@@ -320,7 +320,12 @@ def _crash_cause(db: dbmod.Database, exc: BaseException) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from orchestration import datagen
+    from orchestration import datagen, engine
+
+    if engine.is_spark():
+        from orchestration.commands import spark
+
+        return spark.run()
 
     db = runtime.activate()
     started = time.perf_counter()
@@ -354,6 +359,12 @@ def _require_built(db: dbmod.Database) -> None:
 
 
 def cmd_tick(args: argparse.Namespace) -> int:
+    from orchestration import engine
+
+    if engine.is_spark():
+        from orchestration.commands import spark
+
+        return spark.tick()
     db = dbmod.database()
     _require_built(db)  # before activate(): a refused tick creates nothing
     runtime.activate(db)
@@ -380,6 +391,14 @@ def cmd_backfill(args: argparse.Namespace) -> int:
             f"{args.end} is in the future; the last partition is {last} "
             "(the latest local day anywhere, UTC+14)"
         )
+    from orchestration import engine
+
+    if engine.is_spark():
+        from orchestration.commands import spark
+
+        if args.account is not None or args.dry_run:
+            spark.require_domain("support")
+        return spark.backfill(args.start, args.end, args.domain)
     if args.account is not None or args.dry_run:
         from orchestration.commands import support_backfill  # provided by the support domain
 

@@ -34,6 +34,12 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     db = dbmod.database()
     with db.connect() as conn:  # a refused rebuild creates nothing (no ops tables, no schema)
         rq.validate_scope(conn, args.org, args.campaign)
+    from orchestration import engine
+
+    if engine.is_spark():  # the source's rows are checked above, as on PostgreSQL
+        from orchestration.commands import spark
+
+        return spark.rebuild(args.org, args.campaign)
     runtime.activate(db)
     from orchestration.orders import rebuild
 

@@ -42,7 +42,7 @@ final as (
         -- them is left out and counted by assert_orders_raw_rules, never guessed
         and attributions.is_holdout is not null
         and attributions.attribution_type is not null
-        and not coalesce(organizations.exclusion_set ? attributions.attribution_type, false)
+        and not coalesce({{ tally.json_text_set_contains('organizations.exclusion_set', 'attributions.attribution_type') }}, false)
 )
 
 select * from final

@@ -36,13 +36,7 @@ checked as (
     select
         typed.*,
         zones.name as timezone,
-        case
-            when typed.raw_exclusions is null or jsonb_typeof(typed.raw_exclusions) = 'null' then true
-            when jsonb_typeof(typed.raw_exclusions) <> 'array' then false
-            -- a path test, not a subquery: where the planner nests this view per
-            -- attribution row, a subquery costs a sub-plan per row (three times)
-            else not jsonb_path_exists(typed.raw_exclusions, '$[*] ? (@.type() != "string")')
-        end as has_valid_exclusions
+        {{ tally.json_is_text_list('typed.raw_exclusions') }} as has_valid_exclusions
     from typed
     left join zones on typed.reporting_timezone = zones.name
 ),
@@ -57,24 +51,14 @@ final as (
         checked.timezone is not null as has_valid_timezone,
         case
             when not checked.has_valid_exclusions then null
-            else coalesce(
-                (
-                    select jsonb_agg(distinct element.value order by element.value)
-                    from jsonb_array_elements_text(
-                        case when jsonb_typeof(checked.raw_exclusions) = 'array' then checked.raw_exclusions end
-                    ) as element
-                ),
-                '[]'::jsonb
-            )
+            else {{ tally.json_text_list_sorted('checked.raw_exclusions') }}
         end as excluded_attributions,
         -- the same set as configured (unsorted, no aggregate): what the qualified
         -- attributions test membership against - it is evaluated per attribution row
         -- where the planner nests the organization lookup, and the sorted form above
         -- costs a sort and an aggregate each time
         case
-            when not checked.has_valid_exclusions then null
-            when jsonb_typeof(checked.raw_exclusions) = 'array' then checked.raw_exclusions
-            else '[]'::jsonb
+            when checked.has_valid_exclusions then {{ tally.json_text_set('checked.raw_exclusions') }}
         end as exclusion_set,
         checked.has_valid_exclusions,
         case when checked.has_valid_exclusions then checked.timezone end as aggregation_timezone,
@@ -82,15 +66,7 @@ final as (
             '|',
             coalesce(checked.timezone, '!' || checked.reporting_timezone),
             case when checked.has_valid_exclusions then
-                coalesce(
-                    (
-                        select string_agg(distinct element.value, ',' order by element.value)
-                        from jsonb_array_elements_text(
-                            case when jsonb_typeof(checked.raw_exclusions) = 'array' then checked.raw_exclusions end
-                        ) as element
-                    ),
-                    ''
-                )
+                {{ tally.json_text_list_sorted('checked.raw_exclusions', joined=true) }}
             else '!invalid' end
         ) as config_version,
         checked.updated_at

@@ -10,7 +10,7 @@ final as (
         organizations.name as organization_name,
         organizations.reporting_timezone,
         organizations.configuration,
-        organizations.configuration -> 'excluded_attributions' as configured_exclusions,
+        {{ tally.json_member('organizations.configuration', 'excluded_attributions') }} as configured_exclusions,
         organizations.updated_at
     from organizations
 )

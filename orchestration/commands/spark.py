@@ -1,0 +1,170 @@
+"""The Spark engine's commands (TALLY_ENGINE=spark, docs/scale-out.md).
+
+* ``tally spark load``: the generator's raw rows and change feed, copied to Spark.
+* ``tally run`` / ``tick`` / ``backfill`` / ``rebuild`` branch here on Spark: each is one
+  dbt invocation of the marts tagged ``spark``, with the same run parameters the
+  PostgreSQL jobs pass (TALLY_RUN_VARS), and a failure is one line.
+
+Not yet on Spark: these commands do not go through Dagster (its asset checks and
+partition status read PostgreSQL), so Spark runs do not show in the UI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from datetime import date
+
+from orchestration import db as dbmod
+from orchestration import engine, runtime
+from orchestration.errors import TallyError
+
+#: the domains with marts on Spark (tag `spark`), and the marts that are PostgreSQL-only
+SPARK_DOMAINS = ("orders",)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("spark", help="the Spark engine: copy the generator's raw rows to Spark")
+    p.add_argument("action", choices=["load"], help="load: raw.* and the change feed -> Spark")
+    p.add_argument(
+        "--domains",
+        default=",".join(SPARK_DOMAINS),
+        help="comma-separated domains whose raw tables to copy (default: the domains with "
+        "marts on Spark)",
+    )
+    p.set_defaults(handler=cmd_spark)
+
+
+def cmd_spark(args: argparse.Namespace) -> int:
+    engine.require_spark()
+    load([d.strip() for d in args.domains.split(",") if d.strip()])
+    return 0
+
+
+def load(domains: list[str]) -> None:
+    """Copy raw.* of ``domains`` and the source's change feed to Spark, printing counts."""
+    from orchestration import datagen, spark
+
+    try:
+        tables = datagen.raw_tables(domains)
+    except datagen.DatagenError as exc:
+        raise TallyError(str(exc)) from None
+    db = dbmod.database()
+    engine.export_spark_env(dbmod.tally_home(), dbmod.PROJECT_ROOT)
+    started = time.perf_counter()
+    with db.connect() as conn:
+        captured = conn.execute("select to_regclass('ops.raw_changes') is not null").fetchone()[0]
+    if not captured:
+        # the demo source (PostgreSQL) keeps its change feed with triggers: install them
+        # once, so that later updates and deletions reach Spark's raw.raw_changes
+        from orchestration.manifest import TARGET_DIR, run_dbt
+
+        os.environ.update(db.dbt_env())
+        run_dbt(
+            ["run-operation", "install_change_capture", "--target", "postgres"],
+            capture=True,
+            target_path=TARGET_DIR / "source-capture",  # its own: the manifest stays
+        )
+        print("installed the change capture of the source's raw tables (PostgreSQL triggers)")
+    log_path = dbmod.private_dir(dbmod.tally_home() / "logs") / "spark-load.log"
+    from orchestration.commands.core import _redirect_output
+
+    with _redirect_output(log_path):  # the JVM's start-up lines go to the log
+        counts = spark.load_raw(db, tables)
+    for name, n in sorted(counts.items()):
+        print(f"  {name:<28} {n:>12,}")
+    print(
+        f"copied {sum(counts.values()):,} rows to Spark ({os.environ['TALLY_SPARK_HOME']}) "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+
+
+def require_domain(domain: str | None) -> None:
+    if domain is not None and domain not in SPARK_DOMAINS:
+        raise TallyError(
+            f"the {domain} marts are PostgreSQL-only on this release; on Spark: "
+            f"{', '.join(SPARK_DOMAINS)} (docs/scale-out.md)"
+        )
+
+
+def build(what: str, run_vars: dict | None = None, *, full: bool = False) -> float:
+    """One dbt invocation of the Spark marts (with their views when ``full``); seconds.
+    A failure is one line: the first failing model and the first line of its error."""
+    runtime.activate()
+    selection = "+tag:spark" if full else "tag:spark"
+    started = time.perf_counter()
+    proc = runtime.run_dbt(
+        ["run", "--select", selection], check=False, capture=True, run_vars=run_vars
+    )
+    if proc.returncode != 0:
+        raise TallyError(f"{what} on Spark failed: {_first_failure()} (full log: logs/dbt.log)")
+    return time.perf_counter() - started
+
+
+def _first_failure() -> str:
+    """The first failed node of the last dbt invocation and its error's first line."""
+    try:
+        results = json.loads((runtime.TARGET_DIR / "run_results.json").read_text())["results"]
+    except (OSError, ValueError, KeyError):
+        return "dbt did not finish (see the log)"
+    for result in results:
+        if result.get("status") in ("error", "fail"):
+            lines = [
+                ln.strip()
+                for ln in (result.get("message") or "").splitlines()
+                if ln.strip() and not ln.strip().endswith("Error") and "Error in model" not in ln
+            ]
+            node = result.get("unique_id", "?").split(".")[-1]
+            return f"{node}: {lines[0] if lines else 'error'}"
+    return "dbt reported an error before any model ran (see the log)"
+
+
+def run() -> int:
+    """`tally run` on Spark: demo data in the source when it is empty, copy it to Spark,
+    build every Spark mart."""
+    from orchestration import datagen
+
+    engine.require_spark()
+    db = runtime.activate()
+    with db.connect() as conn:
+        empty = datagen.is_empty(conn)
+    if empty:
+        print("the source is empty: generating demo data (scale 1, seed 42) ...")
+        with db.connect() as conn:
+            datagen.generate(conn, scale=1.0, seed=42, domains=list(SPARK_DOMAINS))
+    load(list(SPARK_DOMAINS))
+    seconds = build("the build", full=True)
+    print(f"built the Spark marts (tag spark) in {seconds:.1f} s")
+    return 0
+
+
+def tick() -> int:
+    engine.require_spark()
+    seconds = build("the tick")
+    print(f"tick done on Spark in {seconds:.1f} s")
+    return 0
+
+
+def backfill(start: date, end: date, domain: str | None) -> int:
+    engine.require_spark()
+    require_domain(domain)
+    seconds = build(
+        "the backfill", {"window_start": start.isoformat(), "window_end": end.isoformat()}
+    )
+    days = (end - start).days + 1
+    print(
+        f"backfilled {days} local days of the Spark marts in {seconds:.1f} s (one dbt invocation)"
+    )
+    return 0
+
+
+def rebuild(org: int, campaign: int | None) -> int:
+    engine.require_spark()
+    scope = {"rebuild_organization_id": org}
+    if campaign is not None:
+        scope["rebuild_campaign_id"] = campaign
+    seconds = build("the rebuild", scope)
+    print(f"rebuilt organization {org} on Spark in {seconds:.1f} s (every day of the organization)")
+    return 0
