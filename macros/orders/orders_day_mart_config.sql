@@ -30,27 +30,17 @@
     index; tag `spark` on the marts that run there (day marts without follow, key or
     side tables); the others are PostgreSQL-only and say so when run. The YAML contract
     names PostgreSQL types (timestamptz, text): not enforced on Spark, where
-    tests/test_spark.py checks the columns. -#}
+    tests/test_spark.py checks the rows. -#}
 {%- set supported = key is none and follow is none and not follow_earlier and not suffix
     and pre_hook is none and post_hook is none -%}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='bucket_replace',
-        file_format='parquet',
-        partition_by=[bucket_column] if supported else none,
-        contract={'enforced': false},
-        on_schema_change='fail',
-        unique_key=unique_key,
-        bucket_column=bucket_column,
-        bucket_kind=bucket_kind,
-        sliding_window=tally.orders_sliding_window(key=key, follow=follow, follow_earlier=follow_earlier),
-        bucket_suffix=suffix,
-        pre_hook=["{{ tally.sliding_window_prepare() }}"],
-        post_hook=["{{ tally.sliding_window_record() }}"],
-        tags=['sliding_window'] + (['spark'] if supported else []),
-    )
-}}
+{%- set pre_hooks = ["{{ tally.sliding_window_prepare() }}"] -%}
+{%- set post_hooks = ["{{ tally.sliding_window_record() }}"] -%}
+{%- set engine_config = {
+    'file_format': 'parquet',
+    'partition_by': [bucket_column] if supported else none,
+    'contract': {'enforced': false},
+    'tags': ['sliding_window'] + (['spark'] if supported else []),
+} -%}
 {%- else -%}
 {#- a mart that reads its own rows (ledger, running totals) runs one at a time -#}
 {%- set lock = ["{{ tally.mart_lock() }}"] if (pre_hook is not none or post_hook is not none) else [] -%}
@@ -59,6 +49,8 @@
 {%- set post_hooks = ["{{ tally.sliding_window_record() }}"] + extra_post -%}
 {%- if index_sql is not none -%}
     {%- do post_hooks.append(index_sql) -%}
+{%- endif -%}
+{%- set engine_config = {'tags': ['sliding_window']} -%}
 {%- endif -%}
 {{
     config(
@@ -72,10 +64,9 @@
         bucket_suffix=suffix,
         pre_hook=pre_hooks,
         post_hook=post_hooks,
-        tags=['sliding_window'],
+        **engine_config
     )
 }}
-{%- endif -%}
 {% endmacro %}
 
 

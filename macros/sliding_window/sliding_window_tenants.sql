@@ -30,8 +30,27 @@
 {#- CTE `since`: the oldest watermark of a valid tenant, minus the lag. -#}
 {% macro sliding_window_since(lag) -%}
     since as (
-        select coalesce(min(progress.watermark), '-infinity') - {{ lag }} as watermark
+        select coalesce(min(progress.watermark), {{ tally.earliest_instant() }}) - {{ lag }} as watermark
         from progress
         inner join valid on progress.tenant_id = valid.tenant_id
     ),
+{%- endmacro %}
+
+
+{#- An instant before every watermark (a tenant without progress reads every change). -#}
+{% macro earliest_instant() -%}
+    {{ return(adapter.dispatch('earliest_instant', 'tally')()) }}
+{%- endmacro %}
+
+{% macro default__earliest_instant() -%}
+    {{ tally.not_implemented('earliest_instant') }}
+{%- endmacro %}
+
+{% macro postgres__earliest_instant() -%}
+    '-infinity'
+{%- endmacro %}
+
+{#- Spark's timestamps have no infinity; the raw contract's instants are all later -#}
+{% macro spark__earliest_instant() -%}
+    timestamp'1970-01-01 00:00:00'
 {%- endmacro %}

@@ -3,19 +3,7 @@
     with `carry`); `days` = sliding_window_tick_days; `keys` (key mode) = every
     (tenant, key) holding an event newer than the tenant's watermark. -#}
 {% macro sliding_window_tick_ctes(spec, lag, carry) -%}
-    whole as (
-        -- new tenants and tenants whose timezone/config changed: rebuild whole
-        select valid.tenant_id
-        from valid
-        left join progress on valid.tenant_id = progress.tenant_id
-        where progress.tenant_id is null
-            or progress.tenant_version is distinct from valid.tenant_version
-        union
-        -- tenants that are gone (or lost their timezone): remove their rows
-        select progress.tenant_id
-        from progress
-        where not exists (select 1 from tenants where tenants.tenant_id = progress.tenant_id)
-    ),
+    {{ tally.sliding_window_tick_whole() }},
 
     {{ tally.sliding_window_since(lag) }}
 
@@ -42,4 +30,23 @@
         where changed.key_value is not null
             and changed.changed_at > progress.watermark - {{ lag }}
     ),
+{%- endmacro %}
+
+
+{#- CTE `whole` of a tick (after sliding_window_base_ctes): the tenants that are new,
+    re-versioned (timezone, config) or gone - the Spark engine's tick too. -#}
+{% macro sliding_window_tick_whole() -%}
+    whole as (
+        -- new tenants and tenants whose timezone/config changed: rebuild whole
+        select valid.tenant_id
+        from valid
+        left join progress on valid.tenant_id = progress.tenant_id
+        where progress.tenant_id is null
+            or progress.tenant_version is distinct from valid.tenant_version
+        union
+        -- tenants that are gone (or lost their timezone): remove their rows
+        select progress.tenant_id
+        from progress
+        where not exists (select 1 from tenants where tenants.tenant_id = progress.tenant_id)
+    )
 {%- endmacro %}

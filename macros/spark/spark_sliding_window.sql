@@ -76,28 +76,13 @@
 {% endmacro %}
 
 
-{#- Tick: `whole` as on PostgreSQL; `days` = the window and the changed rows' days. -#}
+{#- Tick: `whole` and `since` as on PostgreSQL; `days` = the window and the changed
+    rows' days. -#}
 {% macro spark_tick_ctes(spec, lag) -%}
     {%- set today = tally.local_today('valid.tz') -%}
-    whole as (
-        -- new tenants and tenants whose timezone/config changed: rebuild whole
-        select valid.tenant_id
-        from valid
-        left join progress on valid.tenant_id = progress.tenant_id
-        where progress.tenant_id is null
-            or progress.tenant_version is distinct from valid.tenant_version
-        union
-        -- tenants that are gone: remove their rows
-        select progress.tenant_id
-        from progress
-        where not exists (select 1 from tenants where tenants.tenant_id = progress.tenant_id)
-    ),
+    {{ tally.sliding_window_tick_whole() }},
 
-    since as (
-        select coalesce(min(progress.watermark), timestamp'1970-01-01 00:00:00') - {{ lag }} as watermark
-        from progress
-        inner join valid on progress.tenant_id = valid.tenant_id
-    ),
+    {{ tally.sliding_window_since(lag) }}
 
     changed as (
         {{ tally.sliding_window_changed(spec, {}) }}

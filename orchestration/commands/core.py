@@ -329,18 +329,25 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     db = runtime.activate()
     started = time.perf_counter()
-    with db.connect() as conn:
-        empty = datagen.is_empty(conn)
-    if empty:
-        print("database is empty: generating demo data (scale 1, seed 42) ...")
-        with db.connect() as conn:
-            counts = datagen.generate(conn, scale=1.0, seed=42)
-        print(f"  loaded {sum(counts.values()):,} raw rows")
+    demo_data_if_empty(db, datagen.ALL_DOMAINS)
     print(f"materializing every asset through Dagster against {db.describe()} ...")
     _run_job("materialize_all")
     print_summary(db)
     print(f"done in {time.perf_counter() - started:.0f} s. Next: `make ui` for the Dagster UI.")
     return 0
+
+
+def demo_data_if_empty(db: dbmod.Database, domains) -> None:
+    """`tally run`'s first step: demo data (scale 1, seed 42) when raw is empty."""
+    from orchestration import datagen
+
+    with db.connect() as conn:
+        empty = datagen.is_empty(conn)
+    if empty:
+        print("database is empty: generating demo data (scale 1, seed 42) ...")
+        with db.connect() as conn:
+            counts = datagen.generate(conn, scale=1.0, seed=42, domains=list(domains))
+        print(f"  loaded {sum(counts.values()):,} raw rows")
 
 
 def _require_built(db: dbmod.Database) -> None:

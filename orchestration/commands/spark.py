@@ -124,16 +124,10 @@ def _first_failure() -> str:
 def run() -> int:
     """`tally run` on Spark: demo data in the source when it is empty, copy it to Spark,
     build every Spark mart."""
-    from orchestration import datagen
+    from orchestration.commands.core import demo_data_if_empty
 
     engine.require_spark()
-    db = runtime.activate()
-    with db.connect() as conn:
-        empty = datagen.is_empty(conn)
-    if empty:
-        print("the source is empty: generating demo data (scale 1, seed 42) ...")
-        with db.connect() as conn:
-            datagen.generate(conn, scale=1.0, seed=42, domains=list(SPARK_DOMAINS))
+    demo_data_if_empty(runtime.activate(), SPARK_DOMAINS)
     load(list(SPARK_DOMAINS))
     seconds = build("the build", full=True)
     print(f"built the Spark marts (tag spark) in {seconds:.1f} s")
