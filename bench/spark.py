@@ -6,7 +6,8 @@ Uses the database Tally resolves and REPLACES its raw orders data; the Spark war
 is $TALLY_HOME/spark. The two marts (`agg_order_daily`, `agg_order_customer_daily`) are
 built and ticked by the same dbt project on both engines, one engine at a time:
 
-* full build: `dbt run --full-refresh` of the two marts (3 samples);
+* full build: `dbt run --full-refresh` of the two marts (2 samples; every figure is
+  the median - here the mean - of 2);
 * no-change tick, and ticks after 5,000 late updates spread over the whole history
   (every partition affected) or over 5 local days 10-14 days back (a few partitions);
 * at two history lengths: 420 days, then the newer 210 days (the older half deleted
@@ -125,6 +126,7 @@ def _history(db, conn, label: str, repeats: int) -> dict:
             wall, sql = _dbt(name, "run", *selection, "--full-refresh")
             add(f"{name}_full_sql", sql)
             add(f"{name}_full_wall", wall)
+            print(f"[spark] {label} full {name}: {sql:.1f} s SQL, {wall:.1f} s wall", flush=True)
         _dbt(name, "run", *selection, vars=LAG0)  # the first tick after a full build
     for i in range(repeats):
         for tick, (updates, days) in TICKS.items():
@@ -135,6 +137,9 @@ def _history(db, conn, label: str, repeats: int) -> dict:
                 wall, sql = _dbt(name, "run", *selection, vars=LAG0)
                 add(f"{name}_{tick}_sql", sql)
                 add(f"{name}_{tick}_wall", wall)
+                print(
+                    f"[spark] {label} {tick} {name}: {sql:.1f} s SQL, {wall:.1f} s wall", flush=True
+                )
             affected = _spark_affected_days() if tick != "nochange" else None
             if affected is not None:
                 add(f"spark_{tick}_affected_days", affected)
@@ -159,7 +164,7 @@ def _spark_affected_days() -> float | None:
     return float(rows[0][0]) if rows else None
 
 
-def run(scale: float, repeats: int = 3) -> dict:
+def run(scale: float, repeats: int = 2) -> dict:
     engine.require_spark()
     db = runtime.activate()  # also the Spark warehouse's environment
     figures: dict = {"scale": scale, "samples": repeats}

@@ -5,6 +5,8 @@
 * :func:`run_dbt` and :func:`ensure_manifest`: from :mod:`orchestration.manifest`.
 * :func:`execute_job` runs a Dagster job in-process against the persistent instance,
   so every run shows in the UI.
+* :func:`redirect_output` sends a command's output (dbt's, Dagster's, the JVM's) to its
+  log; :func:`demo_data_if_empty` is `tally run`'s first step on either engine.
 """
 
 from __future__ import annotations
@@ -299,3 +301,38 @@ def run_failure_line(result: Any, db: Database, since: float) -> str:
     if not parts:
         return failure_summary(result)
     return "; ".join(parts)
+
+
+@contextlib.contextmanager
+def redirect_output(path):
+    """Send this process's stdout and stderr (file descriptors included: dbt, Dagster's
+    handlers, libpq notices) to ``path`` for the duration."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(path, "w") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        try:
+            with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+                yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
+def demo_data_if_empty(db: Database, domains) -> None:
+    """`tally run`'s first step: demo data (scale 1, seed 42) when raw is empty."""
+    from orchestration import datagen
+
+    with db.connect() as conn:
+        empty = datagen.is_empty(conn)
+    if empty:
+        print("database is empty: generating demo data (scale 1, seed 42) ...")
+        with db.connect() as conn:
+            counts = datagen.generate(conn, scale=1.0, seed=42, domains=list(domains))
+        print(f"  loaded {sum(counts.values()):,} raw rows")

@@ -350,6 +350,9 @@ def test_bad_input_is_one_line(warehouse: Warehouse, tally_db: str) -> None:
         )
     )
     assert "the Spark session could not start" in line
+    # the UI (Spark runs do not go through Dagster yet)
+    line = _one_line_failure(run_tally("ui", env=warehouse.env))
+    assert "Spark runs do not go through Dagster yet" in line
     # an engine that does not exist
     line = _one_line_failure(run_tally("tick", env={**warehouse.env, "TALLY_ENGINE": "oracle"}))
     assert "TALLY_ENGINE='oracle' is not an engine" in line

@@ -267,7 +267,7 @@ def _run_job(job: str, **kwargs) -> None:
     log_path = log_dir / f"{job}.log"
     db = dbmod.database(start=False, check=False)
     since = time.time() - 1
-    with _redirect_output(log_path):
+    with runtime.redirect_output(log_path):
         try:
             result = runtime.execute_job(job, **kwargs)
         except Exception as exc:
@@ -279,28 +279,6 @@ def _run_job(job: str, **kwargs) -> None:
         raise TallyError(f"{_crash_cause(db, crashed)} (full log: {log_path})")
     if not result.success:
         raise TallyError(f"{runtime.run_failure_line(result, db, since)} (full log: {log_path})")
-
-
-@contextlib.contextmanager
-def _redirect_output(path):
-    """Send this process's stdout and stderr (file descriptors included: dbt, Dagster's
-    handlers, libpq notices) to ``path`` for the duration."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = os.dup(1), os.dup(2)
-    with open(path, "w") as log:
-        os.dup2(log.fileno(), 1)
-        os.dup2(log.fileno(), 2)
-        try:
-            with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-                yield
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            os.close(saved[0])
-            os.close(saved[1])
 
 
 def _crash_cause(db: dbmod.Database, exc: BaseException) -> str:
@@ -329,25 +307,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     db = runtime.activate()
     started = time.perf_counter()
-    demo_data_if_empty(db, datagen.ALL_DOMAINS)
+    runtime.demo_data_if_empty(db, datagen.ALL_DOMAINS)
     print(f"materializing every asset through Dagster against {db.describe()} ...")
     _run_job("materialize_all")
     print_summary(db)
     print(f"done in {time.perf_counter() - started:.0f} s. Next: `make ui` for the Dagster UI.")
     return 0
-
-
-def demo_data_if_empty(db: dbmod.Database, domains) -> None:
-    """`tally run`'s first step: demo data (scale 1, seed 42) when raw is empty."""
-    from orchestration import datagen
-
-    with db.connect() as conn:
-        empty = datagen.is_empty(conn)
-    if empty:
-        print("database is empty: generating demo data (scale 1, seed 42) ...")
-        with db.connect() as conn:
-            counts = datagen.generate(conn, scale=1.0, seed=42, domains=list(domains))
-        print(f"  loaded {sum(counts.values()):,} raw rows")
 
 
 def _require_built(db: dbmod.Database) -> None:
@@ -455,6 +420,13 @@ def domain_marts(domain: str) -> list:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
+    from orchestration import engine
+
+    if engine.is_spark():  # the code location's checks and partition marks read PostgreSQL
+        raise TallyError(
+            "the Dagster UI shows the PostgreSQL marts; Spark runs do not go through Dagster "
+            "yet (docs/scale-out.md): unset TALLY_ENGINE to open it"
+        )
     runtime.activate()
     runtime.ensure_manifest()
     dagster = os.path.join(os.path.dirname(sys.executable), "dagster")

@@ -69,9 +69,7 @@ def load(domains: list[str]) -> None:
         )
         print("installed the change capture of the source's raw tables (PostgreSQL triggers)")
     log_path = dbmod.private_dir(dbmod.tally_home() / "logs") / "spark-load.log"
-    from orchestration.commands.core import _redirect_output
-
-    with _redirect_output(log_path):  # the JVM's start-up lines go to the log
+    with runtime.redirect_output(log_path):  # the JVM's start-up lines go to the log
         counts = spark.load_raw(db, tables)
     for name, n in sorted(counts.items()):
         print(f"  {name:<28} {n:>12,}")
@@ -124,10 +122,8 @@ def _first_failure() -> str:
 def run() -> int:
     """`tally run` on Spark: demo data in the source when it is empty, copy it to Spark,
     build every Spark mart."""
-    from orchestration.commands.core import demo_data_if_empty
-
     engine.require_spark()
-    demo_data_if_empty(runtime.activate(), SPARK_DOMAINS)
+    runtime.demo_data_if_empty(runtime.activate(), SPARK_DOMAINS)
     load(list(SPARK_DOMAINS))
     seconds = build("the build", full=True)
     print(f"built the Spark marts (tag spark) in {seconds:.1f} s")
