@@ -243,7 +243,14 @@ def dbt_failures(since: float) -> list[tuple[str, str, str]]:
             useful = [
                 ln
                 for ln in lines
-                if not ln.startswith(("Database Error in", "Runtime Error in", "compiled code at"))
+                if not ln.startswith(
+                    (
+                        "Database Error in",
+                        "Runtime Error in",
+                        "Compilation Error in",
+                        "compiled code at",
+                    )
+                )
             ]
             message = (useful or lines or ["no message"])[0]
             found.append((uid.split(".")[0], uid.split(".")[-1], message[:300]))

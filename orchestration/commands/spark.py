@@ -12,7 +12,6 @@ partition status read PostgreSQL), so Spark runs do not show in the UI.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 from datetime import date
@@ -92,31 +91,17 @@ def build(what: str, run_vars: dict | None = None, *, full: bool = False) -> flo
     A failure is one line: the first failing model and the first line of its error."""
     runtime.activate()
     selection = "+tag:spark" if full else "tag:spark"
-    started = time.perf_counter()
+    since, started = time.time() - 1, time.perf_counter()
     proc = runtime.run_dbt(
         ["run", "--select", selection], check=False, capture=True, run_vars=run_vars
     )
     if proc.returncode != 0:
-        raise TallyError(f"{what} on Spark failed: {_first_failure()} (full log: logs/dbt.log)")
+        failures = runtime.dbt_failures(since)
+        cause = (
+            f"{failures[0][1]}: {failures[0][2]}" if failures else "dbt stopped before any model"
+        )
+        raise TallyError(f"{what} on Spark failed: {cause} (full log: logs/dbt.log)")
     return time.perf_counter() - started
-
-
-def _first_failure() -> str:
-    """The first failed node of the last dbt invocation and its error's first line."""
-    try:
-        results = json.loads((runtime.TARGET_DIR / "run_results.json").read_text())["results"]
-    except (OSError, ValueError, KeyError):
-        return "dbt did not finish (see the log)"
-    for result in results:
-        if result.get("status") in ("error", "fail"):
-            lines = [
-                ln.strip()
-                for ln in (result.get("message") or "").splitlines()
-                if ln.strip() and not ln.strip().endswith("Error") and "Error in model" not in ln
-            ]
-            node = result.get("unique_id", "?").split(".")[-1]
-            return f"{node}: {lines[0] if lines else 'error'}"
-    return "dbt reported an error before any model ran (see the log)"
 
 
 def run() -> int:
