@@ -39,6 +39,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench import USER_ENV
 from orchestration import datagen, runtime
 from orchestration.db import PROJECT_ROOT, tally_home
 
@@ -104,7 +105,9 @@ def one_tick(conn) -> dict[str, float]:
     timer_file = tally_home() / "logs" / "tick.timings.json"
     timer_file.unlink(missing_ok=True)
     t0 = time.time()
-    proc = subprocess.run([_tally(), "tick"], capture_output=True, text=True, cwd=PROJECT_ROOT)
+    proc = subprocess.run(
+        [_tally(), "tick"], capture_output=True, text=True, cwd=PROJECT_ROOT, env=USER_ENV
+    )
     t1 = time.time()
     if proc.returncode != 0:
         raise RuntimeError(f"tally tick failed: {proc.stderr.strip()}")

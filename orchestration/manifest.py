@@ -16,11 +16,14 @@ import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orchestration.db import PROJECT_ROOT
 from orchestration.engine import target_dir_name
 from orchestration.errors import TallyError
+
+if TYPE_CHECKING:
+    from orchestration.db import Database
 
 TARGET_DIR = PROJECT_ROOT / target_dir_name()
 MANIFEST = TARGET_DIR / "manifest.json"
@@ -101,6 +104,22 @@ PROFILE_ENV = (
 )
 
 
+def export_dbt_env(db: Database | None = None) -> None:
+    """Export what ``profiles.yml`` reads: the connection (``TALLY_PG*``, ``db`` or the
+    resolved database) and the Spark output's defaults.
+
+    :func:`ensure_manifest` calls it when nothing has yet, so a command that reads the
+    manifest before ``runtime.activate()`` parses for the same profile as its runs.
+    Without it, every `tally tick` from a plain shell parsed twice (once for an empty
+    profile, once after activation: ~25 s) and left a stamp the next one rejected."""
+    from orchestration import db as dbmod
+    from orchestration import engine
+
+    db = db or dbmod.database(start=False, check=False)
+    os.environ.update(db.dbt_env())
+    engine.export_spark_env(dbmod.tally_home(), PROJECT_ROOT)
+
+
 def _parse_stamp() -> str:
     """The saved parse's mtime and a hash of the connection it was parsed for."""
     import hashlib
@@ -144,6 +163,8 @@ def ensure_manifest() -> Path:
     import shutil
     import tempfile
 
+    if "TALLY_PGHOST" not in os.environ:
+        export_dbt_env()  # stamp and parse for the connection this process's runs use
     if _manifest_is_current():
         return MANIFEST
     TARGET_DIR.mkdir(parents=True, exist_ok=True)

@@ -35,6 +35,7 @@ from orchestration.manifest import (  # noqa: F401 - re-exported: the CLI and te
     TARGET_DIR,
     dbt_executable,
     ensure_manifest,
+    export_dbt_env,
     run_dbt,
 )
 from orchestration.runs import DOMAINS
@@ -49,8 +50,7 @@ def activate(db: Database | None = None, *, manifest: bool = True) -> Database:
     if engine.is_spark():
         engine.require_spark()  # one line, before anything is started or written
     db = db or database()
-    os.environ.update(db.dbt_env())
-    engine.export_spark_env(tally_home(), PROJECT_ROOT)
+    export_dbt_env(db)
     os.environ["TALLY_DATABASE_URL"] = db.url
     # Child processes (dagster dev's code server, dbt) find the venv's executables even
     # when they are started through the resolved base interpreter.

@@ -126,3 +126,23 @@ def test_a_changed_connection_re_parses_once_and_ticks_keep_the_parse(
     names, _ = _dbt_log(tick.run_id)
     assert "UnableToPartialParse" not in names
     assert "PartialParsingSkipParsing" in names
+
+
+def test_a_command_from_a_plain_shell_keeps_the_saved_parse(
+    tally_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`tally tick` from cron or a shell reads the manifest before it activates (is the
+    project built?): with none of the profile's variables exported yet, that read must
+    not re-parse, or every tick parsed twice (once for an empty profile, then again)."""
+    from orchestration import manifest
+
+    runtime.ensure_manifest()
+    parsed = runtime.PARSE_STATE.stat().st_mtime_ns
+    monkeypatch.setenv("TALLY_DATABASE_URL", tally_db)  # as the user's environment says
+    for name in manifest.PROFILE_ENV:
+        monkeypatch.delenv(name, raising=False)
+    assert manifest.relation("int_orders__attributions_qualified").endswith(
+        ".int_orders__attributions_qualified"
+    )
+    assert runtime.PARSE_STATE.stat().st_mtime_ns == parsed
+    assert os.environ["TALLY_PGDATABASE"] == psycopg.conninfo.conninfo_to_dict(tally_db)["dbname"]
