@@ -12,6 +12,15 @@ target path is written as before.
 
 dbt keeps process-wide state (flags, adapters, the event logger), so one invocation runs
 at a time per process (a lock); the in-process executor runs steps one after another.
+
+Two things dbt would do on every invocation are skipped, with the same result:
+* **Parsing.** When the project's saved parse is current (``preload``: the caller checks
+  the inputs' mtimes and the profile, orchestration/manifest.py), dbt gets the manifest
+  that parse saved (``dbtRunner(manifest=...)``), built as dbt's own "nothing changed,
+  skipping partial parsing" path builds it. A partial parse reads the same file and then
+  hashes every project file to find nothing changed (~1 s of a tick).
+* **Re-writing manifest.json at the end** (``--no-write-json``; ~0.3 s). run_results.json,
+  which dagster-dbt and Tally read, is written here instead, as dbt would.
 """
 
 from __future__ import annotations
@@ -31,6 +40,8 @@ _END = object()
 # dbt's console log is off (dagster-dbt re-prints each event itself); its file log,
 # dbt.log in the invocation's target path, stays at dbt's default level
 _LOG_ARGS = ["--log-level", "none", "--log-level-file", "debug"]
+# the commands whose run_results.json this module writes (dbt's GraphRunnableTask results)
+_RESULTS_COMMANDS = frozenset({"build", "run", "test", "seed", "snapshot"})
 
 
 class _Lines:
@@ -63,8 +74,11 @@ class InProcessDbt:
     keeps run-specific variables (TALLY_RUN_VARS) in place until the stream ends.
     """
 
-    def __init__(self, args: Sequence[str], env: Mapping[str, str]) -> None:
+    def __init__(
+        self, args: Sequence[str], env: Mapping[str, str], preload: Path | None = None
+    ) -> None:
         self.args = list(args)
+        self._preload = preload
         self.stdout = _Lines()
         self.returncode: int | None = None
         self._changed = {k: v for k, v in env.items() if os.environ.get(k) != v}
@@ -84,7 +98,16 @@ class InProcessDbt:
         os.environ.update(self._changed)
         code = 2
         try:
-            result = dbtRunner(callbacks=[forward]).invoke([*self.args[1:], *_LOG_ARGS])
+            args, manifest = [*self.args[1:], *_LOG_ARGS], None
+            command = next((a for a in args if not a.startswith("-")), "")
+            if command in _RESULTS_COMMANDS:
+                args.append("--no-write-json")
+            if self._preload is not None and "--vars" not in args:
+                manifest = saved_manifest(self._preload)
+            result = dbtRunner(manifest=manifest, callbacks=[forward]).invoke(args)
+            if command in _RESULTS_COMMANDS and hasattr(result.result, "write"):
+                target = Path(os.environ.get("DBT_TARGET_PATH", "target"))
+                result.result.write(str(target / "run_results.json"))
             code = 0 if result.success else (2 if result.exception is not None else 1)
             if result.exception is not None and not isinstance(result.exception, SystemExit):
                 self.stdout.put(
@@ -128,3 +151,22 @@ def copy_saved_parse(target_path: Path, saved_target: Path) -> None:
     if saved.exists() and not dest.exists():
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(saved, dest)
+
+
+def saved_manifest(path: Path) -> Any:
+    """The manifest a saved parse holds, as dbt builds it when nothing changed
+    (`ManifestLoader.load`'s skip-parsing path: the saved manifest, its parent/child maps,
+    the flat graph), or None (dbt then parses as usual) if it is missing or was written by
+    another dbt version. A fresh object per invocation: a run compiles into its nodes."""
+    from dbt.contracts.graph.manifest import Manifest
+    from dbt.version import __version__
+
+    try:
+        manifest = Manifest.from_msgpack(path.read_bytes())
+    except Exception:  # unreadable or another version's layout: let dbt parse
+        return None
+    if manifest.metadata.dbt_version != __version__:
+        return None
+    manifest.build_parent_and_child_maps()
+    manifest.build_flat_graph()
+    return manifest

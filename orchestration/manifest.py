@@ -150,6 +150,15 @@ def _manifest_is_current() -> bool:
     )
 
 
+def current_saved_parse(target_dir: Path) -> Path | None:
+    """``partial_parse.msgpack`` of ``target_dir`` when a dbt invocation may start from it
+    without parsing (orchestration/dbt_in_process.py): it is the project's saved parse, no
+    dbt input changed since, and it was parsed without ``--vars`` for this connection."""
+    if target_dir.resolve() != TARGET_DIR.resolve() or not _manifest_is_current():
+        return None
+    return PARSE_STATE
+
+
 def ensure_manifest() -> Path:
     """``dbt parse`` when the manifest is missing or older than any dbt input.
 

@@ -29,6 +29,7 @@ from dagster_dbt.dbt_manifest import validate_manifest
 from packaging import version
 
 from orchestration.dbt_in_process import InProcessDbt, copy_saved_parse
+from orchestration.manifest import current_saved_parse
 from orchestration.project import tally_project
 
 logger = logging.getLogger("dagster_dbt")
@@ -107,9 +108,10 @@ class TallyDbtCliResource(DbtCliResource):
         if not target_path.is_absolute():
             target_path = project_dir / target_path
         saved = Path(os.getenv("DBT_TARGET_PATH", "target"))
-        copy_saved_parse(target_path, saved if saved.is_absolute() else project_dir / saved)
+        saved = saved if saved.is_absolute() else project_dir / saved
+        copy_saved_parse(target_path, saved)
         invocation = DbtCliInvocation(
-            process=InProcessDbt(full_args, env),  # type: ignore[arg-type]
+            process=InProcessDbt(full_args, env, preload=current_saved_parse(saved)),  # type: ignore[arg-type]
             manifest=params.manifest,
             project=params.dbt_project,
             dagster_dbt_translator=params.dagster_dbt_translator,

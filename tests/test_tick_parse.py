@@ -13,6 +13,9 @@ import pytest
 from orchestration import datagen, runtime
 from orchestration.dbt_args import RUN_VARS_ENV
 
+# what dbt logs when it reads a saved parse or parses (none when it is given the manifest)
+PARSE_EVENTS = {"PartialParsingEnabled", "PartialParsingSkipParsing", "UnableToPartialParse"}
+
 
 def _dbt_log(run_id: str) -> tuple[set[str], Path]:
     (run_dir,) = [
@@ -46,9 +49,13 @@ def test_two_ticks_with_different_vars_keep_the_partial_parse(tally_db: str) -> 
     backfill = runtime.execute_job("tick", partition_range=(first.isoformat(), last.isoformat()))
     assert tick.success and backfill.success
     for result in (tick, backfill):
-        names, _ = _dbt_log(result.run_id)
-        assert "UnableToPartialParse" not in names
-        assert "PartialParsingSkipParsing" in names
+        names, run_dir = _dbt_log(result.run_id)
+        # dbt started from the saved parse without parsing at all (not even a partial
+        # parse's file hashing), and wrote run_results.json but not a new manifest.json
+        assert not names & PARSE_EVENTS, names & PARSE_EVENTS
+        assert "FoundStats" in names
+        assert (run_dir / "run_results.json").exists()
+        assert not (run_dir / "manifest.json").exists()
     # both runs computed their own parameters: the tick's 3 reconcile days (+2 of slack
     # in the check) and sliding window, the backfill's two days and the 60-day default
     _, tick_dir = _dbt_log(tick.run_id)
@@ -124,8 +131,7 @@ def test_a_changed_connection_re_parses_once_and_ticks_keep_the_parse(
     tick = runtime.execute_job("tick", run_config=tick_run_config(False))
     assert tick.success
     names, _ = _dbt_log(tick.run_id)
-    assert "UnableToPartialParse" not in names
-    assert "PartialParsingSkipParsing" in names
+    assert not names & PARSE_EVENTS, names & PARSE_EVENTS
 
 
 def test_a_command_from_a_plain_shell_keeps_the_saved_parse(
@@ -146,3 +152,24 @@ def test_a_command_from_a_plain_shell_keeps_the_saved_parse(
     )
     assert runtime.PARSE_STATE.stat().st_mtime_ns == parsed
     assert os.environ["TALLY_PGDATABASE"] == psycopg.conninfo.conninfo_to_dict(tally_db)["dbname"]
+
+
+def test_a_changed_project_file_is_parsed_before_a_run_uses_the_saved_parse(
+    tally_db: str,
+) -> None:
+    """dbt is handed the saved parse only while it is current: a model edited after it
+    (a running `dagster dev` whose project changed) makes dbt parse as usual."""
+    from orchestration import manifest
+
+    runtime.ensure_manifest()
+    assert manifest.current_saved_parse(runtime.TARGET_DIR) == runtime.PARSE_STATE
+    assert manifest.current_saved_parse(runtime.TARGET_DIR / "elsewhere") is None
+    model = runtime.PROJECT_ROOT / "models" / "marts" / "orders" / "agg_order_daily.sql"
+    stat = model.stat()
+    later = runtime.MANIFEST.stat().st_mtime_ns + 10**9
+    try:
+        os.utime(model, ns=(stat.st_atime_ns, later))
+        assert manifest.current_saved_parse(runtime.TARGET_DIR) is None
+    finally:
+        os.utime(model, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert manifest.current_saved_parse(runtime.TARGET_DIR) == runtime.PARSE_STATE
