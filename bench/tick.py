@@ -12,11 +12,12 @@ what the run left behind, never from the harness's own clock:
   Dagster's run start (PIPELINE_START in the event log; ``definitions`` is the part the
   CLI's timer file reports, when it writes one);
 * ``dagster_pre``: run start to step start (resources, planning);
-* ``dbt_launch``: step start to dbt's first log line (dagster-dbt's own set-up and the
-  start of dbt on its thread: dbt runs inside the run's process, see
-  orchestration/dbt_in_process.py);
-* ``parse``: dbt's first log line to its "Found N models" line; ``full_reparse`` says
-  whether dbt re-parsed the project from scratch ("Unable to do partial parsing");
+* ``dbt_launch``: step start to dbt's first log line (dagster-dbt's own set-up, loading
+  the saved parse's manifest, and the start of dbt on its thread: dbt runs inside the
+  run's process, see orchestration/dbt_in_process.py);
+* ``parse``: dbt's first log line to its "Found N models" line (the adapter, the graph;
+  dbt parses nothing when it is handed the saved parse); ``full_reparse`` says whether
+  dbt re-parsed the project from scratch ("Unable to do partial parsing");
 * ``dbt_exec``: that line to dbt's last log line (hooks, models, tests); ``sql`` is the
   sum of the models' and tests' execution times in run_results.json (on the configured
   threads, so it can exceed ``dbt_exec``);
