@@ -35,12 +35,7 @@
     and pre_hook is none and post_hook is none -%}
 {%- set pre_hooks = ["{{ tally.sliding_window_prepare() }}"] -%}
 {%- set post_hooks = ["{{ tally.sliding_window_record() }}"] -%}
-{%- set engine_config = {
-    'file_format': 'parquet',
-    'partition_by': [bucket_column] if supported else none,
-    'contract': {'enforced': false},
-    'tags': ['sliding_window'] + (['spark'] if supported else []),
-} -%}
+{%- set engine_config = tally.spark_mart_config([bucket_column], ['sliding_window'], supported) -%}
 {%- else -%}
 {#- a mart that reads its own rows (ledger, running totals) runs one at a time -#}
 {%- set lock = ["{{ tally.mart_lock() }}"] if (pre_hook is not none or post_hook is not none) else [] -%}
@@ -50,7 +45,7 @@
 {%- if index_sql is not none -%}
     {%- do post_hooks.append(index_sql) -%}
 {%- endif -%}
-{%- set engine_config = {'tags': ['sliding_window']} -%}
+{%- set engine_config = tally.spark_mart_config(tags=['sliding_window']) -%}
 {%- endif -%}
 {{
     config(

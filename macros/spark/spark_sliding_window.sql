@@ -17,8 +17,8 @@
     The shared CTEs (tenants, valid, progress, changed, the rebuild's `whole`) are the
     PostgreSQL engine's own macros.
 
-    Supported: day marts (`bucket_column` day_bucket) without `key`, `follow` or `carry`
-    events. Anything else is PostgreSQL-only and says so (spark_require_day_spec).
+    Supported: day marts (partitioned by their `bucket_column`) without `key`, `follow`
+    or `carry` events. Anything else is PostgreSQL-only and says so (spark_require_day_spec).
 -#}
 {% macro spark_affected() -%}
     {{ tally.internal_schema() }}.{{ this.identifier }}__affected
@@ -138,7 +138,8 @@
 
 {#- CTE `final`: (tenant_id, day_bucket), distinct - the `days`, and every day a whole
     tenant (`whole`: their ids) holds in the mart (its old buckets) or in its events
-    (its new ones). -#}
+    (its new ones); for a gap-filled mart (spec `first_day`: rows on days without
+    events) also every day from the tenant's first bucket through today. -#}
 {% macro spark_final(spec, whole) -%}
     {%- set tenant_col = config.get('tenant_column', spec.tenant_id) -%}
     {%- set bucket = config.get('bucket_column', 'day_bucket') -%}
@@ -159,6 +160,17 @@
         where ev.{{ e.tenant }} in ({{ whole | join(', ') }})
             and ev.{{ e.ts }} is not null
         {%- endfor %}
+        {%- if spec.first_day is not none %}
+        union
+        select valid.tenant_id, gap_day.d as day_bucket
+        from {{ ref(spec.tenants) }} as tn
+        inner join valid on tn.{{ spec.tenant_id }} = valid.tenant_id
+        lateral view explode(sequence(
+            least({{ spec.first_day }}, {{ tally.local_today('valid.tz') }}),
+            {{ tally.local_today('valid.tz') }}
+        )) gap_day as d
+        where valid.tenant_id in ({{ whole | join(', ') }})
+        {%- endif %}
         {%- endif %}
     )
 {%- endmacro %}
