@@ -37,6 +37,12 @@
     (cast({{ day }} as timestamp) at time zone ({{ tz }}))
 {%- endmacro %}
 
+{#- the local midnight read as wall time in the zone, converted to the UTC instant (the
+    session time zone is UTC) -#}
+{% macro spark__local_day_start(day, tz) -%}
+    to_utc_timestamp(cast({{ day }} as timestamp), {{ tz }})
+{%- endmacro %}
+
 
 {#- Today's local date in a zone (today's running bucket). -#}
 {% macro local_today(tz) -%}

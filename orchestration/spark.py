@@ -41,6 +41,13 @@ SPARK_TYPES = {
     "double precision": "double",
 }
 NULL = r"\N"
+#: the change feed's columns (the deletion contract, docs/scale-out.md)
+FEED_COLUMNS = [
+    ("table_name", "string"),
+    ("operation", "string"),
+    ("old_row", "string"),
+    ("captured_at", "timestamp"),
+]
 
 
 def spark_conf() -> dict[str, str]:
@@ -138,8 +145,11 @@ def _export(conn: psycopg.Connection, query: str, path: Path) -> int:
         return cur.rowcount
 
 
-def _load_csv(spark: Any, path: Path, table: str, columns: Sequence[tuple[str, str]]) -> None:
-    """Replace Spark table ``table`` with the CSV file's rows, cast to ``columns``' types."""
+def _load_csv(
+    spark: Any, path: Path, table: str, columns: Sequence[tuple[str, str]], keep: str | None = None
+) -> None:
+    """Replace Spark table ``table`` with the CSV file's rows, cast to ``columns``' types;
+    with ``keep`` (a WHERE condition), also with the table's old rows that match it."""
     frame = spark.read.csv(
         str(path),
         schema=", ".join(f"`{name}` string" for name, _ in columns),
@@ -152,15 +162,28 @@ def _load_csv(spark: Any, path: Path, table: str, columns: Sequence[tuple[str, s
     view = f"tally_load_{table.replace('.', '_')}"
     frame.createOrReplaceTempView(view)
     casts = ", ".join(f"cast(`{name}` as {spark_type}) as `{name}`" for name, spark_type in columns)
+    kept = f"{table}__kept"
+    union = ""
+    if keep is not None and spark.catalog.tableExists(table):
+        # Spark cannot overwrite a table it reads: the kept rows go through a copy
+        spark.sql(f"drop table if exists {kept}")
+        names = ", ".join(f"`{name}`" for name, _ in columns)
+        spark.sql(f"create table {kept} using parquet as select {names} from {table} where {keep}")
+        union = f" union all select {names} from {kept}"
     spark.sql(f"drop table if exists {table}")
-    spark.sql(f"create table {table} using parquet as select {casts} from {view}")
+    spark.sql(f"create table {table} using parquet as select {casts} from {view}{union}")
+    spark.sql(f"drop table if exists {kept}")
 
 
 def load_raw(db: Database, tables: Sequence[str], spark: Any = None) -> dict[str, int]:
     """Copy raw.<tables> and the change feed from PostgreSQL to Spark; row counts.
+    The feed's rows of other tables stay: a table and its feed are copied together, so
+    a partial load (one domain) never drops the feed of tables it does not copy.
     ``spark``: a session to use (by default one is started, and stopped at the end)."""
     work = private_dir(tally_home() / "spark" / "load")
     counts: dict[str, int] = {}
+    wanted = ", ".join(f"'{t}'" for t in tables)
+    feed_path = work / "raw_changes.csv"
     with db.connect() as conn:
         conn.execute("set timezone to 'UTC'")
         exports = []
@@ -175,35 +198,24 @@ def load_raw(db: Database, tables: Sequence[str], spark: Any = None) -> dict[str
             counts[f"raw.{table}"] = _export(conn, f"select {select} from raw.{table}", path)
             exports.append((f"raw.{table}", path, columns))
         feed = conn.execute("select to_regclass('ops.raw_changes') is not null").fetchone()[0]
-        path = work / "raw_changes.csv"
         if feed:
-            wanted = ", ".join(f"'{t}'" for t in tables)
             counts["raw.raw_changes"] = _export(
                 conn,
                 "select table_name, operation, old_row::text, captured_at from ops.raw_changes"
                 f" where table_name in ({wanted})",
-                path,
+                feed_path,
             )
         else:
-            path.write_text("")
+            feed_path.write_text("")
             counts["raw.raw_changes"] = 0
-        exports.append(
-            (
-                "raw.raw_changes",
-                path,
-                [
-                    ("table_name", "string"),
-                    ("operation", "string"),
-                    ("old_row", "string"),
-                    ("captured_at", "timestamp"),
-                ],
-            )
-        )
     with contextlib.nullcontext(spark) if spark is not None else session() as spark:
         for database in ("raw", "ops"):
             spark.sql(f"create database if not exists {database}")
         for table, path, columns in exports:
             _load_csv(spark, path, table, columns)
+        _load_csv(
+            spark, feed_path, "raw.raw_changes", FEED_COLUMNS, keep=f"table_name not in ({wanted})"
+        )
         zones = sorted(spark.sparkContext._jvm.java.time.ZoneId.getAvailableZoneIds())
         spark.createDataFrame([(z,) for z in zones], "name string").createOrReplaceTempView(
             "tally_zones"
@@ -213,4 +225,5 @@ def load_raw(db: Database, tables: Sequence[str], spark: Any = None) -> dict[str
         counts["ops.timezone_names"] = len(zones)
     for _, path, _ in exports:
         path.unlink(missing_ok=True)
+    feed_path.unlink(missing_ok=True)
     return counts

@@ -1,11 +1,13 @@
 """The Spark engine (TALLY_ENGINE=spark, docs/scale-out.md) on a real local Spark.
 
-The order day marts built by dbt-spark equal an independent from-scratch computation of
-raw (tests/orders_expected.py: plain SQL over the source's raw.* in PostgreSQL, the rows
+The marts built by dbt-spark (the order day marts, the commerce usage and sending stats)
+equal an independent from-scratch computation of raw (tests/orders_expected.py,
+tests/commerce_expected.py: plain SQL over the source's raw.* in PostgreSQL, the rows
 `tally spark load` copies to Spark) after mutation rounds with late rows, updates,
 archive and rule flips, deletions through the change feed, a configuration change, a
-timezone change and a run after a gap. Backfills rewrite exactly their days, in one dbt
-invocation; bad input is one line.
+timezone change (commerce: a shop's integration date moving, and a new shop) and a run
+after a gap. Backfills rewrite exactly their days, in one dbt invocation; bad input is
+one line.
 
 The first build and a rebuild run the real `tally` CLI (`tally run` copies the source
 and builds; `tally rebuild` is one dbt invocation with the rebuild's parameters). The
@@ -24,10 +26,12 @@ from datetime import date, timedelta
 
 import psycopg
 import pytest
+from commerce_expected import EXPECTED as COMMERCE_EXPECTED
 from conftest import PROJECT_ROOT, TALLY, execute, query, run_tally
-from orders_expected import EXPECTED
+from orders_expected import EXPECTED as ORDERS_EXPECTED
 
 from orchestration import datagen, engine
+from orchestration.commands.spark import INCREMENTAL, SPARK_DOMAINS
 
 _PROBLEM = engine.java_problem()
 pytestmark = [
@@ -35,7 +39,20 @@ pytestmark = [
     pytest.mark.skipif(_PROBLEM is not None, reason=f"no local Spark here: {_PROBLEM}"),
 ]
 
-MARTS = ("agg_order_daily", "agg_order_customer_daily")
+#: the incremental Spark marts and their partition (day bucket) column
+DAY_MARTS = {
+    "agg_order_daily": "day_bucket",
+    "agg_order_customer_daily": "day_bucket",
+    "agg_integration_usage_daily": "day",
+}
+#: every incremental Spark mart: the day marts and the key-mode campaign totals
+#: (partitioned by organization)
+INCREMENTAL_MARTS = (*DAY_MARTS, "agg_campaign_recipient_totals")
+EXPECTED = {
+    mart: ORDERS_EXPECTED[mart]
+    for mart in ("agg_order_daily", "agg_order_customer_daily", "agg_campaign_recipient_totals")
+} | COMMERCE_EXPECTED
+MARTS = tuple(EXPECTED)
 HISTORY_DAYS = 60
 
 
@@ -79,13 +96,16 @@ class Warehouse:
             rows = self.session().sql(statement).collect()
         return [tuple(r) for r in rows]
 
-    def load(self) -> None:
-        """`tally spark load`'s copy: the source's orders raw rows and change feed."""
+    def load(self, *, per_domain: bool = False) -> None:
+        """`tally spark load`'s copy: the Spark domains' raw rows and the change feed
+        (``per_domain``: one domain at a time, as `tally spark load --domains D` each)."""
         from orchestration import spark
         from orchestration.db import Database
 
-        tables = datagen.raw_tables(["orders"])
-        spark.load_raw(Database(self.url, embedded=False), tables, self.session())
+        batches = [[d] for d in reversed(SPARK_DOMAINS)] if per_domain else [list(SPARK_DOMAINS)]
+        for domains in batches:
+            tables = datagen.raw_tables(domains)
+            spark.load_raw(Database(self.url, embedded=False), tables, self.session())
 
     def dbt(self, *args: str, run_vars: dict | None = None):
         """dbt on the Spark target in this process, the run parameters passed as the
@@ -100,8 +120,8 @@ class Warehouse:
         with exported(run_vars):
             return dbtRunner().invoke([*args, *paths, *target, "--quiet"])
 
-    def tick(self, run_vars: dict | None = None) -> None:
-        self.load()
+    def tick(self, run_vars: dict | None = None, *, per_domain: bool = False) -> None:
+        self.load(per_domain=per_domain)
         result = self.dbt("run", "--select", "tag:spark", run_vars=run_vars)
         assert result.success, result.exception or [r.message for r in result.result or []]
 
@@ -112,10 +132,12 @@ class Warehouse:
     def assert_equal_raw(self, label: str, *then: str) -> list[list[tuple]]:
         """Every Spark mart equals the oracle over the source's raw rows, row for row;
         then the rows of each statement of ``then``."""
+        (as_of,) = self.rows("select max(unix_micros(updated_at)) from marts.agg_sending_stats_30d")
         with psycopg.connect(self.url) as conn:
             for mart in MARTS:
                 cols, expected_sql = EXPECTED[mart]
-                expected = Counter(tuple(r) for r in conn.execute(expected_sql).fetchall())
+                params = {"as_of": as_of[0]} if "%(as_of)s" in expected_sql else None
+                expected = Counter(tuple(r) for r in conn.execute(expected_sql, params).fetchall())
                 actual = Counter(self.rows(f"select {cols} from marts.{mart}"))
                 missing, extra = expected - actual, actual - expected
                 assert not missing and not extra, (
@@ -129,8 +151,8 @@ class Warehouse:
 
 @pytest.fixture(scope="module")
 def warehouse(tally_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
-    """The source (PostgreSQL) with small orders data, copied to a fresh Spark warehouse
-    and built there by the real `tally run`."""
+    """The source (PostgreSQL) with small orders and commerce data, copied to a fresh
+    Spark warehouse and built there by the real `tally run`."""
     env = {
         "TALLY_ENGINE": "spark",
         "TALLY_SPARK_HOME": str(tmp_path_factory.mktemp("spark") / "warehouse-home"),
@@ -138,10 +160,18 @@ def warehouse(tally_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         "TALLY_SPARK_SHUFFLE_PARTITIONS": "1",  # one task per stage: a few thousand rows
     }
     with psycopg.connect(tally_db) as conn:
-        datagen.generate(conn, scale=0.02, seed=11, domains=["orders"])
-        # 60 days of history, not 420: the test is about exactness, not volume
+        datagen.generate(conn, scale=0.02, seed=11, domains=list(SPARK_DOMAINS))
+        # 60 days of history, not 420: the test is about exactness, not volume (shops
+        # integrated at most 60 days ago, a few hours apart, hence ~60 usage partitions)
         conn.execute(
             f"delete from raw.attributions where ordered_at < now() - interval '{HISTORY_DAYS} days'"
+        )
+        conn.execute(
+            f"""update raw.shops set integration_created_at = greatest(integration_created_at,
+                    now() - interval '{HISTORY_DAYS} days' + id * interval '7 hours')"""
+        )
+        conn.execute(
+            f"delete from raw.orders where created_at < now() - interval '{HISTORY_DAYS} days'"
         )
     house = Warehouse(env, tally_db)
     proc = house.cli("run", check=True)
@@ -151,11 +181,12 @@ def warehouse(tally_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
 
 def test_first_build_equals_raw(warehouse: Warehouse, tally_db: str) -> None:
-    (partitions,) = warehouse.assert_equal_raw(
-        "first build", "show partitions marts.agg_order_daily"
+    partitions = warehouse.assert_equal_raw(
+        "first build", *(f"show partitions marts.{mart}" for mart in DAY_MARTS)
     )
-    # the marts are parquet tables partitioned by the local day bucket
-    assert len(partitions) > 50 and all(p[0].startswith("day_bucket=") for p in partitions)
+    # the day marts are parquet tables partitioned by their (local) day bucket
+    for column, found in zip(DAY_MARTS.values(), partitions, strict=True):
+        assert len(found) > 50 and all(p[0].startswith(f"{column}=") for p in found)
 
 
 def test_mutation_rounds_stay_equal_to_raw(warehouse: Warehouse, tally_db: str) -> None:
@@ -166,6 +197,28 @@ def test_mutation_rounds_stay_equal_to_raw(warehouse: Warehouse, tally_db: str) 
     with psycopg.connect(url) as conn:
         counts = datagen.mutate(conn, seed=101)
     assert counts.get("attributions.deleted", 0) > 0 and counts.get("attributions.moved", 0) > 0
+    # commerce: the generator deleted orders and added late ones (emails too); here also
+    # an order moved ~40 days back (its old day from the feed, its new one from
+    # updated_at), and every order of one (shop, UTC day) 30+ days back deleted - that
+    # day's row stays, with 0 orders (zero-filled)
+    assert counts.get("orders.deleted", 0) > 0 and counts.get("orders.late_inserted", 0) > 0
+    assert counts.get("emails.inserted", 0) > 0
+    execute(
+        url,
+        """update raw.orders set created_at = created_at - interval '40 days', updated_at = now()
+           where id = (select min(id) from raw.orders where created_at > now() - interval '15 days')""",
+    )
+    (shop_day,) = query(
+        url,
+        """select shop_id, (created_at at time zone 'UTC')::date from raw.orders
+           where created_at < now() - interval '30 days'
+           group by 1, 2 order by count(*) desc, 1, 2 limit 1""",
+    )
+    execute(
+        url,
+        "delete from raw.orders where shop_id = %s and (created_at at time zone 'UTC')::date = %s",
+        shop_day,
+    )
     execute(
         url,
         """update raw.attributions set archived = not archived, updated_at = now()
@@ -192,13 +245,18 @@ def test_mutation_rounds_stay_equal_to_raw(warehouse: Warehouse, tally_db: str) 
              and (a.ordered_at at time zone o.reporting_timezone)::date = %s""",
         bucket,
     )
-    warehouse.tick()
-    (gone,) = warehouse.assert_equal_raw(
+    # copied one domain at a time (commerce, then orders): a load keeps the feed of the
+    # tables it does not copy - the deleted shop-day is found only through its feed
+    warehouse.tick(per_domain=True)
+    gone, idle = warehouse.assert_equal_raw(
         "round 1",
         f"""select count(*) from marts.agg_order_daily where organization_id = {bucket[0]}
             and campaign_id = {bucket[1]} and day_bucket = date'{bucket[2]}'""",
+        f"""select orders_count from marts.agg_integration_usage_daily
+            where shop_id = {shop_day[0]} and day = date'{shop_day[1]}'""",
     )
     assert gone == [(0,)], "a bucket whose raw rows were all deleted must disappear"
+    assert idle == [(0,)], "a usage day whose orders were all deleted stays, with 0 orders"
 
     # round 2: more activity, an exclusion change on one tenant (rebuilt whole), a
     # timezone change on another, a late row for a day ~55 days back - and the previous
@@ -242,8 +300,33 @@ def test_mutation_rounds_stay_equal_to_raw(warehouse: Warehouse, tally_db: str) 
                and organization_id not in (%s, %s) order by id limit 1""",
         (orgs[0], orgs[1]),
     )
+    # commerce: a shop's integration date moves 5 days earlier (its tenant version: the
+    # shop is recomputed whole, its new idle days included), a new shop without orders,
+    # a shop removed (its rows go), and a backdated order of 3 days ago (gap catch-up)
+    shops = [s for (s,) in query(url, "select id from raw.shops order by id")]
+    assert len(shops) >= 3, shops
+    execute(
+        url,
+        """update raw.shops set integration_created_at = integration_created_at - interval '5 days',
+                  updated_at = now() where id = %s""",
+        (shops[0],),
+    )
+    execute(
+        url,
+        """insert into raw.shops (account_id, platform, integration_created_at, updated_at)
+           select account_id, 'woocommerce', now() - interval '10 days 3 hours', now()
+           from raw.shops where id = %s""",
+        (shops[1],),
+    )
+    execute(url, "delete from raw.shops where id = %s", (shops[-1],))
+    execute(
+        url,
+        """insert into raw.orders (shop_id, total, created_at, updated_at)
+           values (%s, 12.50, now() - interval '3 days', now() - interval '7 days')""",
+        (shops[1],),
+    )
     gap = []
-    for mart in MARTS:
+    for mart in INCREMENTAL_MARTS:
         gap += [
             f"drop table if exists marts_internal.{mart}__gap",
             f"""create table marts_internal.{mart}__gap using parquet as
@@ -255,11 +338,14 @@ def test_mutation_rounds_stay_equal_to_raw(warehouse: Warehouse, tally_db: str) 
         ]
     warehouse.rows(*gap)
     warehouse.tick()
-    (modes,) = warehouse.assert_equal_raw(
+    modes, removed = warehouse.assert_equal_raw(
         "round 2",
-        "select distinct mode from ops.mart_runs where mart = 'agg_order_daily'",
+        "select distinct mart, mode from ops.mart_runs",
+        f"select count(*) from marts.agg_integration_usage_daily where shop_id = {shops[-1]}",
     )
-    assert {m for (m,) in modes} >= {"full", "tick"}
+    for mart in INCREMENTAL_MARTS:
+        assert {m for (name, m) in modes if name == mart} >= {"full", "tick"}, modes
+    assert removed == [(0,)], "a removed shop's usage rows must go"
 
 
 def test_backfill_rewrites_exactly_its_days_in_one_invocation(
@@ -273,7 +359,7 @@ def test_backfill_rewrites_exactly_its_days_in_one_invocation(
     result = warehouse.dbt(
         "run",
         "--select",
-        "tag:spark",
+        INCREMENTAL,
         run_vars={"window_start": start.isoformat(), "window_end": end.isoformat()},
     )
     assert result.success, result.exception
@@ -282,14 +368,14 @@ def test_backfill_rewrites_exactly_its_days_in_one_invocation(
         "select mart, run_id from ops.mart_runs where mode = 'backfill'",
         by_run,
         *(
-            f"""select day_bucket, count(*), count_if(run_id = (
+            f"""select {column}, count(*), count_if(run_id = (
                     select max(run_id) from ops.mart_runs where mode = 'backfill'))
-                from marts.{mart} group by day_bucket"""
-            for mart in MARTS
+                from marts.{mart} group by {column}"""
+            for mart, column in DAY_MARTS.items()
         ),
     )
-    # one dbt invocation wrote both marts
-    assert {m for m, _ in runs} == set(MARTS) and len({r for _, r in runs}) == 1, runs
+    # one dbt invocation wrote every incremental mart
+    assert {m for m, _ in runs} == set(INCREMENTAL_MARTS) and len({r for _, r in runs}) == 1, runs
     days = {start + timedelta(days=i) for i in range(3)}
     for by_day in by_mart:
         rewritten = {d for d, _, n in by_day if n}

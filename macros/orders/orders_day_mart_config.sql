@@ -26,21 +26,21 @@
 
 {% macro _orders_mart_config(unique_key, index_sql, bucket_column, bucket_kind, key, follow=none, follow_earlier=false, suffix=false, pre_hook=none, post_hook=none) %}
 {%- if adapter.type() == 'spark' -%}
-{#- Spark (macros/spark/): parquet partitioned by the day bucket, no lock, side tables or
-    index; tag `spark` on the marts that run there (day marts without follow, key or
-    side tables); the others are PostgreSQL-only and say so when run. The YAML contract
-    names PostgreSQL types (timestamptz, text): not enforced on Spark, where
-    tests/test_spark.py checks the rows. -#}
-{%- set supported = key is none and follow is none and not follow_earlier and not suffix
+{#- Spark (macros/spark/): no lock, side tables or index; tag `spark` on the marts that
+    run there: the day marts without follow or side tables, partitioned by the day
+    bucket, and the key-mode mart (agg_campaign_recipient_totals), partitioned by
+    organization and recomputed whole per affected organization - its ledger pre-hook
+    is PostgreSQL's serving accelerator, not needed there. The others are
+    PostgreSQL-only and say so when run. The YAML contract names PostgreSQL types
+    (timestamptz, text): not enforced on Spark, where tests/test_spark.py checks the
+    rows. -#}
+{%- set by_day = key is none and follow is none and not follow_earlier and not suffix
     and pre_hook is none and post_hook is none -%}
 {%- set pre_hooks = ["{{ tally.sliding_window_prepare() }}"] -%}
 {%- set post_hooks = ["{{ tally.sliding_window_record() }}"] -%}
-{%- set engine_config = {
-    'file_format': 'parquet',
-    'partition_by': [bucket_column] if supported else none,
-    'contract': {'enforced': false},
-    'tags': ['sliding_window'] + (['spark'] if supported else []),
-} -%}
+{%- set engine_config = tally.spark_mart_config(
+    [bucket_column] if by_day else ['organization_id'], ['sliding_window'],
+    by_day or (key is not none and post_hook is none)) -%}
 {%- else -%}
 {#- a mart that reads its own rows (ledger, running totals) runs one at a time -#}
 {%- set lock = ["{{ tally.mart_lock() }}"] if (pre_hook is not none or post_hook is not none) else [] -%}
@@ -50,7 +50,7 @@
 {%- if index_sql is not none -%}
     {%- do post_hooks.append(index_sql) -%}
 {%- endif -%}
-{%- set engine_config = {'tags': ['sliding_window']} -%}
+{%- set engine_config = tally.spark_mart_config(tags=['sliding_window']) -%}
 {%- endif -%}
 {{
     config(

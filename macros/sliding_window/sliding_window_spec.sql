@@ -43,6 +43,7 @@
         'scope_var': none,
         'backfill_whole': false,
         'backfill_tenant_var': none,
+        'first_day': none,
     } -%}
     {%- for k in raw if k not in required and k not in defaults -%}
         {{ exceptions.raise_compiler_error(where ~ ": unknown key '" ~ k ~ "' (known: "

@@ -25,7 +25,8 @@
 
 {#-
     The affected partitions replaced whole. `source` is dbt-spark's temporary view of the
-    model's SELECT (the affected days of every tenant, recomputed):
+    model's SELECT (the affected days of every tenant, or the affected tenants of a
+    tenant-partitioned mart, recomputed; tally.spark_partition):
       1. its rows are written once to `<model>__next` (the view is not evaluated twice,
          and the mart is never read by the statement that overwrites it);
       2. the rows of tenants without a valid timezone in those days are carried over
@@ -38,7 +39,8 @@
 -#}
 {% macro spark__bucket_replace_sql(source, target) %}
     {%- set spec = tally.sliding_window_spec() -%}
-    {%- set bucket = config.get('bucket_column', 'day_bucket') -%}
+    {%- set partition = tally.spark_partition() -%}
+    {%- set bucket = partition.column -%}
     {%- set tenant_col = config.get('tenant_column', spec.tenant_id) -%}
     {%- set columns = adapter.get_columns_in_relation(target) | map(attribute='name') | list -%}
     {%- set next = tally.internal_schema() ~ '.' ~ this.identifier ~ '__next' -%}
@@ -49,7 +51,7 @@
         insert into {{ next }}
         select {{ columns | join(', ') }}
         from {{ target }} as t
-        where t.{{ bucket }} in (select sw.day_bucket from {{ affected }} as sw)
+        where t.{{ bucket }} in (select sw.{{ partition.affected }} from {{ affected }} as sw)
             and t.{{ tenant_col }} in (
                 select tenants.tenant_id from ({{ tally.sliding_window_tenants(spec) }}) as tenants
                 where tenants.tz is null
@@ -57,16 +59,17 @@
     {%- endset -%}
     {%- do run_query(carried) -%}
     {%- set emptied -%}
-        select distinct cast(sw.day_bucket as string) as day_bucket
+        select distinct cast(sw.{{ partition.affected }} as string) as value
         from {{ affected }} as sw
-        left anti join {{ next }} as n on sw.day_bucket = n.{{ bucket }}
+        left anti join {{ next }} as n on sw.{{ partition.affected }} = n.{{ bucket }}
         order by 1
     {%- endset -%}
-    {%- set days = run_query(emptied).columns[0].values() -%}
-    {%- for batch in days | batch(500) -%}
+    {%- set values = run_query(emptied).columns[0].values() -%}
+    {%- set quote = "date'" if partition.affected == 'day_bucket' else '' -%}
+    {%- for batch in values | batch(500) -%}
         {%- set specs = [] -%}
-        {%- for day in batch -%}
-            {%- do specs.append("partition (" ~ bucket ~ " = date'" ~ day ~ "')") -%}
+        {%- for value in batch -%}
+            {%- do specs.append("partition (" ~ bucket ~ " = " ~ quote ~ value ~ ("'" if quote else '') ~ ")") -%}
         {%- endfor -%}
         {%- do run_query('alter table ' ~ target ~ ' drop if exists ' ~ specs | join(', ')) -%}
     {%- endfor -%}

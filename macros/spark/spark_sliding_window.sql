@@ -17,20 +17,37 @@
     The shared CTEs (tenants, valid, progress, changed, the rebuild's `whole`) are the
     PostgreSQL engine's own macros.
 
-    Supported: day marts (`bucket_column` day_bucket) without `key`, `follow` or `carry`
-    events. Anything else is PostgreSQL-only and says so (spark_require_day_spec).
+    Supported: day marts (partitioned by their `bucket_column`) without `follow` or
+    `carry` events; and key mode (agg_campaign_recipient_totals) partitioned by the
+    tenant: the affected set is then (tenant_id, null), every affected tenant is
+    recomputed whole from raw and its partition overwritten - no ledger, so `carry` is
+    not needed there. Anything else is PostgreSQL-only and says so
+    (spark_require_day_spec).
 -#}
 {% macro spark_affected() -%}
     {{ tally.internal_schema() }}.{{ this.identifier }}__affected
 {%- endmacro %}
 
 
+{#- The mart's partition: `column` (the first of partition_by) and `affected` (the
+    affected set's column holding its values: tenant_id for a tenant-partitioned mart,
+    else day_bucket, a date). -#}
+{% macro spark_partition() %}
+    {%- set spec = tally.sliding_window_spec() -%}
+    {%- set partition_by = config.get('partition_by') or [config.get('bucket_column', 'day_bucket')] -%}
+    {%- set column = partition_by if partition_by is string else partition_by[0] -%}
+    {%- set by_tenant = column == config.get('tenant_column', spec.tenant_id) -%}
+    {{ return({'column': column, 'affected': 'tenant_id' if by_tenant else 'day_bucket'}) }}
+{% endmacro %}
+
+
 {#- One line when the model's sliding window needs a PostgreSQL-only part. -#}
 {% macro spark_require_day_spec(spec) %}
     {%- set unsupported = [] -%}
-    {%- if spec.key is not none %}{% do unsupported.append('key mode (a whole campaign per change, with its ledger)') %}{% endif -%}
     {%- if spec.events | selectattr('follow') | list %}{% do unsupported.append('follow events (a customer\'s later days)') %}{% endif -%}
+    {%- if spec.key is none -%}
     {%- for e in spec.events if e.carry %}{% do unsupported.append('carried change columns (ledgers)') %}{% endfor -%}
+    {%- endif -%}
     {%- if spec.backfill_whole %}{% do unsupported.append('whole-tenant backfills (running totals)') %}{% endif -%}
     {%- if unsupported -%}
         {{ exceptions.raise_compiler_error(this.identifier ~ " is PostgreSQL-only: its sliding window uses "
@@ -53,7 +70,7 @@
     {%- set program -%}
     {{ tally.sliding_window_base_ctes(spec) }}
 
-    {% if mode == 'rebuild' -%}
+    {% if mode == 'rebuild' or (mode == 'backfill' and spec.key is not none) -%}
     {{ tally.sliding_window_whole_ctes(spec, mode) }}
     {%- elif mode == 'backfill' -%}
     {{ tally.spark_backfill_ctes(spec) }}
@@ -61,23 +78,39 @@
     {{ tally.spark_tick_ctes(spec, lag) }}
     {%- endif %}
     {%- endset -%}
+    {%- do run_query('create database if not exists ' ~ tally.internal_schema()) -%}
+    {%- do run_query('drop table if exists ' ~ tally.spark_affected()) -%}
+    {%- if spec.key is not none %}
+    {#- key mode: every tenant that is whole or holds a change (backfill: every tenant) -#}
+    create table {{ tally.spark_affected() }} using parquet as
+    {{ program }}
+
+    final as (
+        select whole.tenant_id from whole
+        union
+        select days.tenant_id from days
+    )
+
+    select distinct final.tenant_id, cast(null as date) as day_bucket from final
+    {%- else -%}
     {#- the whole tenants first (usually none): their old buckets are read from the mart
         only when there are some - a scan of every partition otherwise -#}
     {%- set whole = run_query(program ~ "\n    unused as (select 1)\n    select whole.tenant_id from whole")
         .columns[0].values() | map('int') | list -%}
-    {%- do run_query('create database if not exists ' ~ tally.internal_schema()) -%}
-    {%- do run_query('drop table if exists ' ~ tally.spark_affected()) -%}
     create table {{ tally.spark_affected() }} using parquet as
     {{ program }}
 
     {{ tally.spark_final(spec, whole) }}
 
     select * from final
+    {%- endif %}
 {% endmacro %}
 
 
 {#- Tick: `whole` and `since` as on PostgreSQL; `days` = the window and the changed
-    rows' days. -#}
+    rows' days. Key mode: the tenants (day_bucket null) of the changed rows and of the
+    rows in the window - a tenant partition has no days, so the window is the tenants
+    with events in it (a row the source wrote with an old updated_at is still found). -#}
 {% macro spark_tick_ctes(spec, lag) -%}
     {%- set today = tally.local_today('valid.tz') -%}
     {{ tally.sliding_window_tick_whole() }},
@@ -89,7 +122,20 @@
     ),
 
     days as (
-        {%- if spec.window_days > 0 %}
+        {%- if spec.window_days > 0 and spec.key is not none %}
+        {%- for e in spec.events %}
+        -- key mode: the tenants with events in the window, stretched back after a gap
+        select valid.tenant_id, cast(null as date) as day_bucket
+        from {{ ref(e.model) }} as ev
+        inner join valid on ev.{{ e.tenant }} = valid.tenant_id
+        left join progress on valid.tenant_id = progress.tenant_id
+        where {{ tally.day_bucket('ev.' ~ e.ts, 'valid.tz') }} >= least(
+            date_sub({{ today }}, {{ spec.window_days - 1 }}),
+            coalesce({{ tally.day_bucket('progress.watermark - ' ~ lag, 'valid.tz') }}, {{ today }})
+        )
+        union
+        {%- endfor %}
+        {%- elif spec.window_days > 0 %}
         -- the sliding window, stretched back to the previous run if it was long ago
         select valid.tenant_id, window_day.d as day_bucket
         from valid
@@ -104,12 +150,15 @@
         union
         {%- endif %}
         -- every local day holding a row changed since this tenant's watermark
-        select changed.tenant_id, {{ tally.day_bucket('changed.ts', 'valid.tz') }} as day_bucket
+        select changed.tenant_id,
+            {% if spec.key is none %}{{ tally.day_bucket('changed.ts', 'valid.tz') }}{% else %}cast(null as date){% endif %} as day_bucket
         from changed
         inner join valid on changed.tenant_id = valid.tenant_id
         inner join progress on changed.tenant_id = progress.tenant_id
-        where changed.ts is not null
-            and changed.changed_at > progress.watermark - {{ lag }}
+        where changed.changed_at > progress.watermark - {{ lag }}
+            {%- if spec.key is none %}
+            and changed.ts is not null
+            {%- endif %}
     ),
 {%- endmacro %}
 
@@ -138,7 +187,8 @@
 
 {#- CTE `final`: (tenant_id, day_bucket), distinct - the `days`, and every day a whole
     tenant (`whole`: their ids) holds in the mart (its old buckets) or in its events
-    (its new ones). -#}
+    (its new ones); for a gap-filled mart (spec `first_day`: rows on days without
+    events) also every day from the tenant's first bucket through today. -#}
 {% macro spark_final(spec, whole) -%}
     {%- set tenant_col = config.get('tenant_column', spec.tenant_id) -%}
     {%- set bucket = config.get('bucket_column', 'day_bucket') -%}
@@ -159,6 +209,17 @@
         where ev.{{ e.tenant }} in ({{ whole | join(', ') }})
             and ev.{{ e.ts }} is not null
         {%- endfor %}
+        {%- if spec.first_day is not none %}
+        union
+        select valid.tenant_id, gap_day.d as day_bucket
+        from {{ ref(spec.tenants) }} as tn
+        inner join valid on tn.{{ spec.tenant_id }} = valid.tenant_id
+        lateral view explode(sequence(
+            least({{ spec.first_day }}, {{ tally.local_today('valid.tz') }}),
+            {{ tally.local_today('valid.tz') }}
+        )) gap_day as d
+        where valid.tenant_id in ({{ whole | join(', ') }})
+        {%- endif %}
         {%- endif %}
     )
 {%- endmacro %}

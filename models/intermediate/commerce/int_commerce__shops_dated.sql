@@ -13,7 +13,7 @@ dated as (
         shops.platform,
         shops.integration_created_at,
         {{ tally.day_bucket('shops.integration_created_at', "'UTC'") }} as integration_date,
-        cast('UTC' as text) as timezone
+        cast('UTC' as {{ tally.text_type() }}) as timezone
     from shops
     where shops.integration_created_at is not null
 )

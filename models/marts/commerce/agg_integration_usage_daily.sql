@@ -5,7 +5,6 @@
         unique_key=['shop_id', 'day'],
         bucket_column='day',
         bucket_kind='day',
-        tags=['sliding_window'],
         on_schema_change='fail',
         sliding_window={
             'tenants': 'int_commerce__shops_dated',
@@ -16,9 +15,11 @@
             'events': [{'model': 'stg_commerce__orders', 'tenant': 'shop_id',
                         'ts': 'created_at', 'raw_table': 'orders'}],
             'rebuild_var': 'rebuild_shop_id',
+            'first_day': 'tn.integration_date',
         },
         pre_hook="{{ tally.sliding_window_prepare() }}",
         post_hook="{{ tally.sliding_window_record() }}",
+        **tally.spark_mart_config(['day'], ['sliding_window'])
     )
 -}}
 
@@ -31,7 +32,11 @@
     orders for an old day) and whole shops that are new or whose integration date moved.
     Today is in the affected set but never emitted: bucket_replace deletes its bucket
     and nothing replaces it, so no partial today row can survive. A complete day is
-    written once, and again only when its orders change. -#}
+    written once, and again only when its orders change.
+
+    On Spark (docs/scale-out.md) the mart is partitioned by `day`: an affected day is
+    recomputed for every shop, and a shop rebuilt whole gets every day from its
+    integration date (spec `first_day`: idle days have no orders to find them by). -#}
 
 {%- set today = tally.local_today("'UTC'") -%}
 {%- set yesterday = today ~ ' - 1' -%}
@@ -62,7 +67,8 @@ shop_days as (
         on cast(calendar.date_day as date) >= shops.integration_date
         and cast(calendar.date_day as date) <= {{ yesterday }}
     where {{ tally.sliding_window_filter(
-        'shops.shop_id', tally.local_day_start('cast(calendar.date_day as date)', "'UTC'")
+        'shops.shop_id', tally.local_day_start('cast(calendar.date_day as date)', "'UTC'"),
+        bucket_expr='cast(calendar.date_day as date)'
     ) }}
 ),
 

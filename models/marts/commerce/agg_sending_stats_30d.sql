@@ -1,4 +1,4 @@
-{{- config(materialized='table') -}}
+{{- config(materialized='table', **tally.spark_mart_config()) -}}
 
 {#- Seed 003's 30-day sending stats: per account, emails sent in the last 30 days,
     in total and per category. Rebuilt whole on every run (the seed's "simple and
@@ -7,7 +7,11 @@
     old table or the new one, never a missing or empty one (tests/test_commerce.py).
     Categories outside the known three are counted in `other_emails_30d` (and a
     warn-severity check names them) - nothing is dropped: emails_30d is the sum of the
-    four category columns. -#}
+    four category columns.
+
+    On Spark (docs/scale-out.md) it is a parquet table, rebuilt whole by every run of
+    the Spark marts (tally tick included); dbt-spark replaces a parquet table by drop
+    and create, so a reader can find it missing for that moment. -#}
 
 with emails as (
     select * from {{ ref('stg_commerce__emails') }}

@@ -10,7 +10,12 @@
     from the whole ledger. Recipients come from staging: recounted for whole scopes and
     for campaigns with a changed recipient row, carried over otherwise. It does not ref
     the other order marts on purpose: an in-asset dependency between partitioned dbt
-    assets breaks Dagster's unpartitioned (tick/rebuild) runs. -#}
+    assets breaks Dagster's unpartitioned (tick/rebuild) runs.
+    On Spark (docs/scale-out.md) there is no ledger: the mart is partitioned by
+    organization, and every affected organization (a change of its attributions or
+    recipients, a whole tenant, a rebuild; every organization in a backfill) is
+    recomputed whole, from the ledger's own row definitions over raw, and its partition
+    overwritten. -#}
 {{ tally.orders_campaign_mart_config(
     unique_key=['organization_id', 'campaign_id', 'is_holdout'],
     pre_hook="{{ tally.orders_recipient_ledger_refresh() }}",
@@ -26,7 +31,34 @@ with organizations as (
     where aggregation_timezone is not null
 ),
 
-{%- if mode == 'full' %}
+{%- if adapter.type() == 'spark' %}
+
+-- Spark: the affected organizations whole (every one in a full build), from raw
+qualified as (
+    select q.*
+    from {{ ref('int_orders__attributions_qualified') }} as q
+    {%- if mode != 'full' %}
+    where q.organization_id in (select sw.tenant_id from {{ tally.spark_affected() }} as sw)
+    {%- endif %}
+),
+
+recipients as (
+    select r.*
+    from {{ ref('stg_orders__campaign_recipients') }} as r
+    where r.campaign_id is not null
+    {%- if mode != 'full' %}
+        and r.organization_id in (select sw.tenant_id from {{ tally.spark_affected() }} as sw)
+    {%- endif %}
+),
+
+customer_rows as (
+    {{ tally._orders_customer_ledger_rows('qualified') }}
+),
+
+recipient_rows as (
+    {{ tally._orders_recipient_ledger_rows('recipients', 'qualified') }}
+),
+{%- elif mode == 'full' %}
 
 recipients as (
     select r.*
@@ -123,7 +155,7 @@ recomputed as (
     left join order_totals using (organization_id, campaign_id, is_holdout)
     left join converted using (organization_id, campaign_id, is_holdout)
 ),
-{%- if mode == 'tick' %}
+{%- if mode == 'tick' and adapter.type() != 'spark' %}
 
 -- tick: the campaigns of changed rows outside whole tenants - old row + ledger delta
 changed_campaigns as (
