@@ -180,6 +180,12 @@ def run(scale: float, reuse: bool = False, ticks: int = TICKS) -> dict:
     figures: dict = {"scale": scale, "load_before": _load()}
     if not reuse:
         with db.connect() as conn:
+            built = conn.execute("select to_regclass('marts.agg_order_daily')").fetchone()[0]
+            if built is not None:  # replaced raw rows are invisible to the marts' ticks
+                raise SystemExit(
+                    "bench.tick: the marts of this database are built; run it with a new"
+                    " TALLY_HOME (or TALLY_DATABASE_URL), or with --reuse on its data"
+                )
             datagen.generate(conn, scale=scale, seed=42, force=True)
             conn.commit()
         subprocess.run([_tally(), "run"], check=True, capture_output=True, cwd=PROJECT_ROOT)

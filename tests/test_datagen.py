@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
+from conftest import run_tally
 
 from orchestration import datagen
 
@@ -752,3 +753,16 @@ def test_the_newest_row_of_every_watched_table_is_at_most_an_hour_old(
         for table in FRESHNESS_WATCHED:
             (newest,) = conn.execute(f"select max(updated_at) from raw.{table}").fetchone()
             assert now - timedelta(hours=1) <= newest <= now, (table, newest)
+
+
+def test_cli_force_says_the_marts_keep_the_replaced_rows_figures(
+    new_database: Callable[[str], str],
+) -> None:
+    """Replaced rows keep their historical updated_at, so no tick reads them as changes:
+    `tally datagen --force` says so, and where to build from them."""
+    url = new_database("dgforce")
+    proc = run_tally("datagen", "--scale", "0.01", "--force", url=url, check=True)
+    assert "marts built before keep the old rows' figures" in proc.stdout
+    assert "in a new database" in proc.stdout
+    mutated = run_tally("datagen", "--mutate", url=url, check=True)
+    assert "marts built before" not in mutated.stdout

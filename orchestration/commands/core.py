@@ -253,6 +253,14 @@ def cmd_datagen(args: argparse.Namespace) -> int:
         print(f"  {name:<28} {n:>12,}")
     verb = "changed" if args.mutate else "loaded"
     print(f"{verb} {total:,} rows in {elapsed:.1f} s ({total / max(elapsed, 1e-9):,.0f} rows/s)")
+    if args.force and not args.mutate:
+        # replaced rows carry their historical updated_at: no tick sees them as changes
+        print(
+            "raw rows were replaced with rows of historical updated_at, which no tick reads"
+            " as changes: marts built before keep the old rows' figures (and the platform"
+            " marts never full-refresh); build from these rows in a new database (another"
+            " TALLY_HOME or TALLY_DATABASE_URL)"
+        )
     return 0
 
 
