@@ -65,11 +65,12 @@
         order by 1
     {%- endset -%}
     {%- set values = run_query(emptied).columns[0].values() -%}
-    {%- set quote = "date'" if partition.affected == 'day_bucket' else '' -%}
+    {%- set by_day = partition.affected == 'day_bucket' -%}
     {%- for batch in values | batch(500) -%}
         {%- set specs = [] -%}
         {%- for value in batch -%}
-            {%- do specs.append("partition (" ~ bucket ~ " = " ~ quote ~ value ~ ("'" if quote else '') ~ ")") -%}
+            {%- set literal = "date'" ~ value ~ "'" if by_day else value -%}
+            {%- do specs.append("partition (" ~ bucket ~ " = " ~ literal ~ ")") -%}
         {%- endfor -%}
         {%- do run_query('alter table ' ~ target ~ ' drop if exists ' ~ specs | join(', ')) -%}
     {%- endfor -%}
